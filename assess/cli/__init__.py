@@ -1,0 +1,25 @@
+"""The ``assess`` command line: thin wrappers that parse options and call one library function.
+
+Each command group lives in its own module and registers itself on :data:`app`.
+Errors from the library (:class:`assess.model.AssessError`) become one line on stderr and
+exit code 2 (1 for findings-level failures); no traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from assess.cli.common import app, err_console
+from assess.model.errors import AssessError
+
+# Command modules register themselves on ``app`` when imported.
+from assess.cli import imports  # noqa: E402,F401  isort: skip
+
+
+def main() -> None:
+    """Console-script entry point: run the app and map library errors to exit codes."""
+    try:
+        app()
+    except AssessError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)

@@ -1,0 +1,1 @@
+"""Collectors: RVTools, vCenter, utilization and flow files into the canonical estate."""

@@ -1,0 +1,254 @@
+"""The Estate: the canonical tables, where they came from, and what was odd about them.
+
+An estate folder on disk holds ``estate.json`` (provenance, schema version) and one
+Parquet file per table under ``tables/``. Saving then loading gives identical frames.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from assess import __version__
+from assess.model.errors import AssessError
+from assess.model.schema import TABLES, TIME, VM_CHILD_TABLES, empty
+
+SCHEMA_VERSION = 1
+
+
+def conform(name: str, frame: pd.DataFrame, source: str = "") -> pd.DataFrame:
+    """Return ``frame`` with exactly the canonical columns of ``name``, in order and dtype.
+
+    Missing optional columns are added as nulls; unknown columns are dropped; a missing
+    required column raises :class:`AssessError` naming table and column.
+    """
+    table = TABLES[name]
+    missing = [c for c in table.required if c not in frame.columns]
+    if missing:
+        where = f" from {source}" if source else ""
+        raise AssessError(f"table '{name}'{where} lacks required column(s): {', '.join(missing)}")
+    out = {}
+    for col in table.columns:
+        if col.name in frame.columns:
+            out[col.name] = _as_dtype(frame[col.name], col.dtype, name)
+        else:
+            out[col.name] = pd.Series(None, index=frame.index, dtype=col.dtype)
+    return pd.DataFrame(out, index=frame.index).reset_index(drop=True)
+
+
+def _as_dtype(series: pd.Series, dtype: str, table: str) -> pd.Series:
+    if str(series.dtype) == dtype:
+        return series
+    try:
+        if dtype == TIME:
+            return pd.to_datetime(series, utc=True).astype(TIME)
+        if dtype == "boolean" and not pd.api.types.is_bool_dtype(series):
+            return series.map(_to_bool, na_action="ignore").astype("boolean")
+        if dtype == "Int64" and series.dtype.kind == "f":
+            return series.round().astype("Int64")
+        return series.astype(dtype)
+    except (TypeError, ValueError) as exc:
+        raise AssessError(
+            f"table '{table}' column '{series.name}' cannot be read as {dtype}: {exc}"
+        ) from exc
+
+
+def _to_bool(value) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"true", "yes", "1", "on", "enabled"}:
+        return True
+    if text in {"false", "no", "0", "off", "disabled"}:
+        return False
+    return None
+
+
+@dataclass
+class Estate:
+    """The canonical tables with provenance and recorded warnings.
+
+    Attributes:
+        tables: table name -> DataFrame in canonical form (see :mod:`assess.model.schema`).
+        provenance: one dict per source: ``id``, ``kind``, ``path`` or ``server``,
+            ``read_at``, ``tool`` and ``tool_version`` where known.
+    """
+
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    provenance: list[dict] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        for name in TABLES:
+            if name not in self.tables:
+                self.tables[name] = empty(name)
+            else:
+                self.tables[name] = conform(name, self.tables[name])
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        return self.tables[name]
+
+    def __setitem__(self, name: str, frame: pd.DataFrame) -> None:
+        self.tables[name] = conform(name, frame)
+
+    @property
+    def warnings(self) -> pd.DataFrame:
+        """Recorded warnings (the ``warnings`` table)."""
+        return self.tables["warnings"]
+
+    def warn(
+        self,
+        code: str,
+        message: str,
+        *,
+        source: str = "",
+        table: str = "",
+        row: object = "",
+        column: str = "",
+    ) -> None:
+        """Record a recoverable oddity; it reaches the report and the run summary."""
+        self.warn_many(
+            [dict(source=source, code=code, table=table, row=str(row), column=column,
+                  message=message)]
+        )
+
+    def warn_many(self, records: list[dict]) -> None:
+        """Record several warnings at once (one concat, not one per warning)."""
+        if not records:
+            return
+        new = conform("warnings", pd.DataFrame.from_records(records).astype("string"))
+        self.tables["warnings"] = pd.concat([self.tables["warnings"], new], ignore_index=True)
+
+    def add_source(self, kind: str, **details) -> str:
+        """Register a source in the provenance and return its id."""
+        source_id = f"{kind}-{len(self.provenance) + 1}"
+        self.provenance.append(
+            {"id": source_id, "kind": kind, "read_at": datetime.now(UTC).isoformat(), **details}
+        )
+        return source_id
+
+    def counts(self) -> dict[str, int]:
+        """Rows per table."""
+        return {name: len(frame) for name, frame in self.tables.items()}
+
+    def merge(self, other: Estate) -> Estate:
+        """Return a new estate with ``other`` laid over this one, merging by key.
+
+        VMs present in both are taken from ``other``; for those VMs, a child table that
+        ``other`` supplies (any row for the VM) replaces the older rows. Other keyed tables
+        keep the newer row per key; utilization and flows are concatenated and de-duplicated
+        by key so that history from separate files accumulates.
+        """
+        tables = {}
+        for name, table in TABLES.items():
+            old, new = self.tables[name], other.tables[name]
+            if new.empty:
+                tables[name] = old
+                continue
+            if old.empty:
+                tables[name] = new
+                continue
+            if name in VM_CHILD_TABLES:
+                old = old[~old["vm_id"].isin(set(new["vm_id"]))]
+                tables[name] = pd.concat([old, new], ignore_index=True)
+            elif table.key:
+                both = pd.concat([old, new], ignore_index=True)
+                tables[name] = both.drop_duplicates(list(table.key), keep="last").reset_index(
+                    drop=True
+                )
+            else:
+                tables[name] = pd.concat([old, new], ignore_index=True)
+        return Estate(tables, self.provenance + other.provenance)
+
+    def validate(self) -> Estate:
+        """Check keys and references; record a warning for each problem found.
+
+        Duplicate keys keep the first row; rows whose ``vm_id`` names no VM are kept
+        (they may be completed by a later import) but warned about with their row number.
+        Returns self so calls chain.
+        """
+        vm_ids = set(self.tables["vms"]["vm_id"].dropna())
+        records = []
+        for name, table in TABLES.items():
+            frame = self.tables[name]
+            if frame.empty:
+                continue
+            for col in table.required:
+                bad = frame.index[frame[col].isna()]
+                for row in bad[:20]:
+                    records.append(dict(code="model.value.missing", table=name, row=str(row),
+                                        column=col, source="",
+                                        message=f"{name} row {row}: required '{col}' is empty"))
+            if table.key and name != "utilization":
+                dup = frame.duplicated(list(table.key), keep="first")
+                if dup.any():
+                    for row in frame.index[dup][:20]:
+                        key = ", ".join(str(frame.at[row, k]) for k in table.key)
+                        records.append(dict(code="model.key.duplicate", table=name, source="",
+                                            row=str(row), column=",".join(table.key),
+                                            message=f"{name}: duplicate key ({key}); first kept"))
+                    self.tables[name] = frame[~dup].reset_index(drop=True)
+                    frame = self.tables[name]
+            for col, target in table.refs.items():
+                dangling = ~frame[col].isin(vm_ids)
+                if dangling.any():
+                    unknown = sorted(set(frame.loc[dangling, col].astype(str)))
+                    records.append(dict(
+                        code="model.reference.dangling", table=name, column=col, source="",
+                        row=str(int(frame.index[dangling][0])),
+                        message=f"{name}: {int(dangling.sum())} row(s) reference "
+                        f"{len(unknown)} {col} value(s) not in {target}, e.g. {unknown[0]}",
+                    ))
+        self.warn_many(records)
+        return self
+
+    def save(self, folder: str | Path) -> Path:
+        """Write the estate to ``folder`` (created if needed) and return its path."""
+        folder = Path(folder)
+        (folder / "tables").mkdir(parents=True, exist_ok=True)
+        for name, frame in self.tables.items():
+            frame.to_parquet(folder / "tables" / f"{name}.parquet", index=False)
+        manifest = {
+            "schema_version": SCHEMA_VERSION,
+            "tool_version": __version__,
+            "saved_at": datetime.now(UTC).isoformat(),
+            "provenance": self.provenance,
+            "counts": self.counts(),
+        }
+        (folder / "estate.json").write_text(json.dumps(manifest, indent=2, default=str))
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | Path) -> Estate:
+        """Read an estate folder written by :meth:`save`."""
+        folder = Path(folder)
+        manifest_path = folder / "estate.json"
+        if not manifest_path.is_file():
+            raise AssessError(f"{folder}: not an estate folder (no estate.json)")
+        manifest = json.loads(manifest_path.read_text())
+        if manifest.get("schema_version") != SCHEMA_VERSION:
+            raise AssessError(
+                f"{folder}: estate schema version {manifest.get('schema_version')} is not "
+                f"{SCHEMA_VERSION}; re-import the sources"
+            )
+        tables = {}
+        for name in TABLES:
+            path = folder / "tables" / f"{name}.parquet"
+            if path.is_file():
+                tables[name] = pd.read_parquet(path)
+        return cls(tables, manifest.get("provenance", []))
+
+    @classmethod
+    def open_or_new(cls, folder: str | Path) -> Estate:
+        """Load the estate at ``folder`` if there is one, else return an empty estate."""
+        return cls.load(folder) if (Path(folder) / "estate.json").is_file() else cls()
+
+
+def merge_into_folder(folder: str | Path, added: Estate) -> Estate:
+    """Lay ``added`` over the estate saved at ``folder`` (or a new one), validate, save it."""
+    merged = Estate.open_or_new(folder).merge(added).validate()
+    merged.save(folder)
+    return merged
