@@ -13,7 +13,7 @@ from assess.cli.common import app, err_console
 from assess.model.errors import AssessError
 
 # Command modules register themselves on ``app`` when imported.
-from assess.cli import imports  # noqa: E402,F401  isort: skip
+from assess.cli import imports, run  # noqa: E402,F401  isort: skip
 
 
 def main() -> None:

@@ -1,0 +1,1 @@
+"""Reports: the self-contained HTML run report and its charts."""

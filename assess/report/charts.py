@@ -1,0 +1,71 @@
+"""Inventory charts, and the helper that embeds any matplotlib figure as inline SVG."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+#: Colours readable in print and in dark mail clients (mid-tone, not pure black or white).
+PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#9c755f"]
+
+
+def figure_svg(fig: Figure) -> str:
+    """The figure as an inline ``<svg>`` element (no XML prolog, no external references)."""
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight", transparent=False, facecolor="white")
+    text = buf.getvalue()
+    return text[text.index("<svg"):]
+
+
+def os_family(guest_os: pd.Series) -> pd.Series:
+    """Coarse OS family (Windows, RHEL/CentOS, Ubuntu/Debian, SUSE, Other Linux, Other)."""
+    text = guest_os.fillna("").str.lower()
+    family = pd.Series("Other", index=guest_os.index, dtype="string")
+    rules = [
+        ("linux", "Other Linux"),
+        ("suse|sles", "SUSE"),
+        ("ubuntu|debian", "Ubuntu/Debian"),
+        ("red hat|rhel|centos|oracle linux|rocky|alma", "RHEL family"),
+        ("windows", "Windows"),
+    ]
+    for pattern, name in rules:
+        family = family.mask(text.str.contains(pattern, regex=True), name)
+    return family.mask(text == "", "Unknown")
+
+
+def vms_per_cluster_chart(vms: pd.DataFrame) -> Figure:
+    """Stacked bars: VMs per cluster by power state."""
+    counts = (
+        vms.assign(cluster=vms["cluster"].fillna("(no cluster)"),
+                   power_state=vms["power_state"].fillna("unknown"))
+        .pivot_table(index="cluster", columns="power_state", values="vm_id", aggfunc="count",
+                     fill_value=0)
+        .sort_index()
+    )
+    fig = Figure(figsize=(7, 0.5 + 0.45 * max(len(counts), 2)))
+    ax = fig.add_subplot()
+    left = pd.Series(0, index=counts.index)
+    for i, state in enumerate(counts.columns):
+        ax.barh(counts.index.astype(str), counts[state], left=left, label=str(state),
+                color=PALETTE[i % len(PALETTE)])
+        left = left + counts[state]
+    ax.set_xlabel("VMs")
+    ax.set_title("VMs per cluster by power state")
+    ax.legend(loc="lower right", fontsize="small")
+    ax.invert_yaxis()
+    return fig
+
+
+def os_family_chart(vms: pd.DataFrame) -> Figure:
+    """Bars: VMs per guest OS family (configured OS)."""
+    counts = os_family(vms["guest_os_config"]).value_counts().sort_values()
+    fig = Figure(figsize=(7, 0.5 + 0.45 * max(len(counts), 2)))
+    ax = fig.add_subplot()
+    ax.barh(counts.index.astype(str), counts.values, color=PALETTE[0])
+    for y, value in enumerate(counts.values):
+        ax.text(value, y, f" {value}", va="center", fontsize="small")
+    ax.set_xlabel("VMs")
+    ax.set_title("VMs per guest OS family")
+    return fig
