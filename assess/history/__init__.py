@@ -1,0 +1,1 @@
+"""Run history: the embedded store of past runs and what changed between them."""
