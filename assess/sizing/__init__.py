@@ -1,0 +1,25 @@
+"""Sizing: right-size each VM, map it to KubeVirt, pack it onto nodes, price it."""
+
+from assess.sizing.params import (
+    Cost,
+    Growth,
+    Idle,
+    KubeVirtMapping,
+    NodeProfile,
+    Packing,
+    Profiles,
+    RightSizing,
+    SizingParams,
+)
+
+__all__ = [
+    "Cost",
+    "Growth",
+    "Idle",
+    "KubeVirtMapping",
+    "NodeProfile",
+    "Packing",
+    "Profiles",
+    "RightSizing",
+    "SizingParams",
+]
