@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from assess import __version__
+from assess.config import AssessmentConfig
 from assess.model import AssessError, Estate
 from assess.model.results import StageResult
 
@@ -89,22 +90,27 @@ def load_estate(source: Path) -> Estate:
     return estate.validate()
 
 
-Stage = Callable[[Estate, dict[str, pd.DataFrame]], StageResult]
+Stage = Callable[[Estate, dict[str, pd.DataFrame], object], StageResult]
 
 
 def stages() -> list[tuple[str, Stage]]:
-    """The analysis stages in order; each sees the estate and every earlier result table."""
+    """The analysis stages in order; each sees the estate, earlier result tables and its params."""
     return []
 
 
-def run_stages(estate: Estate, progress: Callable[[str], None] | None = None) -> dict[str, StageResult]:
-    """Run every stage on ``estate`` and return their results by stage name."""
+def run_stages(
+    estate: Estate,
+    params: dict[str, object] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, StageResult]:
+    """Run every stage on ``estate`` (params by stage name, None for defaults); results by stage."""
+    params = params or {}
     results: dict[str, StageResult] = {}
     tables: dict[str, pd.DataFrame] = {}
     for name, stage in stages():
         if progress:
             progress(name)
-        result = stage(estate, tables)
+        result = stage(estate, tables, params.get(name))
         results[name] = result
         tables.update(result.tables)
     return results
@@ -130,8 +136,14 @@ def run_summary(estate: Estate, results: dict[str, StageResult], out: Path) -> d
     }
 
 
-def write_run(estate: Estate, results: dict[str, StageResult], out: Path) -> dict:
-    """Write tables, summary.json and index.html into ``out``; return the summary."""
+def write_run(
+    estate: Estate, results: dict[str, StageResult], out: Path, changes: pd.DataFrame | None = None
+) -> dict:
+    """Write tables, summary.json and index.html into ``out``; return the summary.
+
+    ``changes`` (from :func:`assess.history.snapshot.diff_snapshots`) adds a "what changed"
+    section, ``tables/changes.parquet`` and change counts in the summary.
+    """
     from assess.report.html import render_report
 
     tables_dir = out / "tables"
@@ -142,8 +154,11 @@ def write_run(estate: Estate, results: dict[str, StageResult], out: Path) -> dic
         for name, frame in result.tables.items():
             frame.to_parquet(tables_dir / f"{name}.parquet", index=False)
     summary = run_summary(estate, results, out)
+    if changes is not None:
+        changes.to_parquet(tables_dir / "changes.parquet", index=False)
+        summary["changes"] = changes["change"].value_counts().to_dict()
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
-    (out / "index.html").write_text(render_report(estate, results, summary), encoding="utf-8")
+    (out / "index.html").write_text(render_report(estate, results, summary, changes), encoding="utf-8")
     return summary
 
 
@@ -153,7 +168,69 @@ def run(source: Path, out: Path | None = None, progress: Callable[[str], None] |
     if progress:
         progress("import")
     estate = load_estate(Path(source))
-    results = run_stages(estate, progress)
+    results = run_stages(estate, progress=progress)
     if progress:
         progress("report")
     return write_run(estate, results, out)
+
+
+def load_configured_estate(config: AssessmentConfig) -> Estate:
+    """Read every source the config names into one estate, merged by key."""
+    from assess.collect.rvtools import read_rvtools
+
+    src = config.sources
+    if not (src.rvtools or src.vcenters):
+        raise AssessError("config: sources has no inventory (give rvtools files or vcenters)")
+    estate = read_rvtools(src.rvtools) if src.rvtools else Estate()
+    for vcenter in src.vcenters:
+        from assess.collect.vcenter import collect_from_config
+
+        estate = estate.merge(collect_from_config(vcenter))
+    for item in src.utilization:
+        from assess.collect.utilization import read_utilization
+
+        estate = estate.merge(read_utilization([item.path], estate, format=item.format, mapping=item.mapping))
+    for item in src.flows:
+        from assess.collect.flows import read_flows
+
+        estate = estate.merge(read_flows([item.path], estate, format=item.format))
+    return estate.validate()
+
+
+def run_config(config: AssessmentConfig, progress: Callable[[str], None] | None = None) -> dict:
+    """Scheduled-assessment run: sources and parameters from ``config``; history and diff kept.
+
+    The run folder is ``<output.folder>/<UTC timestamp>``; the run is recorded in the history
+    store, compared with the previous run, and run folders beyond ``output.retention`` are deleted.
+    """
+    from assess.history.snapshot import diff_snapshots, snapshot
+    from assess.history.store import RunStore
+
+    out = config.output.folder / datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    if progress:
+        progress("import")
+    estate = load_configured_estate(config)
+    results = run_stages(estate, config.stage_params(), progress)
+    store = RunStore(config.output.history_path)
+    previous = store.runs()["run_id"].tolist()
+    stage_summaries = {"stages": {name: r.summary for name, r in results.items()}}
+    snap = snapshot(estate, results, stage_summaries)
+    changes = diff_snapshots(store.snapshot(previous[-1]), snap) if previous else None
+    if progress:
+        progress("report")
+    summary = write_run(estate, results, out, changes)
+    store.record_run(out.name, summary, snap)
+    summary["previous_run"] = previous[-1] if previous else None
+    summary["deleted_runs"] = [str(p) for p in prune_runs(config.output.folder, config.output.retention)]
+    return summary
+
+
+def prune_runs(folder: Path, keep: int) -> list[Path]:
+    """Delete all but the newest ``keep`` run folders under ``folder``; return those deleted."""
+    import shutil
+
+    runs = sorted(p for p in folder.iterdir() if p.is_dir() and (p / "summary.json").is_file())
+    doomed = runs[:-keep] if keep else runs
+    for path in doomed:
+        shutil.rmtree(path)
+    return doomed

@@ -29,17 +29,19 @@ def vm_rows(estate: Estate, results: dict[str, StageResult]) -> pd.DataFrame:
     """One row per VM of the estate for the report's per-VM table, with its status."""
     vms = estate["vms"]
     disks = estate["disks"].groupby("vm_id")["capacity_mib"].sum() / 1024
-    rows = pd.DataFrame({
-        "VM": vms["name"],
-        "Cluster": vms["cluster"],
-        "Host": vms["host"],
-        "Power": vms["power_state"],
-        "vCPU": vms["vcpus"],
-        "Memory GiB": (vms["memory_mib"] / 1024).round(1),
-        "Disk GiB": vms["vm_id"].map(disks).fillna(vms["provisioned_mib"] / 1024).round(1),
-        "OS": vms["guest_os_config"].fillna(vms["guest_os_tools"]),
-        "OS family": os_family(vms["guest_os_config"].fillna(vms["guest_os_tools"])),
-    })
+    rows = pd.DataFrame(
+        {
+            "VM": vms["name"],
+            "Cluster": vms["cluster"],
+            "Host": vms["host"],
+            "Power": vms["power_state"],
+            "vCPU": vms["vcpus"],
+            "Memory GiB": (vms["memory_mib"] / 1024).round(1),
+            "Disk GiB": vms["vm_id"].map(disks).fillna(vms["provisioned_mib"] / 1024).round(1),
+            "OS": vms["guest_os_config"].fillna(vms["guest_os_tools"]),
+            "OS family": os_family(vms["guest_os_config"].fillna(vms["guest_os_tools"])),
+        }
+    )
     rows.index = vms["vm_id"].to_numpy()
     readiness = _table(results, "readiness")
     if readiness is not None:
@@ -85,14 +87,23 @@ def inventory_tables(estate: Estate) -> dict[str, pd.DataFrame]:
     ds[["capacity_mib", "free_mib"]] = (ds[["capacity_mib", "free_mib"]] / 1024 / 1024).round(2)
     ds.columns = ["Datastore", "Type", "Capacity TiB", "Free TiB"]
     os_counts = (
-        vms["guest_os_config"].fillna("(unknown)").value_counts().rename_axis("Guest OS (configured)")
-        .rename("VMs").reset_index()
+        vms["guest_os_config"]
+        .fillna("(unknown)")
+        .value_counts()
+        .rename_axis("Guest OS (configured)")
+        .rename("VMs")
+        .reset_index()
     )
     return {"Clusters": clusters, "Hosts": hosts, "Datastores": ds, "Guest OS": os_counts}
 
 
-def render_report(estate: Estate, results: dict[str, StageResult], summary: dict) -> str:
-    """The whole report as one HTML string."""
+def render_report(
+    estate: Estate,
+    results: dict[str, StageResult],
+    summary: dict,
+    changes: pd.DataFrame | None = None,
+) -> str:
+    """The whole report as one HTML string; ``changes`` adds the "since the last run" section."""
     vms = estate["vms"]
     charts = []
     if not vms.empty:
@@ -110,4 +121,5 @@ def render_report(estate: Estate, results: dict[str, StageResult], summary: dict
         vm_count=len(rows),
         warnings=estate.warnings.fillna(""),
         provenance=estate.provenance,
+        changes=changes.fillna("") if changes is not None else None,
     )

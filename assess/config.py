@@ -1,0 +1,113 @@
+"""The assessment config file (`assess run --config assessment.yaml`): every parameter in one place.
+
+Validated with pydantic: unknown keys and wrong types are errors naming the key's path
+(``sizing.rightsizing.percentile``). Credentials are never values in the file: a vCenter
+source names the environment variable or the file that holds the password.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from assess.model import AssessError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class FileSource(_Strict):
+    """A utilization or flows file with an optional format (detected when omitted)."""
+
+    path: Path
+    format: str | None = None
+    mapping: Path | None = Field(None, description="Mapping file (file,vm) for per-VM CSVs")
+
+
+class VCenterSource(_Strict):
+    """A live vCenter; the password comes from an environment variable or a file."""
+
+    server: str
+    user: str
+    password_env: str = "VSPHERE_PASSWORD"
+    password_file: Path | None = None
+    ca_file: Path | None = None
+    thumbprint: str | None = None
+    insecure: bool = False
+    lookback_days: int = Field(30, ge=1, le=366)
+
+
+class Sources(_Strict):
+    """Where the estate comes from; any mix, merged by key."""
+
+    rvtools: list[Path] = []
+    vcenters: list[VCenterSource] = []
+    utilization: list[FileSource] = []
+    flows: list[FileSource] = []
+
+
+class Output(_Strict):
+    """Where runs go and how many are kept."""
+
+    folder: Path = Path("reports")
+    history: Path | None = Field(None, description="History store; default <folder>/history.duckdb")
+    retention: int = Field(30, ge=1, description="Run folders kept; older ones are deleted")
+    fail_on: Literal["never", "not_ready", "unknown"] = Field(
+        "never", description="Exit 1 when any VM has this verdict (or worse), for schedulers"
+    )
+
+    @property
+    def history_path(self) -> Path:
+        """The history store file."""
+        return self.history or self.folder / "history.duckdb"
+
+
+class AssessmentConfig(_Strict):
+    """The whole config file."""
+
+    sources: Sources
+    output: Output = Output()
+
+    def stage_params(self) -> dict[str, BaseModel]:
+        """Parameters by pipeline stage name, for :func:`assess.pipeline.run_stages`."""
+        return {}
+
+
+def load_config(path: str | Path) -> AssessmentConfig:
+    """Read and validate a config file; relative paths are taken from the file's folder."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise AssessError(f"{path}: cannot read the config file: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise AssessError(f"{path}: not valid YAML: {exc}") from exc
+    try:
+        config = AssessmentConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: "
+            + ("unknown key" if err["type"] == "extra_forbidden" else err["msg"])
+            for err in exc.errors()
+        )
+        raise AssessError(f"{path}: {problems}") from exc
+    return _resolve_paths(config, path.parent)
+
+
+def _resolve_paths(config: AssessmentConfig, base: Path) -> AssessmentConfig:
+    def fix(p: Path | None) -> Path | None:
+        return p if p is None or p.is_absolute() else base / p
+
+    src = config.sources
+    src.rvtools = [fix(p) for p in src.rvtools]
+    for item in src.utilization + src.flows:
+        item.path, item.mapping = fix(item.path), fix(item.mapping)
+    for vc in src.vcenters:
+        vc.password_file, vc.ca_file = fix(vc.password_file), fix(vc.ca_file)
+    config.output.folder = fix(config.output.folder)
+    config.output.history = fix(config.output.history)
+    return config
