@@ -9,11 +9,6 @@ from assess.config import load_config
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
 
 
-class _Response:
-    def __init__(self, doc):
-        self.data = json.dumps(doc)
-
-
 def _docs():
     return {d["kind"]: d for d in yaml.safe_load_all((DEPLOY / "cronjob.yaml").read_text())}
 
@@ -21,12 +16,12 @@ def _docs():
 def test_cronjob_manifests_deserialize_as_kubernetes_objects():
     docs = _docs()
     api = ApiClient()
-    cron = api.deserialize(_Response(docs["CronJob"]), "V1CronJob", "application/json")
+    cron = api.deserialize(json.dumps(docs["CronJob"]), "V1CronJob", "application/json")
     pod = cron.spec.job_template.spec.template.spec
     assert pod.service_account_name == docs["ServiceAccount"]["metadata"]["name"]
     assert pod.containers[0].args == ["run", "--config", "/config/assessment.yaml", "--json"]
     assert pod.containers[0].security_context.allow_privilege_escalation is False
-    assert api.deserialize(_Response(docs["ClusterRole"]), "V1ClusterRole", "application/json").rules
+    assert api.deserialize(json.dumps(docs["ClusterRole"]), "V1ClusterRole", "application/json").rules
 
 
 def test_assessment_service_account_is_read_only():
