@@ -1,0 +1,1 @@
+"""Executor: waves become Forklift or KubeVirt resources, applied, watched, gated, resumable."""
