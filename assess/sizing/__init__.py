@@ -11,6 +11,7 @@ from assess.sizing.params import (
     RightSizing,
     SizingParams,
 )
+from assess.sizing.rightsize import RightSizer
 
 __all__ = [
     "Cost",
@@ -20,6 +21,7 @@ __all__ = [
     "NodeProfile",
     "Packing",
     "Profiles",
+    "RightSizer",
     "RightSizing",
     "SizingParams",
 ]

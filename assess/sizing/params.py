@@ -20,21 +20,24 @@ class _Params(BaseModel):
 class GuestMinimum(_Params):
     """Smallest size a guest OS family runs on; right-sizing never goes below it."""
 
+    family: str = Field(description="Name shown in the sizing reason")
+    pattern: str = Field(description="Regex matched (case-insensitive) on guest OS text and guest id")
     vcpus: int = Field(1, ge=1, description="Minimum vCPUs")
     memory_mib: float = Field(512, gt=0, description="Minimum memory, MiB")
 
 
-def _guest_minimums() -> dict[str, GuestMinimum]:
+def _guest_minimums() -> list[GuestMinimum]:
     # Windows Server 2016-2025 with Desktop Experience needs 2 GB RAM (Microsoft "Hardware
     # requirements for Windows Server"); 2 vCPU because patching and Defender scans stall a
     # 1-vCPU Windows guest. RHEL 8/9 needs 1.5 GiB to install and run ("RHEL technology
-    # capabilities and limits"); other Linux 1 GiB; anything unknown 512 MiB.
-    return {
-        "windows": GuestMinimum(vcpus=2, memory_mib=2048),
-        "rhel": GuestMinimum(vcpus=1, memory_mib=1536),
-        "linux": GuestMinimum(vcpus=1, memory_mib=1024),
-        "other": GuestMinimum(vcpus=1, memory_mib=512),
-    }
+    # capabilities and limits"); other Linux 1 GiB; unknown guests get min_vcpus/min_memory_mib.
+    return [
+        GuestMinimum(family="windows", pattern="windows|win20|win10|win11", vcpus=2, memory_mib=2048),
+        GuestMinimum(family="rhel", pattern="red hat|rhel|centos|rocky|alma|oracle linux", vcpus=1,
+                     memory_mib=1536),
+        GuestMinimum(family="linux", pattern="linux|ubuntu|debian|suse|sles|photon", vcpus=1,
+                     memory_mib=1024),
+    ]
 
 
 class RightSizing(_Params):
@@ -59,17 +62,24 @@ class RightSizing(_Params):
     )
     min_vcpus: int = Field(1, ge=1, description="Floor for every VM")
     min_memory_mib: float = Field(512, gt=0, description="Floor for every VM, MiB")
-    guest_minimums: dict[str, GuestMinimum] = Field(
+    guest_minimums: list[GuestMinimum] = Field(
         default_factory=_guest_minimums,
-        description="Floors per guest family: windows, rhel, linux, other (matched on the guest OS text)",
+        description="Floors per guest family; the first whose pattern matches the guest OS applies",
+    )
+    fallback_core_mhz: float = Field(
+        2400.0, gt=0, description="Core speed used when neither the VM's host nor any host has one, MHz"
     )
     upsizing: Literal["allow", "cap_at_allocated"] = Field(
         "cap_at_allocated",
         description="allow: demand above the allocation raises the size; cap_at_allocated: never above it",
     )
     sample_interval_s: int | None = Field(
-        None, gt=0, description="Expected seconds between samples; None = the interval_s column, else "
-        "the VM's median spacing, else 300 (vCenter's 5-minute historical level)",
+        None, gt=0, description="Expected seconds between samples; None = from the data (the interval_s "
+        "column, else the VM's median spacing)",
+    )
+    default_interval_s: int = Field(
+        300, gt=0, description="Expected seconds between samples when the data cannot tell (vCenter's "
+        "5-minute historical level)",
     )
     confidence_bands: tuple[float, float, float, float] = Field(
         (20.0, 40.0, 60.0, 80.0),
