@@ -1,0 +1,272 @@
+"""Import utilization history from files into canonical ``utilization`` rows.
+
+The files are read and checked by DuckDB (no Python loop per sample), so a gzip long CSV of
+a hundred million samples imports at the speed of the CSV scan. Samples are kept as found:
+gaps, duplicate timestamps, zero-capacity rows and VMs without memory data are reported as
+warnings, never filled or dropped. Samples that cannot be kept (VM not in the inventory,
+unreadable timestamp, unknown metric) are counted in a warning naming file and values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from assess.collect.utilization_formats import (
+    FORMATS,
+    RAW_COLUMNS,
+    FileNotes,
+    detect_format,
+    long_select,
+    per_vm_select,
+)
+from assess.collect.vm_lookup import resolve_vms
+from assess.model import METRICS, AssessError, Estate, conform
+
+#: A step longer than this many sampling intervals is a gap.
+GAP_FACTOR = 1.5
+_EXAMPLES = 5
+
+
+def read_mapping(path: Path) -> dict[str, str]:
+    """The mapping table ``file,vm``: file name (or stem) -> VM name, instance UUID or vm_id."""
+    try:
+        table = pd.read_csv(path, dtype="string", encoding="utf-8-sig", skipinitialspace=True)
+    except (OSError, ValueError) as exc:
+        raise AssessError(f"{path}: cannot read the mapping table ({exc})") from exc
+    table.columns = [c.strip().lower() for c in table.columns]
+    if not {"file", "vm"} <= set(table.columns):
+        raise AssessError(f"{path}: mapping table needs the header 'file,vm' (found "
+                          f"{', '.join(table.columns)}); one row per file: its name and the VM")
+    table = table.dropna(subset=["file", "vm"])
+    return {Path(f.strip()).name: v.strip() for f, v in zip(table["file"], table["vm"])}
+
+
+def _stem(path: Path) -> str:
+    name = path.name
+    for suffix in (".gz", ".csv", ".txt"):
+        name = name.removesuffix(suffix)
+    return name
+
+
+def _vm_for_file(path: Path, mapping: dict[str, str], has_vm_column: bool) -> str | None:
+    """The VM a per-VM file belongs to: the mapping entry, else its own VM column, else its stem."""
+    for key in (path.name, _stem(path)):
+        if key in mapping:
+            return mapping[key]
+    return None if has_vm_column else _stem(path)
+
+
+def read_utilization(
+    paths: Sequence[Path],
+    inventory: Estate,
+    format: str | None = None,
+    mapping: Path | None = None,
+) -> Estate:
+    """Read utilization files into an Estate holding canonical ``utilization`` rows.
+
+    Args:
+        paths: files in one of :data:`FORMATS` (see :mod:`assess.collect.utilization_formats`).
+        inventory: the estate whose VMs the samples belong to (vm_id, instance UUID or name).
+        format: one of :data:`FORMATS`; detected per file when None.
+        mapping: CSV ``file,vm`` naming the VM of per-VM files that do not name it.
+
+    Returns:
+        An Estate with ``utilization`` rows (values in the units of :data:`METRICS`), the
+        warnings found, and one provenance entry per file; ready to merge into ``inventory``.
+    """
+    if format is not None and format not in FORMATS:
+        raise AssessError(f"unknown utilization format '{format}'; use one of {', '.join(FORMATS)}")
+    if inventory["vms"].empty:
+        raise AssessError("the estate has no VMs to attach utilization to; import the inventory first "
+                          "(assess import rvtools FILE --out ESTATE)")
+    paths = [Path(p) for p in paths]
+    for path in paths:
+        if not path.is_file():
+            raise AssessError(f"{path}: no such utilization file")
+    files = {str(p): p for p in paths}
+    vm_map = read_mapping(Path(mapping)) if mapping else {}
+    out = Estate()
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    selects, notes, formats = [], {}, {}
+    for path in paths:
+        fmt = format or detect_format(path)
+        formats[str(path)] = fmt
+        if fmt == "per-vm-csv":
+            from assess.collect.utilization_formats import counter_role, header
+
+            has_vm = any(counter_role(c)[0] == "vm" for c in header(path))
+            sql, notes[str(path)] = per_vm_select(con, path, _vm_for_file(path, vm_map, has_vm))
+        else:
+            sql, notes[str(path)] = long_select(path, fmt), FileNotes()
+        selects.append(sql)
+    try:
+        con.execute(f"CREATE TEMP TABLE raw AS SELECT {RAW_COLUMNS} FROM ({' UNION ALL '.join(selects)})")
+    except duckdb.Error as exc:
+        raise AssessError(f"utilization files {', '.join(files)} cannot be read: {exc}") from exc
+    warnings = _resolve(con, inventory, files)
+    warnings += _check(con, files, notes)
+    frame = con.sql("SELECT vm_id, timestamp, metric, value, interval_s FROM samples").to_arrow_table()
+    frame = frame.to_pandas()
+    out["utilization"] = conform("utilization", frame)
+    counts = dict(con.execute("SELECT file, count(*) FROM samples GROUP BY file").fetchall())
+    con.close()
+    for path in paths:
+        out.add_source("utilization", path=str(path), format=formats[str(path)],
+                       samples=int(counts.get(str(path), 0)),
+                       ignored_columns=notes[str(path)].ignored_columns)
+    out.warn_many(warnings)
+    return out
+
+
+def _warning(code: str, file: str, message: str, column: str = "") -> dict:
+    return dict(code=code, source=file, table="utilization", row="", column=column, message=message)
+
+
+def _examples(rows: list[tuple], fmt) -> str:
+    shown = ", ".join(fmt(*r) for r in rows[:_EXAMPLES])
+    return shown + (f" and {len(rows) - _EXAMPLES} more" if len(rows) > _EXAMPLES else "")
+
+
+def _resolve(con: duckdb.DuckDBPyConnection, inventory: Estate, files: dict[str, Path]) -> list[dict]:
+    """Create view ``samples`` (rows kept, with vm_id) and warn about the rows left out."""
+    keys = con.execute("SELECT DISTINCT vm_key FROM raw").df()["vm_key"]
+    resolved = resolve_vms(keys.astype("string"), inventory)  # noqa: F841  (scanned by DuckDB)
+    metrics = pd.DataFrame({"metric": list(METRICS)})  # noqa: F841
+    con.execute("CREATE TEMP TABLE vm_map AS SELECT value AS vm_key, vm_id, status, candidates FROM resolved")
+    con.execute("CREATE TEMP TABLE metrics AS SELECT metric FROM metrics")
+    con.execute("""
+        CREATE TEMP VIEW joined AS
+        SELECT r.*, m.vm_id, m.status, m.candidates, r.metric IN (SELECT metric FROM metrics) AS known
+        FROM raw r LEFT JOIN vm_map m USING (vm_key)""")
+    warnings = []
+    for file, key, candidates, n in con.execute("""
+            SELECT file, vm_key, candidates, count(*) FROM joined WHERE status = 'ambiguous'
+            GROUP BY ALL ORDER BY file, vm_key""").fetchall():
+        warnings.append(_warning("utilization.vm.ambiguous", file,
+                                 f"{file}: VM '{key}' names several VMs ({candidates}); its {n} "
+                                 "sample(s) were not imported; use the vm_id or instance UUID", "vm"))
+    unknown = con.execute("""
+        SELECT file, vm_key, count(*) FROM joined WHERE status IS NULL OR status = 'unknown'
+        GROUP BY ALL ORDER BY file, count(*) DESC, vm_key""").fetchall()
+    for file in dict.fromkeys(r[0] for r in unknown):
+        rows = [r[1:] for r in unknown if r[0] == file]
+        total = sum(n for _, n in rows)
+        warnings.append(_warning(
+            "utilization.vm.unknown", file,
+            f"{file}: {len(rows)} VM value(s) not in the inventory, {total} sample(s) not imported: "
+            + _examples(rows, lambda k, n: f"'{k}' ({n})")
+            + "; import the inventory that holds them or add a row to the --mapping table (file,vm)", "vm"))
+    for file, n, example in con.execute("""
+            SELECT file, count(*), min(ts_raw) FROM joined WHERE status = 'resolved' AND timestamp IS NULL
+            GROUP BY file ORDER BY file""").fetchall():
+        warnings.append(_warning("utilization.timestamp.invalid", file,
+                                 f"{file}: {n} sample(s) with an unreadable timestamp (e.g. '{example}') "
+                                 "were not imported; timestamps must be ISO 8601 or epoch numbers",
+                                 "timestamp"))
+    for file, metric, n in con.execute("""
+            SELECT file, metric, count(*) FROM joined WHERE status = 'resolved' AND timestamp IS NOT NULL
+            AND NOT coalesce(known, false) GROUP BY ALL ORDER BY file, metric""").fetchall():
+        warnings.append(_warning("utilization.metric.unknown", file,
+                                 f"{file}: metric '{metric}' is not one of {', '.join(METRICS)}; its {n} "
+                                 "sample(s) were not imported", "metric"))
+    con.execute("""
+        CREATE TEMP VIEW kept AS SELECT vm_id, timestamp, metric, value, interval_s, file FROM joined
+        WHERE status = 'resolved' AND timestamp IS NOT NULL AND known""")
+    return warnings
+
+
+def _check(con: duckdb.DuckDBPyConnection, files: dict[str, Path], notes: dict[str, FileNotes]) -> list[dict]:
+    """Fill missing intervals from the sample spacing and warn about what the samples show.
+
+    Creates view ``samples`` (the rows to import). Gaps (a step over ``GAP_FACTOR`` intervals),
+    duplicate timestamps, empty values and VMs without memory data are reported per file.
+    """
+    con.execute("""
+        CREATE TEMP TABLE steps AS
+        SELECT file, vm_id, metric, interval_s,
+               epoch(timestamp) - epoch(lag(timestamp) OVER (PARTITION BY vm_id, metric ORDER BY timestamp))
+                   AS step
+        FROM kept""")
+    con.execute("""
+        CREATE TEMP TABLE inferred AS SELECT file, vm_id, CAST(round(median(step)) AS BIGINT) AS spacing
+        FROM steps WHERE step > 0 GROUP BY ALL""")
+    con.execute("""
+        CREATE TEMP VIEW samples AS
+        SELECT k.vm_id, k.timestamp, k.metric, k.value, coalesce(k.interval_s, i.spacing) AS interval_s,
+               k.file
+        FROM kept k LEFT JOIN inferred i USING (file, vm_id)""")
+    warnings = []
+    for file, n, example in con.execute("""
+            SELECT file, count(DISTINCT vm_id), min(spacing) FROM inferred
+            WHERE (file, vm_id) IN (SELECT DISTINCT file, vm_id FROM kept WHERE interval_s IS NULL)
+            GROUP BY file ORDER BY file""").fetchall():
+        warnings.append(_warning("utilization.interval.inferred", file,
+                                 f"{file}: no sampling interval given; took the median spacing of "
+                                 f"each VM's samples (e.g. {example} s) for {n} VM(s)", "interval_s"))
+    gaps = con.execute(f"""
+        WITH s AS (SELECT s.file, s.vm_id, s.metric, s.step, coalesce(s.interval_s, i.spacing) AS iv
+                   FROM steps s LEFT JOIN inferred i USING (file, vm_id)),
+        per_metric AS (
+            SELECT file, vm_id, metric, count(*) FILTER (WHERE step = 0) AS dups,
+                   count(*) FILTER (WHERE step > {GAP_FACTOR} * iv) AS gaps,
+                   coalesce(sum(round(step / iv) - 1) FILTER (WHERE step > {GAP_FACTOR} * iv), 0) AS missing,
+                   coalesce(max(step) FILTER (WHERE step > {GAP_FACTOR} * iv), 0) AS longest,
+                   max(iv) AS iv
+            FROM s GROUP BY ALL)
+        SELECT file, vm_id, max(dups), max(gaps), max(missing), max(longest), max(iv)
+        FROM per_metric GROUP BY ALL HAVING max(dups) > 0 OR max(gaps) > 0 ORDER BY file, vm_id""").fetchall()
+    for file in dict.fromkeys(r[0] for r in gaps):
+        rows = [r[1:] for r in gaps if r[0] == file]
+        dup_rows = [(vm, d) for vm, d, *_ in rows if d]
+        gap_rows = [(vm, g, m, lng, iv) for vm, _, g, m, lng, iv in rows if g]
+        if dup_rows:
+            warnings.append(_warning(
+                "utilization.timestamp.duplicate", file,
+                f"{file}: {sum(d for _, d in dup_rows)} duplicate timestamp(s) in {len(dup_rows)} VM(s), "
+                "all kept: " + _examples(dup_rows, lambda vm, d: f"{vm} ({d})"), "timestamp"))
+        if gap_rows:
+            warnings.append(_warning(
+                "utilization.gap", file,
+                f"{file}: gaps longer than {GAP_FACTOR} x the sampling interval in {len(gap_rows)} VM(s), "
+                "kept as gaps (not filled): " + _examples(
+                    gap_rows, lambda vm, g, m, lng, iv: f"{vm}: {g} gap(s), ~{m:.0f} missing sample(s) of "
+                    f"{iv} s, longest {lng / 3600:.1f} h"), "timestamp"))
+    per_vm = con.execute("""
+        SELECT file, vm_id, count(*), count(*) FILTER (WHERE value IS NULL),
+               count(value) FILTER (WHERE metric = 'mem_consumed_mib'),
+               count(*) FILTER (WHERE metric = 'mem_consumed_mib' AND value = 0)
+        FROM kept GROUP BY ALL ORDER BY file, vm_id""").fetchall()
+    for file in dict.fromkeys(r[0] for r in per_vm):
+        rows = [r[1:] for r in per_vm if r[0] == file]
+        empty = [(vm, e, n) for vm, n, e, _, _ in rows if e]
+        no_mem = [(vm,) for vm, _, _, mem, _ in rows if not mem]
+        zero_mem = [(vm, z, mem) for vm, _, _, mem, z in rows if mem and z]
+        if empty:
+            warnings.append(_warning("utilization.value.missing", file, f"{file}: samples without a value "
+                                     f"in {len(empty)} VM(s), kept empty (not filled): "
+                                     + _examples(empty, lambda vm, e, n: f"{vm} ({e} of {n})"), "value"))
+        if no_mem:
+            warnings.append(_warning("utilization.memory.missing", file, f"{file}: {len(no_mem)} VM(s) have "
+                                     "no memory data (mem_consumed_mib); sizing falls back to configured "
+                                     "memory: " + _examples(no_mem, str), "value"))
+        if zero_mem:
+            warnings.append(_warning("utilization.memory.zero", file, f"{file}: memory samples of 0 in "
+                                     f"{len(zero_mem)} VM(s) (a running VM always consumes memory: likely "
+                                     "not collected); kept: "
+                                     + _examples(zero_mem, lambda vm, z, m: f"{vm} ({z} of {m})"), "value"))
+    for file, note in notes.items():
+        if note.zero_capacity_rows:
+            warnings.append(_warning("utilization.capacity.zero", file,
+                                     f"{file}: {note.zero_capacity_rows} row(s) report zero CPU or memory "
+                                     "capacity (VM off or not reporting); their samples are kept"))
+        if note.timestamp_note:
+            warnings.append(_warning("utilization.timestamp.unit", file, f"{file}: {note.timestamp_note}",
+                                     "timestamp"))
+        for text in note.partial:
+            warnings.append(_warning("utilization.metric.partial", file, f"{file}: {text}"))
+    return warnings
