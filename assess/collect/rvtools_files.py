@@ -1,0 +1,205 @@
+"""Open an RVTools export (xlsx workbook or 'export all to CSV' folder) and read its sheets raw.
+
+Raw means: cell values as the file holds them (numbers, datetimes, strings), one column per
+header, fully empty rows dropped, and the frame index set to the source row number
+(the header is row 1) so warnings can name the row. Interpreting the values is the job of
+:mod:`assess.collect.rvtools_values`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import python_calamine
+
+from assess.collect.rvtools_columns import KNOWN_UNUSED, SHEETS, normalise_header
+from assess.model.errors import AssessError
+
+_CSV_NAME = re.compile(r"^rvtools_tab(?P<sheet>.+)\.csv$", re.IGNORECASE)
+_DECIMAL_COMMA = re.compile(r'(?:^|;)"?-?\d+,\d+"?(?:;|\r?$)', re.MULTILINE)
+_SNIFF_BYTES = 1 << 16
+
+
+@dataclass
+class RawSheet:
+    """One sheet as read: values untouched, headers trimmed, source row numbers as index."""
+
+    name: str
+    frame: pd.DataFrame
+    lookup: dict[str, str]
+    decimal_comma: bool = False
+
+    def column(self, aliases: tuple[str, ...]) -> str | None:
+        """Return the frame column matching the first alias found, or None."""
+        for alias in aliases:
+            hit = self.lookup.get(normalise_header(alias))
+            if hit is not None:
+                return hit
+        return None
+
+
+@dataclass
+class Export:
+    """An opened RVTools export: where it is, which sheets it holds, and how to read them."""
+
+    path: Path
+    kind: str
+    sheets: dict[str, str]
+    warnings: list[dict] = field(default_factory=list)
+    _workbook: python_calamine.CalamineWorkbook | None = None
+
+    def has(self, sheet: str) -> bool:
+        """True when the export holds ``sheet`` (name matched case-insensitively)."""
+        return sheet.lower() in self.sheets
+
+    def unused_sheets(self) -> list[str]:
+        """Sheets in the export that no canonical table is read from."""
+        wanted = {s.lower() for s in SHEETS}
+        return sorted(n for n in self.sheets if n not in wanted)
+
+    def read(self, sheet: str) -> RawSheet:
+        """Read ``sheet`` raw; raise :class:`AssessError` naming file and sheet if unreadable."""
+        where = self.sheets[sheet.lower()]
+        try:
+            if self.kind == "xlsx":
+                header, frame = _xlsx_frame(self._workbook, where)
+                decimal_comma = False
+            else:
+                header, frame, decimal_comma = self._csv_frame(Path(where))
+        except AssessError:
+            raise
+        except Exception as exc:  # calamine, zip and csv errors have no common base class
+            raise AssessError(
+                f"{self.path}, sheet {sheet}: cannot be read ({type(exc).__name__}: {exc}); "
+                "re-export it from RVTools"
+            ) from exc
+        return self._raw(sheet, header, frame, decimal_comma)
+
+    def _csv_frame(self, path: Path) -> tuple[list[str], pd.DataFrame, bool]:
+        raw = path.read_bytes()
+        encoding = "utf-8-sig"
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError:
+            encoding = "cp1252"
+            text = raw.decode(encoding)
+            self.warnings.append(
+                _w(path, "rvtools.csv.encoding", "", "file is not UTF-8; read as Windows-1252"))
+        first = text[: text.find("\n") if "\n" in text else len(text)]
+        sep = max((",", ";", "\t"), key=first.count)
+        decimal_comma = sep == ";" and bool(_DECIMAL_COMMA.search(text[:_SNIFF_BYTES]))
+        if sep != ",":
+            how = "decimal commas" if decimal_comma else "decimal points"
+            self.warnings.append(_w(path, "rvtools.csv.locale", "",
+                                    f"CSV is {'semicolon' if sep == ';' else 'tab'}-delimited "
+                                    f"(Excel in a non-English locale); read with {how}"))
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+        rows = list(reader)
+        if not rows:
+            return [], pd.DataFrame(), decimal_comma
+        header, body = rows[0], rows[1:]
+        width = len(header)
+        body = [r[:width] + [""] * (width - len(r)) if len(r) != width else r for r in body]
+        frame = pd.DataFrame(body, columns=range(width), dtype=object) if body else pd.DataFrame(
+            columns=range(width), dtype=object)
+        return header, frame, decimal_comma
+
+    def _raw(self, sheet: str, header: list, frame: pd.DataFrame, decimal_comma: bool) -> RawSheet:
+        if not header:
+            raise AssessError(f"{self.path}, sheet {sheet}: the sheet is empty (no header row); "
+                              "re-export it from RVTools")
+        names, lookup, keep = [], {}, []
+        for i, h in enumerate(header):
+            name = "" if h is None else str(h).strip()
+            if not name:
+                if frame.shape[0] and _nonblank(frame[i]).any():
+                    self.warnings.append(_w(self.path, "rvtools.header.missing", sheet,
+                                            f"values in column {i + 1} have no header; ignored"))
+                continue
+            norm = normalise_header(name)
+            if norm in lookup:
+                self.warnings.append(_w(self.path, "rvtools.header.duplicate", sheet,
+                                        f"header '{name}' appears twice; the first is used",
+                                        column=name))
+                name = f"{name} ({i + 1})"
+            else:
+                lookup[norm] = name
+            names.append(name)
+            keep.append(i)
+        frame = frame[keep]
+        frame.columns = names
+        frame.index = pd.RangeIndex(2, len(frame) + 2)
+        if len(frame):
+            arr = frame.to_numpy()
+            empty = ((arr == "") | pd.isna(arr)).all(axis=1)
+            if empty.any():
+                frame = frame[~empty]
+        return RawSheet(sheet, frame, lookup, decimal_comma)
+
+
+def open_export(path: Path) -> Export:
+    """Open an RVTools xlsx export or CSV folder, checking it is one and holds vInfo.
+
+    Raises:
+        AssessError: the path does not exist, is not readable as a workbook, is not an
+            RVTools export, or lacks the vInfo sheet.
+    """
+    path = Path(path)
+    if path.is_dir():
+        sheets = {}
+        for child in sorted(path.iterdir()):
+            match = _CSV_NAME.match(child.name)
+            if match and child.is_file():
+                sheets[match["sheet"].lower()] = str(child)
+        if not sheets:
+            raise AssessError(f"{path}: no RVTools_tab*.csv files in this folder; pass an RVTools "
+                              "xlsx export or the folder written by 'export all to CSV'")
+        export = Export(path, "csv", sheets)
+    elif path.is_file():
+        if path.suffix.lower() == ".csv":
+            raise AssessError(f"{path}: pass the folder holding the RVTools_tab*.csv files "
+                              "(or the xlsx export), not a single CSV file")
+        try:
+            workbook = python_calamine.CalamineWorkbook.from_path(str(path))
+        except Exception as exc:  # calamine raises several unrelated types
+            raise AssessError(f"{path}: cannot be read as an xlsx workbook ({exc}); is it a "
+                              "complete RVTools export? Re-export or re-copy it") from exc
+        sheets = {name.strip().lower(): name for name in workbook.sheet_names}
+        export = Export(path, "xlsx", sheets, _workbook=workbook)
+    else:
+        raise AssessError(f"{path}: no such file or folder")
+    if not export.has("vInfo"):
+        known = ({s.lower() for s in SHEETS} | KNOWN_UNUSED) & set(export.sheets)
+        if not known:
+            raise AssessError(f"{path}: not an RVTools export (no vInfo sheet; found sheets: "
+                              f"{', '.join(sorted(export.sheets)) or 'none'})")
+        raise AssessError(f"{path}, sheet vInfo: missing; an RVTools export needs the vInfo "
+                          "sheet (re-export with the vInfo tab)")
+    return export
+
+
+def _xlsx_frame(workbook, sheet_name: str) -> tuple[list, pd.DataFrame]:
+    rows = workbook.get_sheet_by_name(sheet_name).to_python()
+    if not rows:
+        return [], pd.DataFrame()
+    header = rows[0]
+    frame = pd.DataFrame(rows[1:], columns=range(len(header)), dtype=object) if len(rows) > 1 \
+        else pd.DataFrame(columns=range(len(header)), dtype=object)
+    return header, frame
+
+
+def _nonblank(series: pd.Series) -> np.ndarray:
+    values = series.to_numpy()
+    return ~((values == "") | pd.isna(values))
+
+
+def _w(path: Path, code: str, sheet: str, message: str, column: str = "", row: object = "") -> dict:
+    where = f"{path}, sheet {sheet}" if sheet else f"{path}"
+    return dict(source=str(path), code=code, table=sheet, row=str(row), column=column,
+                message=f"{where}: {message}")

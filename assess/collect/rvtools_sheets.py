@@ -1,0 +1,139 @@
+"""Turn raw RVTools sheets into typed columns and keys (shared by the VM and inventory readers)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from assess.collect.rvtools_columns import EMPTY_MEANS_FALSE, HELPER_DTYPES, SHEETS, normalise_header
+from assess.collect.rvtools_files import Export, RawSheet
+from assess.collect.rvtools_values import booleans, numbers, text, times, versions
+from assess.model.errors import AssessError
+from assess.model.schema import BOOL, FLOAT, INT, TABLES, TIME
+
+#: Every header alias any sheet spec knows, normalised (custom attributes are the rest).
+KNOWN_HEADERS = frozenset(
+    normalise_header(alias)
+    for _, spec in SHEETS.values()
+    for aliases in spec.values()
+    for alias in aliases
+)
+
+
+@dataclass
+class ExportContext:
+    """One export being read: the file, its provenance id, and what was odd or absent."""
+
+    export: Export
+    source: str
+    warnings: list[dict] = field(default_factory=list)
+    absent_sheets: list[str] = field(default_factory=list)
+    absent_columns: dict[str, list[str]] = field(default_factory=dict)
+
+    def warn(self, code: str, sheet: str, message: str, row: object = "", column: str = "") -> None:
+        """Record a warning about this export (flushed into the estate at the end)."""
+        where = f"{self.export.path}, sheet {sheet}" if sheet else str(self.export.path)
+        self.warnings.append(dict(source=self.source, code=code, table=sheet, row=str(row),
+                                  column=column, message=f"{where}: {message}"))
+
+    def absent(self, table: str, columns: list[str]) -> None:
+        """Note canonical columns of ``table`` that this export does not supply."""
+        names = TABLES[table].names
+        known = self.absent_columns.setdefault(table, [])
+        known.extend(c for c in columns if c in names and c not in known)
+
+
+def sheet_fields(ctx: ExportContext, sheet_name: str, require_vm: bool = False
+                 ) -> tuple[pd.DataFrame, RawSheet] | None:
+    """Read ``sheet_name`` and return its typed spec columns (index = source row), or None if absent.
+
+    Columns the spec names but the sheet lacks are recorded as absent (and warned about);
+    cells that cannot be read as their column's type become nulls with one warning per column.
+    """
+    table, spec = SHEETS[sheet_name]
+    export = ctx.export
+    if not export.has(sheet_name):
+        ctx.absent_sheets.append(sheet_name)
+        if table:
+            ctx.absent(table, list(spec))
+        return None
+    sheet = export.read(sheet_name)
+    ctx.warnings.extend(export.warnings)
+    export.warnings.clear()
+    if require_vm and sheet.column(spec["name"]) is None:
+        found = ", ".join(list(sheet.frame.columns)[:8])
+        raise AssessError(f"{export.path}, sheet {sheet_name}: no 'VM' column (headers found: "
+                          f"{found or 'none'}); restore the 'VM' header")
+    columns, missing = {}, []
+    dtypes = TABLES[table].dtypes if table else {}
+    for col, aliases in spec.items():
+        name = sheet.column(aliases)
+        if name is None:
+            missing.append(col)
+            continue
+        values, bad = _typed(sheet, name, col, HELPER_DTYPES.get(col) or dtypes.get(col, "string"))
+        if bad is not None and bad.any():
+            first = bad.idxmax()
+            ctx.warn("rvtools.value.invalid", sheet_name,
+                     f"column '{name}': {int(bad.sum())} value(s) cannot be read "
+                     f"(first at row {first}: {sheet.frame.at[first, name]!r}); read as empty",
+                     row=first, column=name)
+        columns[col] = values
+    if missing and table:
+        shown = [c for c in missing if not c.startswith("_")]
+        if shown:
+            ctx.warn("rvtools.column.missing", sheet_name,
+                     f"no column for {', '.join(shown)}; these stay unknown")
+        ctx.absent(table, missing)
+    return pd.DataFrame(columns, index=sheet.frame.index), sheet
+
+
+def _typed(sheet: RawSheet, name: str, col: str, dtype: str) -> tuple[pd.Series, pd.Series | None]:
+    raw = sheet.frame[name]
+    if col == "hw_version":
+        return versions(raw)
+    if dtype in (FLOAT, INT):
+        values, bad = numbers(raw, sheet.decimal_comma)
+        return (values.round().astype("Int64") if dtype == INT else values), bad
+    if dtype == BOOL:
+        return booleans(raw, empty_false=col in EMPTY_MEANS_FALSE)
+    if dtype == TIME:
+        return times(raw, dayfirst=sheet.decimal_comma)
+    return text(raw), None
+
+
+def column(frame: pd.DataFrame, name: str) -> pd.Series:
+    """``frame[name]`` or an all-null string column when the sheet lacked it."""
+    if name in frame:
+        return frame[name]
+    return pd.Series(pd.NA, index=frame.index, dtype="string")
+
+
+def vm_keys(frame: pd.DataFrame, fallback: str) -> tuple[pd.Series, pd.Series]:
+    """VM keys per row: '<vCenter UUID>/<moref>', else instance UUID, else '<vcenter>:<name>'.
+
+    ``fallback`` names the export when a row has no vCenter name either. Returns the keys
+    and a mask of rows that had to fall back to the name.
+    """
+    uuid = column(frame, "vcenter_uuid").str.lower()
+    moref = column(frame, "moref")
+    instance = column(frame, "instance_uuid").str.lower()
+    prefix = column(frame, "vcenter").fillna(fallback)
+    by_name = prefix + ":" + column(frame, "name")
+    keys = np.where(uuid.notna() & moref.notna(), uuid + "/" + moref,
+                    np.where(instance.notna(), instance, by_name))
+    named = uuid.isna() | moref.isna()
+    named &= instance.isna()
+    return pd.Series(keys, index=frame.index, dtype="string"), named
+
+
+def object_ids(frame: pd.DataFrame, *name_cols: str) -> pd.Series:
+    """Inventory object ids: '<vCenter UUID>/<Object ID>', else '<vcenter>/<name...>'."""
+    uuid = column(frame, "_vcenter_uuid").str.lower()
+    oid = column(frame, "_object_id")
+    fallback = column(frame, "_vcenter").fillna("")
+    for col in name_cols:
+        fallback = fallback + "/" + column(frame, col).fillna("")
+    return (uuid + "/" + oid).where(uuid.notna() & oid.notna(), fallback).astype("string")

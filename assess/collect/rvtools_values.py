@@ -1,0 +1,109 @@
+"""Vectorised readers for RVTools cell values: text, numbers, booleans and times.
+
+Each reader takes a raw column (object values as calamine or the CSV reader gave them) and
+returns the typed column plus a mask of cells that held something it could not read, so
+the caller can record one warning per column naming the first bad row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+_TRUE = ("true", "yes", "1", "on", "enabled")
+_FALSE = ("false", "no", "0", "off", "disabled")
+_BOOLS = {**dict.fromkeys(_TRUE, True), **dict.fromkeys(_FALSE, False)}
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+
+
+def blank(raw: pd.Series) -> pd.Series:
+    """True where a raw cell is empty (None, NaN or the empty string)."""
+    values = raw.to_numpy()
+    return pd.Series(pd.isna(values) | (values == ""), index=raw.index)
+
+
+def text(raw: pd.Series) -> pd.Series:
+    """Cells as trimmed strings; whole numbers without '.0'; empty cells as <NA>."""
+    kind = pd.api.types.infer_dtype(raw, skipna=True)
+    if kind in ("string", "empty"):
+        out = raw.astype("string")
+    else:
+        out = raw.map(_cell_text, na_action="ignore").astype("string")
+    out = out.str.strip()
+    return out.mask(out == "")
+
+
+def _cell_text(value: object) -> str:
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    return str(value)
+
+
+def numbers(raw: pd.Series, decimal_comma: bool = False) -> tuple[pd.Series, pd.Series]:
+    """Cells as floats. Accepts '0%', thousands separators ('16,384') and decimal commas.
+
+    Returns:
+        (values, bad): bad is True where a non-empty cell is not a number.
+    """
+    values = pd.to_numeric(raw, errors="coerce") if not decimal_comma else pd.Series(
+        np.nan, index=raw.index)
+    values = values.astype("float64")
+    rest = values.isna() & ~blank(raw)
+    if rest.any():
+        cleaned = raw[rest].astype("string").str.strip().str.rstrip("%").str.replace(
+            r"[\s\u00a0']", "", regex=True)
+        if decimal_comma:
+            cleaned = cleaned.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+        else:
+            cleaned = cleaned.str.replace(",", "", regex=False)
+        values[rest] = pd.to_numeric(cleaned, errors="coerce").astype("float64")
+        rest &= (cleaned != "").reindex(raw.index, fill_value=False).astype(bool)
+    bad = rest & values.isna()
+    return values, bad
+
+
+def booleans(raw: pd.Series, empty_false: bool = False) -> tuple[pd.Series, pd.Series]:
+    """Cells as booleans ('True'/'False', 'yes'/'no', 1/0, real booleans).
+
+    Args:
+        raw: the raw column.
+        empty_false: read an empty cell as False (settings RVTools leaves empty when unset).
+    """
+    words = text(raw).str.lower()
+    out = words.map(_BOOLS).astype("boolean")
+    bad = words.notna() & out.isna()
+    if empty_false:
+        out = out.mask(words.isna(), False)
+    return out, bad.fillna(False).astype(bool)
+
+
+def times(raw: pd.Series, dayfirst: bool = False) -> tuple[pd.Series, pd.Series]:
+    """Cells as UTC timestamps: datetimes, Excel serial numbers or date strings.
+
+    RVTools writes local times without a zone; they are taken as UTC.
+    """
+    empty = blank(raw)
+    out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
+    serial = pd.to_numeric(raw, errors="coerce")
+    is_serial = serial.notna() & ~empty
+    if is_serial.any():
+        out[is_serial] = _EXCEL_EPOCH + pd.to_timedelta(serial[is_serial], unit="D")
+    rest = ~empty & ~is_serial
+    if rest.any():
+        parsed = pd.to_datetime(raw[rest], errors="coerce", format="mixed", dayfirst=dayfirst,
+                                utc=True)
+        out[rest] = parsed.dt.tz_localize(None).astype("datetime64[ns]")
+    bad = ~empty & out.isna() & text(raw).notna()
+    return out.dt.tz_localize("UTC"), bad
+
+
+def versions(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Hardware versions ('vmx-21', 21 or '21') as integers."""
+    words = text(raw)
+    digits = words.str.extract(r"(\d+)", expand=False)
+    out = pd.to_numeric(digits, errors="coerce").astype("Int64")
+    return out, (words.notna() & out.isna()).astype(bool)
