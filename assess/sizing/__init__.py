@@ -1,5 +1,6 @@
 """Sizing: right-size each VM, map it to KubeVirt, pack it onto nodes, price it."""
 
+from assess.sizing.idle import IdleDetector
 from assess.sizing.params import (
     Cost,
     Growth,
@@ -17,6 +18,7 @@ __all__ = [
     "Cost",
     "Growth",
     "Idle",
+    "IdleDetector",
     "KubeVirtMapping",
     "NodeProfile",
     "Packing",

@@ -98,8 +98,8 @@ class Idle(_Params):
     min_samples: int = Field(12, ge=1, description="Fewer samples than this: no verdict (idle=False)")
     use_model: bool = Field(True, description="Also score VMs with an IsolationForest over the features")
     model_score: float = Field(
-        0.8, ge=0, le=1, description="A VM with no rule verdict is idle when its model score >= this "
-        "and its CPU P95 is <= 2 x cpu_mhz_p95"
+        0.05, ge=0, le=1, description="A VM the rule misses is idle when it is at least as typical of the "
+        "rule-idle VMs as this share of them (model score) and its CPU P95 is <= 2 x cpu_mhz_p95"
     )
     exclude_idle: bool = Field(False, description="Leave idle VMs out of sizing and packing (retire them)")
     random_state: int = Field(0, description="Seed of the model")
