@@ -1,0 +1,282 @@
+"""Import network dependency records and aggregate them into canonical ``flows`` rows.
+
+Formats: ``azure-migrate`` (the dependency-analysis export: ``Time slot, Source server name,
+Source IP, Source application, Source process, Destination server name, Destination IP,
+Destination application, Destination process, Destination port``, optional VLAN columns, and
+the newer layout with ``Date`` and ``Connection Count``) and ``csv`` (generic: ``src, dst``
+as names or IPs, ``port``, ``protocol``, ``bytes`` or ``connections``, ``time``).
+
+Endpoints are resolved to VMs through the inventory's IPs (``nics.ipv4``, ``vms.primary_ip``)
+and names (``vms.hostname`` full and short, ``vms.name``), case-insensitively; the rest are
+kept as external nodes ``ext:<ip or name>``. Repeats (one row per time slot) aggregate into one
+row per (src, dst, port, protocol) with counts and first/last seen.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from assess.collect.vm_lookup import ip_index, name_index
+from assess.model import AssessError, Estate, conform
+
+FORMATS = ("azure-migrate", "csv")
+UNKNOWN_PROCESS = "unknown process"
+_EXAMPLES = 5
+_RANGE = re.compile(r"\s+-\s+|\.\.|\s+to\s+|\s*\u2013\s*")
+
+#: Normalised column -> header names (lower case) it may have, per format.
+_AZURE = {
+    "time": ("time slot", "timeslot", "date"),
+    "src_name": ("source server name",), "src_ip": ("source ip",), "src_process": ("source process",),
+    "dst_name": ("destination server name",), "dst_ip": ("destination ip",),
+    "dst_process": ("destination process",), "port": ("destination port",),
+    "connections": ("connection count", "count"), "protocol": ("protocol",),
+}
+_GENERIC = {
+    "time": ("time", "timestamp", "first_seen", "date"), "last": ("last_seen",),
+    "src": ("src", "source", "src_name", "source_name"), "dst": ("dst", "destination", "dest", "dst_name"),
+    "src_ip": ("src_ip", "source_ip"), "dst_ip": ("dst_ip", "destination_ip", "dest_ip"),
+    "src_process": ("src_process",), "dst_process": ("dst_process",),
+    "port": ("port", "dst_port", "dest_port", "destination_port"), "protocol": ("protocol", "proto"),
+    "connections": ("connections", "count", "connection_count"), "bytes": ("bytes",),
+}
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(path, dtype="string", encoding="utf-8-sig", keep_default_na=False,
+                            skipinitialspace=True)
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise AssessError(f"{path}: cannot be read as CSV ({exc})") from exc
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    return frame
+
+
+def detect_flow_format(columns: Sequence[str], path: Path) -> str:
+    """``azure-migrate`` or ``csv`` from the (lower-cased) header of ``path``."""
+    cols = set(columns)
+    if "destination port" in cols and cols & {"source server name", "source ip"}:
+        return "azure-migrate"
+    if cols & set(_GENERIC["src"] + _GENERIC["src_ip"]) and cols & set(_GENERIC["dst"] + _GENERIC["dst_ip"]):
+        return "csv"
+    raise AssessError(
+        f"{path}: unknown flow layout (header: {', '.join(sorted(cols))[:200]}). Expected an Azure "
+        "Migrate dependency export (Time slot, Source server name, Source IP, ..., Destination port) "
+        "or a CSV with src,dst[,port,protocol,bytes,connections,time]; pass --format to say which"
+    )
+
+
+def _pick(frame: pd.DataFrame, names: dict[str, tuple[str, ...]]) -> dict[str, pd.Series]:
+    out = {}
+    for key, options in names.items():
+        for option in options:
+            if option in frame.columns:
+                out[key] = frame[option].str.strip().replace("", pd.NA)
+                break
+    return out
+
+
+def _is_ip(values: pd.Series) -> pd.Series:
+    def check(text: str) -> bool:
+        try:
+            ipaddress.ip_address(text)
+            return True
+        except ValueError:
+            return False
+
+    distinct = values.dropna().unique()
+    flags = {v: check(v) for v in distinct}
+    return values.map(flags).fillna(False).astype(bool)
+
+
+def _times(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(start, end) of each time slot text (a single time or a range); NaT where unreadable."""
+    distinct = pd.Series(values.dropna().unique(), dtype="string")
+    parts = distinct.str.split(_RANGE, n=1, expand=True, regex=True)
+    start = pd.to_datetime(parts[0], utc=True, errors="coerce", format="mixed")
+    end = pd.to_datetime(parts[1], utc=True, errors="coerce", format="mixed") if 1 in parts else start
+    end = end.fillna(start)
+    lookup_start = pd.Series(start.to_numpy(), index=distinct.to_numpy())
+    lookup_end = pd.Series(end.to_numpy(), index=distinct.to_numpy())
+    return values.map(lookup_start).astype("datetime64[ns, UTC]"), values.map(lookup_end).astype(
+        "datetime64[ns, UTC]")
+
+
+def _records(path: Path, fmt: str | None) -> tuple[pd.DataFrame, str, list[dict]]:
+    """Rows of one file in the normalised form (before endpoint resolution) and its warnings."""
+    raw = _read_table(path)
+    fmt = fmt or detect_flow_format(raw.columns, path)
+    warnings = []
+    if fmt == "azure-migrate":
+        cols = _pick(raw, _AZURE)
+        if "port" not in cols:
+            raise AssessError(f"{path}: Azure Migrate export lacks the 'Destination port' column")
+        protocol = cols.get("protocol", pd.Series("tcp", index=raw.index, dtype="string"))
+    elif fmt == "csv":
+        cols = _pick(raw, _GENERIC)
+        for side in ("src", "dst"):
+            if side in cols:
+                ip = _is_ip(cols[side])
+                cols[f"{side}_ip"] = cols.get(f"{side}_ip", cols[side].where(ip)).fillna(cols[side].where(ip))
+                cols[f"{side}_name"] = cols[side].where(~ip)
+        protocol = cols.get("protocol", pd.Series(pd.NA, index=raw.index, dtype="string"))
+    else:
+        raise AssessError(f"unknown flow format '{fmt}'; use one of {', '.join(FORMATS)}")
+    empty = pd.Series(pd.NA, index=raw.index, dtype="string")
+    rows = pd.DataFrame({k: cols.get(k, empty) for k in ("src_name", "src_ip", "dst_name", "dst_ip",
+                                                         "src_process", "dst_process")})
+    for side in ("src_process", "dst_process"):
+        rows[side] = rows[side].mask(rows[side].str.lower() == UNKNOWN_PROCESS)
+    rows["protocol"] = protocol.str.lower()
+    port_text = cols["port"] if "port" in cols else empty
+    rows["port"] = pd.to_numeric(port_text, errors="coerce").astype("Int64")
+    bad_port = port_text.notna() & rows["port"].isna()
+    if bad_port.any():
+        example = port_text[bad_port].iloc[0]
+        warnings.append(_warning("flows.port.invalid", path, f"{path}: {int(bad_port.sum())} row(s) have a "
+                                 f"destination port that is not a number (e.g. '{example}'); kept without "
+                                 "port", int(bad_port.idxmax()) + 2, "port"))
+    count_text = cols.get("connections", empty)
+    rows["connections"] = pd.to_numeric(count_text, errors="coerce").fillna(1).astype("Int64")
+    rows["bytes"] = pd.to_numeric(cols.get("bytes", empty), errors="coerce").astype("float64")
+    rows["first_seen"], rows["last_seen"] = _times(cols.get("time", empty))
+    if "last" in cols:
+        rows["last_seen"] = _times(cols["last"])[1].fillna(rows["last_seen"])
+    bad_time = cols.get("time", empty).notna() & rows["first_seen"].isna()
+    if bad_time.any():
+        warnings.append(_warning("flows.time.invalid", path, f"{path}: {int(bad_time.sum())} row(s) have an "
+                                 f"unreadable time (e.g. '{cols['time'][bad_time].iloc[0]}'); kept without "
+                                 "first/last seen", int(bad_time.idxmax()) + 2, "time"))
+    rows["file"] = str(path)
+    rows["line"] = rows.index + 2  # header is line 1
+    return rows, fmt, warnings
+
+
+def _warning(code: str, path, message: str, row: object = "", column: str = "") -> dict:
+    return dict(code=code, source=str(path), table="flows", row=str(row), column=column, message=message)
+
+
+def _endpoints(rows: pd.DataFrame, inventory: Estate) -> pd.DataFrame:
+    """Resolve every distinct (name, ip) endpoint: node, is_vm and the reason when external."""
+    ends = pd.concat([rows[["src_name", "src_ip"]].set_axis(["name", "ip"], axis=1),
+                      rows[["dst_name", "dst_ip"]].set_axis(["name", "ip"], axis=1)]).drop_duplicates()
+    names, ips = name_index(inventory), ip_index(inventory)
+    key = ends["name"].str.lower()
+    by_name = names.reindex(key.to_numpy())
+    short = names.reindex(key.str.split(".").str[0].to_numpy())
+    dotted = key.str.contains(".", regex=False).fillna(False).to_numpy()
+    use_short = by_name["candidates"].isna().to_numpy() & dotted
+    by_name[use_short] = short[use_short].to_numpy()
+    by_ip = ips.reindex(ends["ip"].to_numpy())
+    n_count = by_name["candidates"].fillna(0).to_numpy()
+    i_count = by_ip["candidates"].fillna(0).to_numpy()
+    node = pd.Series(pd.NA, index=ends.index, dtype="string")
+    reason = pd.Series("not in the inventory", index=ends.index, dtype="string")
+    node[n_count == 1] = by_name["vm_id"].to_numpy()[n_count == 1]
+    by_ip_ok = (n_count != 1) & (i_count == 1)
+    node[by_ip_ok] = by_ip["vm_id"].to_numpy()[by_ip_ok]
+    ambiguous_name = (n_count > 1) & ~by_ip_ok
+    ambiguous_ip = (n_count == 0) & (i_count > 1)
+    reason[ambiguous_name] = "name matches " + by_name["examples"].astype("string")[ambiguous_name].to_numpy()
+    reason[ambiguous_ip] = "IP matches " + by_ip["examples"].astype("string")[ambiguous_ip].to_numpy()
+    ends["is_vm"] = node.notna()
+    ends["resolved_by_ip"] = by_ip_ok & (n_count > 1)
+    ends["node"] = node.fillna("ext:" + ends["ip"].fillna(ends["name"].str.lower()))
+    ends["reason"] = reason.where(~ends["is_vm"])
+    return ends
+
+
+def _resolution_warnings(rows: pd.DataFrame, ends: pd.DataFrame) -> list[dict]:
+    warnings = []
+    sides = []
+    for side in ("src", "dst"):
+        part = rows[[f"{side}_name", f"{side}_ip", "file"]].set_axis(["name", "ip", "file"], axis=1)
+        sides.append(part)
+    used = pd.concat(sides).merge(ends, on=["name", "ip"], how="left")
+    for file, group in used.groupby("file", sort=True):
+        external = group[~group["is_vm"]].groupby(["node", "reason"]).size().sort_values(ascending=False)
+        if len(external):
+            shown = ", ".join(f"{node} ({n}{'' if why == 'not in the inventory' else '; ' + why})"
+                              for (node, why), n in list(external.items())[:_EXAMPLES])
+            more = f" and {len(external) - _EXAMPLES} more" if len(external) > _EXAMPLES else ""
+            warnings.append(_warning(
+                "flows.endpoint.external", file,
+                f"{file}: {len(external)} endpoint(s) are not VMs of the inventory and are kept as external "
+                f"nodes ({int(external.sum())} endpoint occurrence(s)): {shown}{more}"))
+        ambiguous = group[group["reason"].fillna("").str.contains("matches") | group["resolved_by_ip"]]
+        if len(ambiguous):
+            names = sorted(set(ambiguous["name"].fillna(ambiguous["ip"])))
+            by_ip = int(ambiguous["resolved_by_ip"].sum())
+            warnings.append(_warning(
+                "flows.endpoint.ambiguous", file,
+                f"{file}: {len(names)} endpoint name(s) or IP(s) match several VMs "
+                f"({', '.join(names[:_EXAMPLES])}); {by_ip} occurrence(s) resolved by IP, "
+                f"{len(ambiguous) - by_ip} kept as external nodes; make names unique or record IPs"))
+    return warnings
+
+
+def read_flows(paths: Sequence[Path], inventory: Estate, format: str | None = None) -> Estate:
+    """Read dependency files into an Estate holding aggregated canonical ``flows`` rows.
+
+    Args:
+        paths: Azure Migrate dependency exports or generic flow CSV files.
+        inventory: the estate whose VMs the endpoints are resolved against.
+        format: ``azure-migrate`` or ``csv``; detected per file when None.
+
+    Returns:
+        An Estate with one ``flows`` row per (src, dst, port, protocol), warnings about
+        external, ambiguous and unusable endpoints, and one provenance entry per file.
+    """
+    if format is not None and format not in FORMATS:
+        raise AssessError(f"unknown flow format '{format}'; use one of {', '.join(FORMATS)}")
+    out = Estate()
+    frames, warnings = [], []
+    for path in map(Path, paths):
+        if not path.is_file():
+            raise AssessError(f"{path}: no such flow file")
+        rows, fmt, found = _records(path, format)
+        frames.append(rows)
+        warnings += found
+        out.add_source("flows", path=str(path), format=fmt, records=len(rows))
+    rows = pd.concat(frames, ignore_index=True)
+    unusable = ((rows["src_name"].isna() & rows["src_ip"].isna())
+                | (rows["dst_name"].isna() & rows["dst_ip"].isna()))
+    for file, group in rows[unusable].groupby("file"):
+        warnings.append(_warning("flows.row.unusable", file, f"{file}: {len(group)} row(s) name neither a "
+                                 "server nor an IP for source or destination and were not imported (lines "
+                                 f"{', '.join(map(str, group['line'].head(_EXAMPLES)))})",
+                                 group["line"].iloc[0]))
+    rows = rows[~unusable]
+    ends = _endpoints(rows, inventory)
+    warnings += _resolution_warnings(rows, ends)
+    for side in ("src", "dst"):
+        part = ends.rename(columns={"name": f"{side}_name", "ip": f"{side}_ip", "node": side,
+                                    "is_vm": f"{side}_vm"})
+        rows = rows.merge(part[[f"{side}_name", f"{side}_ip", side, f"{side}_vm"]],
+                          on=[f"{side}_name", f"{side}_ip"], how="left")
+    out["flows"] = conform("flows", _aggregate(rows))
+    out.warn_many(warnings)
+    return out
+
+
+def _aggregate(rows: pd.DataFrame) -> pd.DataFrame:
+    """One row per (src, dst, port, protocol): summed counts, first/last seen, distinct IPs and processes."""
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.register("rows", rows.drop(columns=["file", "line"]))
+    texts = ", ".join(f"string_agg(DISTINCT {c}, ', ' ORDER BY {c}) AS {c}"
+                      for c in ("src_ip", "dst_ip", "src_process", "dst_process"))
+    frame = con.sql(f"""
+        SELECT src, dst, port, protocol, bool_or(src_vm) AS src_vm, bool_or(dst_vm) AS dst_vm, {texts},
+               sum(connections) AS connections, sum(bytes) AS bytes,
+               min(first_seen) AS first_seen, max(last_seen) AS last_seen
+        FROM rows GROUP BY src, dst, port, protocol
+        ORDER BY src, dst, port NULLS LAST, protocol NULLS LAST""").df()
+    con.close()
+    return frame
