@@ -9,7 +9,9 @@ import sys
 import pandas as pd
 import pytest
 import python_calamine
+from typer.testing import CliRunner
 
+from assess.cli import app
 from assess.collect.rvtools import read_rvtools
 from assess.model import Estate
 
@@ -151,11 +153,13 @@ def _cli(*args):
 
 def test_cli_import_twice_merges_by_key(real_path, tmp_path):
     out = tmp_path / "estate"
-    first = _cli("import", "rvtools", real_path, "--out", out, "--json")
-    assert first.returncode == 0, first.stderr
+    runner = CliRunner()
+    args = ["import", "rvtools", str(real_path), "--out", str(out), "--json"]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
     assert json.loads(first.stdout)["counts"]["vms"] == 133
-    second = _cli("import", "rvtools", real_path, "--out", out, "--json")
-    assert second.returncode == 0, second.stderr
+    second = runner.invoke(app, args)
+    assert second.exit_code == 0, second.output
     counts = json.loads(second.stdout)["counts"]
     # Same file twice: every keyed row is replaced, nothing duplicated.
     assert (counts["vms"], counts["disks"], counts["snapshots"], counts["attributes"]) == \

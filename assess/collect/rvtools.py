@@ -68,6 +68,9 @@ def read_rvtools(paths: Sequence[Path]) -> Estate:
             absent_columns={t: c for t, c in ctx.absent_columns.items() if c},
             unused_sheets=export.unused_sheets(),
         )
+        for sheet_name in ctx.absent_sheets:
+            ctx.warn("rvtools.sheet.missing", sheet_name,
+                     f"sheet absent; {SHEET_MEANING[sheet_name]} unknown for this export")
         warnings.extend(ctx.warnings)
     tables = {name: pd.concat(frames) for name, frames in parts.items()}
     _drop_duplicate_vms(tables, estate.provenance, warnings)
@@ -101,10 +104,6 @@ def _read_export(ctx: ExportContext, parts: dict[str, list[pd.DataFrame]]) -> No
         rows = _child_rows(ctx, sheet_name, by_name, vm_ids)
         if rows is not None:
             parts[table].append(_finish_child(table, kind, rows))
-    for sheet_name in SHEETS:
-        if sheet_name in ctx.absent_sheets and sheet_name in SHEET_MEANING:
-            ctx.warn("rvtools.sheet.missing", sheet_name,
-                     f"sheet absent; {SHEET_MEANING[sheet_name]} unknown for this export")
 
 
 def _named_rows(ctx: ExportContext, sheet: str, fields: pd.DataFrame) -> pd.DataFrame:
