@@ -1,5 +1,6 @@
 """Sizing: right-size each VM, map it to KubeVirt, pack it onto nodes, price it."""
 
+from assess.sizing.growth import growth_factors
 from assess.sizing.idle import IdleDetector
 from assess.sizing.params import (
     Cost,
@@ -12,6 +13,7 @@ from assess.sizing.params import (
     RightSizing,
     SizingParams,
 )
+from assess.sizing.profiles import WorkloadProfiler
 from assess.sizing.rightsize import RightSizer
 
 __all__ = [
@@ -26,4 +28,6 @@ __all__ = [
     "RightSizer",
     "RightSizing",
     "SizingParams",
+    "WorkloadProfiler",
+    "growth_factors",
 ]
