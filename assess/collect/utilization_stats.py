@@ -1,0 +1,191 @@
+"""Per-VM, per-metric summary statistics of utilization samples, in memory or out of core.
+
+Sizing, idle detection and profiling read this summary instead of the samples. The same
+numbers come from a pandas frame (:func:`frame_stats`) or from Parquet/CSV files scanned by
+DuckDB without loading the samples into pandas (:func:`file_stats`); both use the same
+definitions, e.g. percentiles with linear interpolation (numpy's default, DuckDB's
+``quantile_cont``), so results agree to floating-point rounding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from assess.collect.utilization_formats import sql_text
+from assess.model import AssessError
+from assess.model.schema import TIME
+
+PERCENTILES = (50, 90, 95, 99)
+
+#: Columns of the stats table, in order.
+STATS_COLUMNS = ["vm_id", "metric", "samples", "min", "mean", "std", "max", *[f"p{p}" for p in PERCENTILES],
+                 "first", "last", "interval_s", "coverage", "day_night_ratio", "daily_cycle"]
+
+_DOC = """
+    Only samples with a value inside the window ``(end - lookback_days, end]`` count; ``end``
+    defaults to the latest sample of the whole input. One row per (vm_id, metric), sorted:
+
+    - ``samples``: values counted; ``min``, ``mean``, ``max``; ``std`` (sample, ddof=1; 0 for
+      one sample); ``p50, p90, p95, p99`` (linear interpolation between order statistics).
+    - ``first``, ``last``: first and last sample time (UTC).
+    - ``interval_s``: median recorded ``interval_s``, else the median spacing of the samples.
+    - ``coverage``: share of the span ``last - first + interval_s`` covered by the samples'
+      intervals (1.0 = no gaps; duplicate timestamps count twice).
+    - ``day_night_ratio``: mean of samples between ``day_hours`` (UTC, start inclusive) over
+      the mean of the others; NaN when either side is empty or the night mean is 0.
+    - ``daily_cycle``: share of variance explained by the hour of day: population variance
+      of the hourly means over that of all samples, clipped to 0..1 (0 when flat).
+"""
+
+
+def _window(lookback_days: float | None, end: pd.Timestamp | None, latest) -> tuple:
+    end = pd.Timestamp(latest if end is None else end)
+    if pd.isna(end):
+        return None, None
+    end = end.tz_localize("UTC") if end.tzinfo is None else end.tz_convert("UTC")
+    start = None if lookback_days is None else end - pd.Timedelta(days=lookback_days)
+    return start, end
+
+
+def _finish(out: pd.DataFrame) -> pd.DataFrame:
+    out = out.reindex(columns=STATS_COLUMNS)
+    out["std"] = out["std"].fillna(0.0)
+    out["daily_cycle"] = out["daily_cycle"].clip(0, 1).fillna(0.0)
+    types = {c: "float64" for c in STATS_COLUMNS[3:]}
+    types.update(vm_id="string", metric="string", samples="Int64", first=TIME, last=TIME)
+    return out.astype(types).sort_values(["vm_id", "metric"], ignore_index=True)
+
+
+def frame_stats(
+    utilization: pd.DataFrame,
+    lookback_days: float | None = None,
+    end: pd.Timestamp | None = None,
+    day_hours: tuple[int, int] = (8, 20),
+) -> pd.DataFrame:
+    """The stats table of an in-memory canonical ``utilization`` frame (vectorised group-bys)."""
+    start, end = _window(lookback_days, end, utilization["timestamp"].max() if len(utilization) else None)
+    keep = utilization["value"].notna()
+    if end is not None:
+        keep &= utilization["timestamp"] <= end
+    if start is not None:
+        keep &= utilization["timestamp"] > start
+    u = utilization[keep].sort_values(["vm_id", "metric", "timestamp"], kind="stable")
+    if u.empty:
+        return _finish(pd.DataFrame(columns=STATS_COLUMNS))
+    keys = [u["vm_id"], u["metric"]]
+    grouped = u.groupby(keys, sort=False, observed=True)["value"]
+    out = grouped.agg(["count", "min", "mean", "std", "max"]).rename(columns={"count": "samples"})
+    quantiles = grouped.quantile([p / 100 for p in PERCENTILES]).unstack()
+    quantiles.columns = [f"p{p}" for p in PERCENTILES]
+    times = u.groupby(keys, sort=False, observed=True)["timestamp"].agg(["min", "max"])
+    out = out.join(quantiles).join(times.set_axis(["first", "last"], axis=1))
+    step = u["timestamp"].diff().dt.total_seconds()
+    step[(u["vm_id"] != u["vm_id"].shift()) | (u["metric"] != u["metric"].shift())] = np.nan
+    recorded = u["interval_s"].astype("float64")
+    out["interval_s"] = recorded.groupby(keys, sort=False, observed=True).median().fillna(
+        step.groupby(keys, sort=False, observed=True).median())
+    covered = recorded.groupby(keys, sort=False, observed=True).sum() + recorded.isna().groupby(
+        keys, sort=False, observed=True).sum() * out["interval_s"]
+    out["coverage"] = covered / ((out["last"] - out["first"]).dt.total_seconds() + out["interval_s"])
+    hour = u["timestamp"].dt.hour
+    day = (hour >= day_hours[0]) & (hour < day_hours[1])
+    day_mean = u["value"].where(day).groupby(keys, sort=False, observed=True).mean()
+    night_mean = u["value"].where(~day).groupby(keys, sort=False, observed=True).mean()
+    out["day_night_ratio"] = day_mean / night_mean.where(night_mean != 0)
+    hourly = u.groupby([u["vm_id"], u["metric"], hour], sort=False, observed=True)["value"].mean()
+    between = hourly.groupby(level=[0, 1], sort=False, observed=True).var(ddof=0)
+    total = grouped.var(ddof=0)
+    out["daily_cycle"] = between / total.where(total > 0)
+    return _finish(out.reset_index().rename(columns={"level_0": "vm_id", "level_1": "metric"}))
+
+
+frame_stats.__doc__ += _DOC
+
+
+def _source(paths: Sequence[Path]) -> str:
+    names = [str(p) for p in paths]
+    for name in names:
+        if not Path(name).is_file():
+            raise AssessError(f"{name}: no such utilization file")
+    listed = "[" + ", ".join(sql_text(n) for n in names) + "]"
+    if all(n.lower().endswith(".parquet") for n in names):
+        return f"read_parquet({listed}, union_by_name=true)"
+    if any(n.lower().endswith(".parquet") for n in names):
+        raise AssessError("give either Parquet or CSV utilization files to file_stats, not a mix")
+    return f"read_csv({listed}, header=true, union_by_name=true)"
+
+
+def file_stats(
+    paths: Sequence[Path],
+    lookback_days: float | None = None,
+    end: pd.Timestamp | None = None,
+    day_hours: tuple[int, int] = (8, 20),
+    memory_limit: str | None = None,
+) -> pd.DataFrame:
+    """The stats table of canonical utilization files (Parquet or CSV), computed by DuckDB.
+
+    The samples never enter pandas; DuckDB spills to disk beyond ``memory_limit`` (e.g. '4GB'),
+    so tens of millions of samples summarise on a small machine. An estate folder's
+    ``tables/utilization.parquet`` is such a file.
+    """
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    if memory_limit:
+        con.execute(f"SET memory_limit = {sql_text(memory_limit)}")
+    try:
+        con.execute(f"""CREATE TEMP VIEW src AS
+            SELECT CAST(vm_id AS VARCHAR) AS vm_id, CAST(metric AS VARCHAR) AS metric,
+                   CAST(timestamp AS TIMESTAMPTZ) AS ts, CAST(value AS DOUBLE) AS v,
+                   CAST(interval_s AS DOUBLE) AS iv
+            FROM {_source(paths)} WHERE value IS NOT NULL""")
+        latest = con.execute("SELECT max(ts) FROM src").fetchone()[0]
+    except duckdb.Error as exc:
+        raise AssessError(f"utilization files {', '.join(map(str, paths))} cannot be read as the canonical "
+                          f"table (vm_id, timestamp, metric, value, interval_s): {exc}") from exc
+    start, end = _window(lookback_days, end, latest)
+    if end is None:
+        con.close()
+        return _finish(pd.DataFrame(columns=STATS_COLUMNS))
+    where = f"ts <= {sql_text(end.isoformat())}::TIMESTAMPTZ"
+    if start is not None:
+        where += f" AND ts > {sql_text(start.isoformat())}::TIMESTAMPTZ"
+    con.execute(f"CREATE TEMP VIEW w AS SELECT * FROM src WHERE {where}")
+    day = f"hour(ts) >= {int(day_hours[0])} AND hour(ts) < {int(day_hours[1])}"
+    percentiles = ", ".join(f"quantile_cont(v, {p / 100}) AS p{p}" for p in PERCENTILES)
+    frame = con.sql(f"""
+        WITH base AS (
+            SELECT vm_id, metric, count(v) AS samples, min(v) AS min, avg(v) AS mean, stddev_samp(v) AS std,
+                   max(v) AS max, {percentiles}, min(ts) AS first, max(ts) AS last,
+                   median(iv) AS recorded, coalesce(sum(iv), 0) AS iv_sum, count(*) - count(iv) AS iv_missing,
+                   avg(v) FILTER (WHERE {day}) AS day_mean, avg(v) FILTER (WHERE NOT ({day})) AS night_mean,
+                   var_pop(v) AS total
+            FROM w GROUP BY vm_id, metric),
+        spacing AS (
+            SELECT vm_id, metric, median(step) AS spacing FROM (
+                SELECT vm_id, metric, epoch(ts) - epoch(lag(ts) OVER (PARTITION BY vm_id, metric ORDER BY ts))
+                       AS step
+                FROM w WHERE (vm_id, metric) IN (SELECT vm_id, metric FROM base WHERE recorded IS NULL))
+            GROUP BY vm_id, metric),
+        hourly AS (
+            SELECT vm_id, metric, var_pop(hm) AS between FROM (
+                SELECT vm_id, metric, hour(ts) AS h, avg(v) AS hm FROM w GROUP BY vm_id, metric, h)
+            GROUP BY vm_id, metric),
+        joined AS (
+            SELECT b.*, coalesce(b.recorded, s.spacing) AS interval_s, h.between
+            FROM base b LEFT JOIN spacing s USING (vm_id, metric) LEFT JOIN hourly h USING (vm_id, metric))
+        SELECT vm_id, metric, samples, min, mean, std, max, {", ".join(f"p{p}" for p in PERCENTILES)},
+               first, last, interval_s,
+               (iv_sum + iv_missing * interval_s) / (epoch(last) - epoch(first) + interval_s) AS coverage,
+               CASE WHEN night_mean <> 0 THEN day_mean / night_mean END AS day_night_ratio,
+               CASE WHEN total > 0 THEN between / total END AS daily_cycle
+        FROM joined ORDER BY vm_id, metric""").df()
+    con.close()
+    return _finish(frame)
+
+
+file_stats.__doc__ += _DOC
