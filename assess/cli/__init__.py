@@ -14,6 +14,7 @@ from assess.model.errors import AssessError
 
 # Command modules register themselves on ``app`` when imported.
 from assess.cli import imports, run  # noqa: E402,F401  isort: skip
+from assess.cli import collect  # noqa: E402,F401  isort: skip
 from assess.cli import sample  # noqa: E402,F401  isort: skip
 
 

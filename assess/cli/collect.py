@@ -1,0 +1,69 @@
+"""``assess collect vcenter``: collect inventory, tags and utilization from a live vCenter."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from assess.cli.common import JsonFlag, app, emit, err_console
+from assess.model.errors import AssessError
+from assess.model.estate import merge_into_folder
+
+collect_app = typer.Typer(help="Collect from live sources into an estate folder.", no_args_is_help=True)
+app.add_typer(collect_app, name="collect")
+
+
+@collect_app.command("vcenter")
+def collect_vcenter_cmd(
+    out: Annotated[Path, typer.Option("--out", help="Estate folder; created, or added to when it exists.")],
+    server: Annotated[str | None, typer.Option(help="vCenter host[:port] (env VSPHERE_SERVER).")] = None,
+    user: Annotated[str | None, typer.Option(help="User name (env VSPHERE_USER).")] = None,
+    password_file: Annotated[
+        Path | None,
+        typer.Option(help="File whose first line is the password (else env VSPHERE_PASSWORD)."),
+    ] = None,
+    ca_file: Annotated[Path | None, typer.Option(help="PEM file of the CA that signed the cert.")] = None,
+    thumbprint: Annotated[
+        str | None, typer.Option(help="Pin vCenter's certificate by SHA-256 (or SHA-1) thumbprint.")
+    ] = None,
+    insecure: Annotated[bool, typer.Option(help="Skip TLS verification (not recommended).")] = False,
+    lookback_days: Annotated[float, typer.Option(help="Days of utilization history to read.")] = 30,
+    as_json: JsonFlag = False,
+) -> None:
+    """Collect a vCenter's inventory, tags and utilization history (read-only account suffices)."""
+    from assess.collect.vcenter import collect_vcenter, target_from
+
+    server = server or os.environ.get("VSPHERE_SERVER")
+    user = user or os.environ.get("VSPHERE_USER")
+    if not server or not user:
+        raise AssessError("name the vCenter and user: --server/--user or env VSPHERE_SERVER/VSPHERE_USER")
+    if insecure and (ca_file or thumbprint):
+        raise AssessError("--insecure cannot be combined with --ca-file or --thumbprint; pick one")
+    target = target_from(server, user, password_file, ca_file, thumbprint, insecure)
+    if insecure:
+        err_console.print("warning: TLS verification is off (--insecure)", highlight=False)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err_console, disable=as_json, transient=True) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(stage: str, done: int, total: int | None) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        added = collect_vcenter(target, lookback_days=lookback_days, progress=progress)
+    merged = merge_into_folder(out, added)
+    summary = {
+        "estate": str(out),
+        "server": target.address,
+        "added": added.counts(),
+        "counts": merged.counts(),
+        "soap_calls": added.provenance[-1].get("soap_calls"),
+        "warnings": added.warnings.to_dict("records"),
+    }
+    counts = ", ".join(f"{n} {t}" for t, n in added.counts().items() if n and t != "warnings")
+    emit(summary, as_json, f"Collected {counts} from {target.address} into {out}")
