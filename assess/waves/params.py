@@ -1,0 +1,101 @@
+"""Parameters of the wave planner: grouping rules, wave caps, transfer model and calendar."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+#: Infrastructure ports whose hubs are shared services (DNS, AD/LDAP, Kerberos, NTP, backup,
+#: monitoring, patching, syslog, config management).
+INFRA_PORTS: dict[int, str] = {
+    53: "DNS", 88: "Kerberos", 123: "NTP", 389: "LDAP", 636: "LDAPS", 3268: "AD global catalog",
+    3269: "AD global catalog (TLS)", 464: "Kerberos password", 135: "AD RPC", 445: "SMB/AD",
+    67: "DHCP", 514: "syslog", 161: "SNMP", 162: "SNMP trap", 5666: "Nagios NRPE",
+    10050: "Zabbix agent", 10051: "Zabbix server", 9100: "node exporter", 9182: "windows exporter",
+    1556: "NetBackup", 13724: "NetBackup", 10000: "NDMP backup", 9392: "Veeam", 6160: "Veeam",
+    8530: "WSUS", 8531: "WSUS (TLS)", 5985: "WinRM", 5986: "WinRM (TLS)", 4505: "Salt",
+    4506: "Salt", 8140: "Puppet", 1514: "Wazuh", 3260: "iSCSI",
+}
+
+#: Database ports: an application and its database move together.
+DB_PORTS: dict[int, str] = {
+    1433: "SQL Server", 1434: "SQL Server browser", 1521: "Oracle", 1522: "Oracle",
+    3306: "MySQL", 5432: "PostgreSQL", 27017: "MongoDB", 6379: "Redis", 9042: "Cassandra",
+    50000: "Db2", 5984: "CouchDB", 9200: "Elasticsearch", 11211: "memcached",
+}
+
+
+class WavesParams(BaseModel):
+    """How move groups are formed and ordered into waves.
+
+    Lists of VMs accept vm_ids or VM names. Pins map a vm_id, VM name or group id to a wave.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    # --- dependency graph
+    app_attributes: list[str] = Field(
+        default_factory=lambda: ["app", "application", "app_name", "service"],
+        description="Custom attribute / tag category names that name a VM's application "
+        "(case-insensitive); VMs with the same value are hard-linked.")
+    app_mapping: dict[str, str] = Field(
+        default_factory=dict, description="User mapping VM (vm_id or name) -> application.")
+    env_attributes: list[str] = Field(
+        default_factory=lambda: ["env", "environment", "stage", "lifecycle"],
+        description="Attribute names holding the environment (dev/test/prod).")
+    move_together: list[list[str]] = Field(
+        default_factory=list, description="User rules: each list of VMs moves together.")
+    keep_apart: list[list[str]] = Field(
+        default_factory=list,
+        description="User rules: the VMs of each list go to different groups and waves.")
+    use_affinity_rules: bool = Field(True, description="Enabled DRS VM-VM affinity rules are hard links.")
+    weight: Literal["bytes", "connections"] = Field(
+        "bytes", description="Flow weight; falls back to connections where bytes are unknown.")
+
+    # --- link classes
+    infra_ports: dict[int, str] = Field(default_factory=lambda: dict(INFRA_PORTS))
+    db_ports: dict[int, str] = Field(default_factory=lambda: dict(DB_PORTS))
+    database_links: Literal["hard", "soft"] = Field(
+        "hard", description="App <-> database flows are hard links (default) or soft links "
+        "with a precedence (database no later than its applications).")
+    shared_service_share: float = Field(
+        0.2, gt=0, le=1, description="An endpoint talking on infrastructure ports to at least "
+        "this share of the estate's VMs is a shared service.")
+    shared_service_min_peers: int = Field(3, ge=2, description="... and to at least this many VMs.")
+    shared_services: list[str] = Field(
+        default_factory=list, description="VMs the user declares shared services.")
+    shared_services_wave: Literal["first", "last"] = Field(
+        "first", description="Shared services move in wave 0 (first) or stay until the last wave.")
+
+    # --- move groups
+    resolution: float = Field(1.0, gt=0, description="Louvain resolution (higher: smaller groups).")
+    seed: int = Field(0, description="Louvain seed (fixed for reproducible plans).")
+    max_group_vms: int = Field(40, ge=1, description="Soft communities above this are split at "
+                               "their weakest links (hard-linked components are never split).")
+
+    # --- wave caps and transfer model
+    max_vms_per_wave: int = Field(50, ge=1)
+    max_tb_per_wave: float = Field(20.0, gt=0, description="Storage moved per wave, TiB.")
+    window_hours: float = Field(48.0, gt=0, description="Migration window length, hours.")
+    bandwidth_gbps: float = Field(10.0, gt=0, description="Link bandwidth source -> target, Gbit/s.")
+    efficiency: float = Field(0.7, gt=0, le=1, description="Usable share of the bandwidth.")
+    per_vm_gbps: float = Field(2.0, gt=0, description="Throughput of one VM's disk copy, Gbit/s.")
+    max_concurrent: int = Field(10, ge=1, description="Migrations running at the same time.")
+    warm_delta_fraction: float = Field(
+        0.1, ge=0, le=1, description="Share of a warm VM's disk copied inside the window "
+        "(the rest is pre-copied ahead of it); cold VMs copy everything inside the window.")
+
+    # --- precedence
+    pilot_vms: int = Field(5, ge=0, description="VMs in the pilot wave (0: no pilot).")
+    pilot_max_group_vms: int = Field(3, ge=1, description="Largest group eligible for the pilot.")
+    pilot_max_gib: float = Field(500.0, gt=0, description="Largest VM storage eligible for the pilot.")
+    pins: dict[str, int] = Field(default_factory=dict,
+                                 description="VM (vm_id or name) or group id -> wave number.")
+    start_wave: int = Field(1, ge=1, description="First wave open to planning; earlier waves are "
+                            "frozen (already run) and hold only pinned VMs.")
+
+    # --- calendar
+    start: datetime = Field(datetime(2025, 1, 10, 20, 0), description="Start of the first window.")
+    cadence_days: float = Field(7.0, gt=0, description="Days between consecutive windows.")
