@@ -1,6 +1,7 @@
 """Dependency flows for the sample in the Azure Migrate dependency-analysis export layout.
 
-One row per connection and 6-hour time slot (``M/D/YYYY HH:MM-HH:MM``), as Azure Migrate repeats
+One row per connection and 6-hour time slot (``M/D/YYYY HH:MM-HH:MM``, the last one ending
+00:00), as Azure Migrate repeats
 each dependency per slot. Applications talk tier to tier (web -> app on 8080, app -> db on the
 database port, db -> db replication); every VM talks to the shared services of its vCenter
 (DNS 53, AD LDAP 389 or Kerberos 88, NTP 123; the monitoring and backup servers call in); a few
@@ -56,7 +57,7 @@ def _slots(days: int) -> list[str]:
     for d in range(days):
         day = start + timedelta(days=d)
         date = f"{day.month}/{day.day}/{day.year}"
-        out += [f"{date} {h:02d}:00-{h + 6:02d}:00" for h in (0, 6, 12, 18)]
+        out += [f"{date} {h:02d}:00-{(h + 6) % 24:02d}:00" for h in (0, 6, 12, 18)]
     return out
 
 
