@@ -78,8 +78,8 @@ class RightSizing(_Params):
         "column, else the VM's median spacing)",
     )
     default_interval_s: int = Field(
-        300, gt=0, description="Expected seconds between samples when the data cannot tell (vCenter's "
-        "5-minute historical level)",
+        300, gt=0, description="Expected seconds between samples when neither the VM's data nor the "
+        "estate's median interval can tell (vCenter's 5-minute historical level)",
     )
     confidence_bands: tuple[float, float, float, float] = Field(
         (20.0, 40.0, 60.0, 80.0),
@@ -140,6 +140,18 @@ class KubeVirtMapping(_Params):
     instancetypes_file: str | None = Field(
         None, description="Cluster instancetype bundle (YAML); None = common-instancetypes v1.7.0"
     )
+    preferences_file: str | None = Field(
+        None, description="Cluster preference bundle (YAML); None = common-instancetypes v1.7.0"
+    )
+    use_overcommit_series: bool = Field(
+        False, description="Memory overcommit allowed: map VMs that are not latency-sensitive or "
+        "memory-bound to overcommit_series (o1 pods request 50% of guest memory)"
+    )
+    series_fallbacks: dict[str, list[str]] = Field(
+        default_factory=lambda: {"u1": ["m1"], "o1": ["u1", "m1"], "cx1": ["d1"]},
+        description="Series tried, in order, when a VM's series has no size big enough",
+    )
+    graphics: bool = Field(True, description="autoattachGraphicsDevice on (adds 32 MiB video RAM)")
     cpu_allocation_ratio: float = Field(
         10, gt=0, description="KubeVirt cpuAllocationRatio: CPU request = vCPUs / ratio unless dedicated"
     )

@@ -204,7 +204,8 @@ class RightSizer(BaseEstimator):
         interval = pd.Series(float(p.sample_interval_s or np.nan), index=v.index)
         for metric in ("cpu_usage_mhz", "cpu_usage_pct", *p.memory_metrics):
             interval = interval.fillna(pick(metric, "interval_s"))
-        interval = interval.fillna(p.default_interval_s)
+        estate_interval = pd.to_numeric(stats["interval_s"], errors="coerce").median()
+        interval = interval.fillna(estate_interval).fillna(p.default_interval_s)
 
         cpu_demand = cpu_q * p.comfort_factor
         mem_demand = mem_q * p.comfort_factor
