@@ -1,7 +1,7 @@
 """Import utilization history from files into canonical ``utilization`` rows.
 
-The files are read and checked by DuckDB (no Python loop per sample), so a gzip long CSV of
-a hundred million samples imports at the speed of the CSV scan. Samples are kept as found:
+The files are read and checked by DuckDB (no Python loop per sample; see
+``bench/bench_utilization.py`` for throughput). Samples are kept as found:
 gaps, duplicate timestamps, zero-capacity rows and VMs without memory data are reported as
 warnings, never filled or dropped. Samples that cannot be kept (VM not in the inventory,
 unreadable timestamp, unknown metric) are counted in a warning naming file and values.
@@ -108,12 +108,12 @@ def read_utilization(
         con.execute(f"CREATE TEMP TABLE raw AS SELECT {RAW_COLUMNS} FROM ({' UNION ALL '.join(selects)})")
     except duckdb.Error as exc:
         raise AssessError(f"utilization files {', '.join(files)} cannot be read: {exc}") from exc
-    warnings = _resolve(con, inventory, files)
-    warnings += _check(con, files, notes)
+    warnings = _resolve(con, inventory)
+    found, counts = _check(con, notes)
+    warnings += found
     frame = con.sql("SELECT vm_id, timestamp, metric, value, interval_s FROM samples").to_arrow_table()
     frame = frame.to_pandas()
     out["utilization"] = conform("utilization", frame)
-    counts = dict(con.execute("SELECT file, count(*) FROM samples GROUP BY file").fetchall())
     con.close()
     for path in paths:
         out.add_source("utilization", path=str(path), format=formats[str(path)],
@@ -132,13 +132,14 @@ def _examples(rows: list[tuple], fmt) -> str:
     return shown + (f" and {len(rows) - _EXAMPLES} more" if len(rows) > _EXAMPLES else "")
 
 
-def _resolve(con: duckdb.DuckDBPyConnection, inventory: Estate, files: dict[str, Path]) -> list[dict]:
+def _resolve(con: duckdb.DuckDBPyConnection, inventory: Estate) -> list[dict]:
     """Create view ``samples`` (rows kept, with vm_id) and warn about the rows left out."""
     keys = con.execute("SELECT DISTINCT vm_key FROM raw").df()["vm_key"]
-    resolved = resolve_vms(keys.astype("string"), inventory)  # noqa: F841  (scanned by DuckDB)
-    metrics = pd.DataFrame({"metric": list(METRICS)})  # noqa: F841
-    con.execute("CREATE TEMP TABLE vm_map AS SELECT value AS vm_key, vm_id, status, candidates FROM resolved")
-    con.execute("CREATE TEMP TABLE metrics AS SELECT metric FROM metrics")
+    con.register("resolved_df", resolve_vms(keys.astype("string"), inventory))
+    con.register("metrics_df", pd.DataFrame({"metric": list(METRICS)}))
+    con.execute("CREATE TEMP TABLE vm_map AS "
+                "SELECT value AS vm_key, vm_id, status, candidates FROM resolved_df")
+    con.execute("CREATE TEMP TABLE metrics AS SELECT metric FROM metrics_df")
     con.execute("""
         CREATE TEMP VIEW joined AS
         SELECT r.*, m.vm_id, m.status, m.candidates, r.metric IN (SELECT metric FROM metrics) AS known
@@ -180,10 +181,11 @@ def _resolve(con: duckdb.DuckDBPyConnection, inventory: Estate, files: dict[str,
     return warnings
 
 
-def _check(con: duckdb.DuckDBPyConnection, files: dict[str, Path], notes: dict[str, FileNotes]) -> list[dict]:
+def _check(con: duckdb.DuckDBPyConnection, notes: dict[str, FileNotes]) -> tuple[list[dict], dict[str, int]]:
     """Fill missing intervals from the sample spacing and warn about what the samples show.
 
-    Creates view ``samples`` (the rows to import). Gaps (a step over ``GAP_FACTOR`` intervals),
+    Creates view ``samples`` (the rows to import); returns the warnings and samples per file.
+    Gaps (a step over ``GAP_FACTOR`` intervals),
     duplicate timestamps, empty values and VMs without memory data are reported per file.
     """
     con.execute("""
@@ -241,6 +243,9 @@ def _check(con: duckdb.DuckDBPyConnection, files: dict[str, Path], notes: dict[s
                count(value) FILTER (WHERE metric = 'mem_consumed_mib'),
                count(*) FILTER (WHERE metric = 'mem_consumed_mib' AND value = 0)
         FROM kept GROUP BY ALL ORDER BY file, vm_id""").fetchall()
+    counts: dict[str, int] = {}
+    for file, _, n, *_ in per_vm:
+        counts[file] = counts.get(file, 0) + n
     for file in dict.fromkeys(r[0] for r in per_vm):
         rows = [r[1:] for r in per_vm if r[0] == file]
         empty = [(vm, e, n) for vm, n, e, _, _ in rows if e]
@@ -269,4 +274,4 @@ def _check(con: duckdb.DuckDBPyConnection, files: dict[str, Path], notes: dict[s
                                      "timestamp"))
         for text in note.partial:
             warnings.append(_warning("utilization.metric.partial", file, f"{file}: {text}"))
-    return warnings
+    return warnings, counts
