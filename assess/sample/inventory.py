@@ -104,7 +104,7 @@ def _mac(index: int) -> str:
 def build_topology(rng: np.random.Generator, vms: int) -> Inventory:
     """vCenters, clusters (prod/test/dev), hosts (about one per 40 VMs), datastores and port groups."""
     inv = Inventory()
-    n_vc = 1 if vms < 20_000 else math.ceil(vms / 25_000)
+    n_vc = 1 if vms < 20_000 else max(2, math.ceil(vms / 25_000))
     n_hosts = max(8, round(vms / 40))
     n_clusters = max(3, round(n_hosts / 12))
     for v in range(n_vc):
