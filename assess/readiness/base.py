@@ -1,0 +1,163 @@
+"""What every rule works with: the rule record, the context of one estate, and finding builders.
+
+A rule is a pure function ``check(ctx) -> DataFrame`` returning one row per affected VM with
+columns ``vm_id``, ``status`` (``fired`` or ``unknown``) and ``detail``. Rules use column
+operations and group-bys only, never a Python loop per VM.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from assess.model import Estate
+from assess.readiness import evidence, guestos, naming
+from assess.readiness.params import ReadinessParams
+
+FINDING_COLUMNS = ["vm_id", "status", "detail"]
+CATEGORIES = ("Critical", "Warning", "Information")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One catalogue entry: stable id, category, texts, the data it reads, and its check.
+
+    Attributes:
+        id: stable dotted id, e.g. ``vmware.disk.rdm.detected``.
+        category: ``Critical`` (blocks migration), ``Warning`` (needs attention) or
+            ``Information``.
+        label: short title.
+        assessment: why it matters on KubeVirt.
+        remediation: what to do about it.
+        needs: canonical tables/columns (``table.column``) the check reads.
+        check: the function computing the findings.
+        excludes: a fired finding excludes the VM from migration (verdict ``excluded``).
+    """
+
+    id: str
+    category: str
+    label: str
+    assessment: str
+    remediation: str
+    needs: tuple[str, ...]
+    check: Callable[[Context], pd.DataFrame]
+    excludes: bool = False
+
+
+@dataclass
+class Context:
+    """An estate prepared for the rules: tables, parameters and facts several rules share."""
+
+    estate: Estate
+    params: ReadinessParams = field(default_factory=ReadinessParams)
+
+    @property
+    def vms(self) -> pd.DataFrame:
+        """The ``vms`` table."""
+        return self.estate["vms"]
+
+    def table(self, name: str) -> pd.DataFrame:
+        """Canonical table ``name`` restricted to rows of known VMs."""
+        frame = self.estate[name]
+        return frame[frame["vm_id"].isin(self.vm_index)] if "vm_id" in frame else frame
+
+    @cached_property
+    def vm_index(self) -> pd.Index:
+        """VM ids in table order."""
+        return pd.Index(self.vms["vm_id"], name="vm_id")
+
+    @cached_property
+    def os(self) -> pd.DataFrame:
+        """Guest OS classification per VM (see :func:`assess.readiness.guestos.classify`)."""
+        return guestos.classify(self.vms)
+
+    @cached_property
+    def target_names(self) -> pd.Series:
+        """DNS-1123 name per VM (index ``vm_id``), de-duplicated in ``vm_id`` order."""
+        names = self.vm_column("name")
+        return naming.target_names(names, pd.Series(self.vm_index, index=names.index))
+
+    @cached_property
+    def gaps(self) -> dict[str, set[str]]:
+        """Data keys each source lacks (see :func:`assess.readiness.evidence.source_gaps`)."""
+        return evidence.source_gaps(self.estate)
+
+    def lacking(self, key: str) -> pd.Series:
+        """Per VM: True where fact ``key`` is absent from the VM's source."""
+        return evidence.lacking(self.estate, key, self.gaps)
+
+    def vm_column(self, name: str) -> pd.Series:
+        """Column ``name`` of ``vms`` indexed by ``vm_id``."""
+        return self.vms[name].set_axis(self.vm_index)
+
+    def without_rows(self, table: str) -> pd.Series:
+        """Per VM: True where ``table`` holds no row for the VM."""
+        return pd.Series(~self.vm_index.isin(self.table(table)["vm_id"]), index=self.vm_index)
+
+    @cached_property
+    def as_of(self) -> pd.Timestamp:
+        """Reference time: the parameter, else the newest source ``read_at``, else now."""
+        if self.params.as_of is not None:
+            stamp = pd.Timestamp(self.params.as_of)
+            return stamp.tz_localize(UTC) if stamp.tzinfo is None else stamp.tz_convert(UTC)
+        stamps = [pd.Timestamp(p["read_at"]) for p in self.estate.provenance if p.get("read_at")]
+        stamps = [s.tz_localize(UTC) if s.tzinfo is None else s.tz_convert(UTC) for s in stamps]
+        return max(stamps) if stamps else pd.Timestamp(datetime.now(UTC))
+
+
+def findings(vm_ids, detail, status: str = "fired") -> pd.DataFrame:
+    """A findings frame for ``vm_ids`` with per-VM ``detail`` (a string or aligned sequence)."""
+    ids = np.asarray(vm_ids, dtype=object)
+    details = np.full(len(ids), detail, dtype=object) if isinstance(detail, str) else np.asarray(
+        detail, dtype=object
+    )
+    return pd.DataFrame({"vm_id": ids, "status": status, "detail": details}, columns=FINDING_COLUMNS)
+
+
+def from_mask(mask: pd.Series, detail, status: str = "fired") -> pd.DataFrame:
+    """Findings for VMs where boolean ``mask`` (index ``vm_id``) is True.
+
+    ``detail`` is a string or a Series indexed by ``vm_id``.
+    """
+    mask = mask.fillna(False).astype(bool)
+    ids = mask.index[mask.to_numpy()]
+    text = detail if isinstance(detail, str) else detail.reindex(ids).fillna("").to_numpy()
+    return findings(ids, text, status)
+
+
+def combine(*frames: pd.DataFrame) -> pd.DataFrame:
+    """Concatenate findings; a VM fired by one part is not also reported unknown by another."""
+    parts = [f for f in frames if len(f)]
+    if not parts:
+        return findings([], [])
+    out = pd.concat(parts, ignore_index=True)
+    fired = set(out.loc[out["status"] == "fired", "vm_id"])
+    out = out[(out["status"] == "fired") | ~out["vm_id"].isin(fired)]
+    return out.drop_duplicates(["vm_id", "status"]).reset_index(drop=True)
+
+
+def joined(frame: pd.DataFrame, column: str, by: str = "vm_id", limit: int = 10) -> pd.Series:
+    """Per ``by`` value: up to ``limit`` distinct values of ``column`` joined by ', '."""
+    def text(values: pd.Series) -> str:
+        uniq = list(dict.fromkeys(values.dropna().astype(str)))
+        more = f" (+{len(uniq) - limit} more)" if len(uniq) > limit else ""
+        return ", ".join(uniq[:limit]) + more
+
+    if frame.empty:
+        return pd.Series(dtype="str")
+    return frame.groupby(by, sort=False)[column].agg(text).astype("str")
+
+
+def truthy(series: pd.Series) -> pd.Series:
+    """Boolean column with nulls as False."""
+    return series.fillna(False).astype(bool)
+
+
+def text(series: pd.Series) -> pd.Series:
+    """String column with nulls as '' and surrounding blanks removed."""
+    return series.fillna("").astype(str).str.strip()

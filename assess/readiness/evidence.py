@@ -1,0 +1,81 @@
+"""Which facts each source could not supply, so that a rule says "unknown" instead of "ready".
+
+A *data key* names a fact: a canonical table (``disks``), a device kind (``devices.vtpm``)
+or a VM column (``vms.cpu_hot_add``). A source lacks a data key when
+
+- its provenance entry lists it under ``lacks`` (data keys), or lists the RVTools sheet that
+  carries it under ``missing_sheets`` / ``absent_sheets`` (see :data:`SHEET_DATA`), or
+- it is of a kind whose format cannot hold the fact at all (:data:`KIND_BLIND_SPOTS`: an
+  RVTools export has no sheet for PCI passthrough, vGPU or vTPM devices).
+
+A VM lacks a data key when the estate holds no row of that fact for it and the source the VM
+came from (``vms.source``; any source when the VM has none) lacks it.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from assess.model import Estate
+
+#: RVTools sheet -> data keys it carries (an absent sheet means these facts are unknown).
+SHEET_DATA: dict[str, tuple[str, ...]] = {
+    "vDisk": ("disks",),
+    "vPartition": ("partitions",),
+    "vNetwork": ("nics",),
+    "vSnapshot": ("snapshots",),
+    "vUSB": ("devices.usb_controller", "devices.usb_device"),
+    "vCD": ("devices.cdrom",),
+    "vCPU": ("vms.cpu_hot_add", "vms.cores_per_socket"),
+    "vMemory": ("vms.memory_hot_add", "vms.memory_reservation_mib"),
+    "vTools": ("vms.tools_status",),
+    "vCluster": ("clusters",),
+}
+
+#: Facts a kind of source cannot hold whatever it contains.
+KIND_BLIND_SPOTS: dict[str, frozenset[str]] = {
+    "rvtools": frozenset({"devices.pci_passthrough", "devices.vgpu", "devices.vtpm"}),
+}
+
+
+def source_gaps(estate: Estate) -> dict[str, set[str]]:
+    """Data keys each source lacks, by provenance id (sources lacking nothing are left out)."""
+    gaps: dict[str, set[str]] = {}
+    lower_sheets = {name.lower(): keys for name, keys in SHEET_DATA.items()}
+    for entry in estate.provenance:
+        keys = set(entry.get("lacks") or ())
+        for sheet in list(entry.get("missing_sheets") or ()) + list(entry.get("absent_sheets") or ()):
+            keys.update(lower_sheets.get(str(sheet).lower(), ()))
+        keys |= KIND_BLIND_SPOTS.get(str(entry.get("kind", "")), frozenset())
+        if keys:
+            gaps[str(entry.get("id", ""))] = keys
+    return gaps
+
+
+def lacking(estate: Estate, key: str, gaps: dict[str, set[str]] | None = None) -> pd.Series:
+    """Boolean per VM (index ``vm_id``): True where the estate cannot know fact ``key`` for the VM.
+
+    A VM that has at least one row of the fact (e.g. a vTPM row in ``devices``) never lacks it.
+    """
+    gaps = source_gaps(estate) if gaps is None else gaps
+    vms = estate["vms"]
+    lacking_sources = {sid for sid, keys in gaps.items() if key in keys}
+    index = pd.Index(vms["vm_id"], name="vm_id")
+    if not lacking_sources:
+        return pd.Series(False, index=index)
+    source = vms["source"]
+    by_source = source.isin(lacking_sources).to_numpy()
+    if source.isna().any():
+        by_source = by_source | source.isna().to_numpy()
+    result = pd.Series(by_source, index=index)
+    return result & ~result.index.isin(_vms_with(estate, key))
+
+
+def _vms_with(estate: Estate, key: str) -> set:
+    table, _, detail = key.partition(".")
+    frame = estate[table]
+    if table == "vms":
+        return set(frame.loc[frame[detail].notna(), "vm_id"])
+    if table == "devices" and detail:
+        frame = frame[frame["kind"] == detail]
+    return set(frame["vm_id"])

@@ -1,0 +1,186 @@
+"""Disk rules: datastore, capacity, RDM, sharing, independent mode, count, CBT, serials, bus."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from assess.readiness.base import Context, Rule, combine, from_mask, joined, text, truthy
+
+_ON_DATASTORE = r"^\s*\[[^\]]+\]"
+
+
+def _disks(ctx: Context) -> pd.DataFrame:
+    disks = ctx.table("disks").copy()
+    disks["what"] = text(disks["label"]).where(text(disks["label"]) != "", "disk " + text(disks["disk_key"]))
+    return disks
+
+
+def _no_disks(ctx: Context) -> pd.DataFrame:
+    return from_mask(ctx.without_rows("disks"), "no virtual disks reported for this VM", "unknown")
+
+
+def datastore_missing(ctx: Context) -> pd.DataFrame:
+    """VMs with a disk whose backing is on no datastore."""
+    disks = _disks(ctx)
+    on_ds = (text(disks["datastore"]) != "") | text(disks["file"]).str.contains(_ON_DATASTORE)
+    known = disks["datastore"].notna() | disks["file"].notna()
+    bad = disks[~on_ds & known]
+    unknown_vms = disks.loc[~known, "vm_id"]
+    return combine(
+        from_mask(pd.Series(True, index=pd.Index(bad["vm_id"].unique())), joined(bad, "what")),
+        from_mask(pd.Series(True, index=pd.Index(unknown_vms.unique())),
+                  "disk backing (datastore, file) not reported", "unknown"),
+        _no_disks(ctx),
+    )
+
+
+def capacity_invalid(ctx: Context) -> pd.DataFrame:
+    """VMs with a disk of zero or negative capacity."""
+    disks = _disks(ctx)
+    bad = disks[disks["capacity_mib"] <= 0]
+    bad = bad.assign(what=bad["what"] + " (" + bad["capacity_mib"].astype(str) + " MiB)")
+    missing = disks.loc[disks["capacity_mib"].isna(), "vm_id"].unique()
+    return combine(
+        from_mask(pd.Series(True, index=pd.Index(bad["vm_id"].unique())), joined(bad, "what")),
+        from_mask(pd.Series(True, index=pd.Index(missing)), "disk capacity not reported", "unknown"),
+        _no_disks(ctx),
+    )
+
+
+def rdm(ctx: Context) -> pd.DataFrame:
+    """VMs with a raw device mapping, physical or virtual mode."""
+    disks = _disks(ctx)
+    raw = disks[truthy(disks["raw"])]
+    raw = raw.assign(what=raw["what"] + " (" + text(raw["rdm_mode"]).replace("", "mode not reported") + ")")
+    return combine(
+        from_mask(pd.Series(True, index=pd.Index(raw["vm_id"].unique())), joined(raw, "what")),
+        _no_disks(ctx),
+    )
+
+
+def shared(ctx: Context) -> pd.DataFrame:
+    """VMs with a multi-writer disk or a shared SCSI bus, naming the VMs sharing the file."""
+    disks = _disks(ctx)
+    multi = text(disks["sharing"]).str.lower().str.contains("multiwriter")
+    bus = text(disks["bus_sharing"]).str.lower().isin({"virtualsharing", "physicalsharing"})
+    hit = disks[multi | bus].copy()
+    names = pd.Series(ctx.vms["name"].to_numpy(), index=ctx.vm_index)
+    hit["vm_name"] = hit["vm_id"].map(names)
+    key = text(hit["file"]).where(text(hit["file"]) != "", hit["vm_id"] + "/" + text(hit["disk_key"]))
+    hit["file_key"] = key
+    sharers = joined(hit, "vm_name", by="file_key", limit=20)
+    hit["sharers"] = hit["file_key"].map(sharers)
+    hit["what"] = (hit["what"] + " (" + text(hit["sharing"]).where(multi[hit.index], "")
+                   + text(hit["bus_sharing"]).where(bus[hit.index] & ~multi[hit.index], "")
+                   + "; VMs on this disk: " + hit["sharers"] + ")")
+    return combine(
+        from_mask(pd.Series(True, index=pd.Index(hit["vm_id"].unique())), joined(hit, "what")),
+        _no_disks(ctx),
+    )
+
+
+def independent(ctx: Context) -> pd.DataFrame:
+    """VMs with a disk in independent (persistent or non-persistent) mode."""
+    disks = _disks(ctx)
+    hit = disks[text(disks["disk_mode"]).str.lower().str.startswith("independent")]
+    hit = hit.assign(what=hit["what"] + " (" + text(hit["disk_mode"]) + ")")
+    return combine(
+        from_mask(pd.Series(True, index=pd.Index(hit["vm_id"].unique())), joined(hit, "what")),
+        _no_disks(ctx),
+    )
+
+
+def disk_count(ctx: Context) -> pd.DataFrame:
+    """VMs with more disks than KubeVirt and Forklift handle."""
+    counts = ctx.table("disks").groupby("vm_id").size()
+    over = counts[counts > ctx.params.max_disks]
+    return from_mask(pd.Series(True, index=over.index),
+                     over.astype(str) + f" disks (limit {ctx.params.max_disks})")
+
+
+def cbt_disabled(ctx: Context) -> pd.DataFrame:
+    """VMs with changed block tracking off on the VM or on a disk."""
+    vm_cbt = ctx.vm_column("cbt_enabled")
+    disks = _disks(ctx)
+    off_disks = disks[disks["cbt_enabled"].fillna(True).eq(False)]
+    disk_text = joined(off_disks, "what").reindex(ctx.vm_index)
+    vm_off = vm_cbt.fillna(True).eq(False)
+    detail = pd.Series("", index=ctx.vm_index).mask(vm_off, "CBT off on the VM")
+    detail = detail.where(disk_text.isna(), (detail + "; CBT off on " + disk_text).str.lstrip("; "))
+    fired = vm_off | disk_text.notna()
+    return combine(from_mask(fired, detail),
+                   from_mask(vm_cbt.isna(), "CBT setting not reported", "unknown"))
+
+
+def serial_truncated(ctx: Context) -> pd.DataFrame:
+    """VMs with ``disk.EnableUUID`` set: SCSI disk serials are cut short on KubeVirt."""
+    uuid = ctx.vm_column("disk_enable_uuid")
+    has_disks = ~ctx.without_rows("disks")
+    return combine(
+        from_mask(truthy(uuid) & has_disks,
+                  "disk.EnableUUID=TRUE: guests reading disk serials see them truncated"),
+        from_mask(uuid.isna() & has_disks & ctx.lacking("vms.disk_enable_uuid"),
+                  "disk.EnableUUID not reported", "unknown"),
+    )
+
+
+def bus_change(ctx: Context) -> pd.DataFrame:
+    """VMs whose disks move from pvscsi/LSI/SATA/IDE to virtio and need a driver in the guest."""
+    disks = _disks(ctx)
+    ctrl = joined(disks, "controller", limit=3).reindex(ctx.vm_index).fillna("")
+    os = ctx.os
+    windows = (os["family"] == "windows") & ~ctx.without_rows("disks")
+    old_linux = (os["family"] == "linux") & os["tier"].isin(["end_of_life", "unsupported", "32bit"])
+    old_linux &= ~ctx.without_rows("disks")
+    detail = pd.Series("", index=ctx.vm_index)
+    detail = detail.mask(windows, "Windows guest: virt-v2v installs VirtIO storage drivers "
+                         "(virtio-win must be available to the conversion)")
+    detail = detail.mask(old_linux, "old Linux kernel: check virtio_blk/virtio_scsi are in the initramfs")
+    detail = detail + (" (from: " + ctrl + ")").where(ctrl != "", "")
+    return from_mask(windows | old_linux, detail)
+
+
+RULES = [
+    Rule("vmware.datastore.missing", "Critical", "Disk not on a datastore",
+         "Forklift copies disks from datastores; a disk whose backing is on no datastore cannot be "
+         "transferred and the VM cannot be migrated.",
+         "Move the disk onto a datastore (Storage vMotion) or detach it.",
+         ("disks.datastore", "disks.file"), datastore_missing),
+    Rule("vmware.disk.capacity.invalid", "Critical", "Invalid disk capacity",
+         "A disk with zero or negative capacity cannot be sized as a PersistentVolumeClaim.",
+         "Fix or remove the disk in vSphere (check the VMX and descriptor files).",
+         ("disks.capacity_mib",), capacity_invalid),
+    Rule("vmware.disk.rdm.detected", "Warning", "Raw device mapping (RDM) disk",
+         "Virtual-mode RDMs are copied through VDDK as ordinary disks (warm needs CBT on the RDM); "
+         "physical-mode RDMs cannot be snapshotted or read through VDDK at all.",
+         "Convert virtual-mode RDMs to VMDKs, or present the LUN to the Kubernetes cluster and "
+         "attach it as a block PVC after migration; exclude physical-mode RDMs from the plan.",
+         ("disks.raw", "disks.rdm_mode"), rdm),
+    Rule("vmware.disk.shared.detected", "Warning", "Shared disk (multi-writer or shared SCSI bus)",
+         "Shared disks need ReadWriteMany block storage on KubeVirt and can only move cold; every "
+         "VM sharing the disk must be in the same migration.",
+         "Plan all sharers in one wave, migrate them cold, and map the disk to RWX block storage.",
+         ("disks.sharing", "disks.bus_sharing", "disks.file"), shared),
+    Rule("vmware.disk_mode.independent", "Warning", "Independent disk",
+         "Independent disks are skipped by snapshots, so VDDK cannot copy them consistently.",
+         "Switch the disks to dependent mode in vSphere before migrating (needs power-off).",
+         ("disks.disk_mode",), independent),
+    Rule("vmware.disk.count", "Warning", "Too many disks",
+         "A VM can have at most 165 disks on the migration path (vSphere and Forklift limits).",
+         "Consolidate disks inside the guest before migration.", ("disks",), disk_count),
+    Rule("vmware.changed_block_tracking.disabled", "Warning", "Changed block tracking (CBT) disabled",
+         "Warm migration copies changed blocks only; without CBT on the VM and every disk only a cold "
+         "migration is possible.",
+         "Enable CBT (ctkEnabled and scsiX:Y.ctkEnabled), then power-cycle or take and delete a snapshot.",
+         ("vms.cbt_enabled", "disks.cbt_enabled"), cbt_disabled),
+    Rule("vmware.disk.serial.truncated", "Information", "Disk serials truncated (disk.EnableUUID)",
+         "With disk.EnableUUID the guest sees VMware disk UUIDs as serials; KubeVirt truncates disk "
+         "serials, so mounts or tools keyed on the full serial break.",
+         "Mount by file-system UUID or label rather than by disk serial before migrating.",
+         ("vms.disk_enable_uuid", "disks"), serial_truncated),
+    Rule("vmware.disk.bus.virtio", "Information", "Disk controller becomes virtio",
+         "KubeVirt presents disks on virtio; the guest needs virtio storage drivers to boot.",
+         "Make virtio-win available to the conversion (Windows); rebuild the initramfs with virtio "
+         "modules on old Linux guests.",
+         ("disks.controller", "vms.guest_os_config", "vms.guest_os_tools"), bus_change),
+]

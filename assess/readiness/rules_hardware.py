@@ -1,0 +1,88 @@
+"""Virtual hardware and VM state rules: hot-plug, CPU/NUMA affinity, consolidation, snapshots, FT."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from assess.readiness.base import Context, Rule, combine, from_mask, text, truthy
+
+
+def hotplug(ctx: Context) -> pd.DataFrame:
+    """VMs with CPU or memory hot-add enabled."""
+    cpu, mem = ctx.vm_column("cpu_hot_add"), ctx.vm_column("memory_hot_add")
+    detail = (truthy(cpu).map({True: "CPU hot-add", False: ""}) + ", "
+              + truthy(mem).map({True: "memory hot-add", False: ""})).str.strip(", ")
+    return combine(from_mask(truthy(cpu) | truthy(mem), detail),
+                   from_mask(cpu.isna() & mem.isna(), "hot-add settings not reported", "unknown"))
+
+
+def _setting(ctx: Context, column: str, what: str) -> pd.DataFrame:
+    value = ctx.vm_column(column)
+    return combine(from_mask(text(value) != "", what + ": " + text(value)),
+                   from_mask(value.isna(), what + " not reported by the source", "unknown"))
+
+
+def cpu_affinity(ctx: Context) -> pd.DataFrame:
+    """VMs pinned to host CPUs."""
+    return _setting(ctx, "cpu_affinity", "CPU affinity")
+
+
+def numa_affinity(ctx: Context) -> pd.DataFrame:
+    """VMs pinned to host NUMA nodes."""
+    return _setting(ctx, "numa_affinity", "NUMA affinity")
+
+
+def consolidation(ctx: Context) -> pd.DataFrame:
+    """VMs whose snapshot disks need consolidation."""
+    needed = ctx.vm_column("consolidation_needed")
+    return combine(from_mask(truthy(needed), "vCenter reports: disks need consolidation"),
+                   from_mask(needed.isna(), "consolidation state not reported", "unknown"))
+
+
+def snapshots(ctx: Context) -> pd.DataFrame:
+    """VMs with snapshots: count, total size and the oldest."""
+    snaps = ctx.table("snapshots")
+    stats = snaps.groupby("vm_id").agg(count=("vm_id", "size"), mib=("size_mib", "sum"),
+                                       oldest=("created_at", "min"))
+    oldest = stats["oldest"].dt.strftime("%Y-%m-%d").fillna("unknown date")
+    detail = (stats["count"].astype(str) + " snapshot(s), "
+              + (stats["mib"] / 1024).round(1).astype(str) + " GiB, oldest " + oldest)
+    return combine(from_mask(pd.Series(True, index=stats.index), detail),
+                   from_mask(ctx.lacking("snapshots"), "the source does not list snapshots", "unknown"))
+
+
+def fault_tolerance(ctx: Context) -> pd.DataFrame:
+    """VMs with vSphere Fault Tolerance configured."""
+    state = text(ctx.vm_column("ft_state"))
+    return from_mask((state != "") & (state.str.lower() != "notconfigured"), "FT state: " + state)
+
+
+RULES = [
+    Rule("vmware.cpu_memory.hotplug.enabled", "Warning", "CPU or memory hot-plug enabled",
+         "KubeVirt hot-plugs CPU and memory only within maxSockets/maxGuest set at creation and "
+         "with live-migratable storage; the vSphere setting does not carry over.",
+         "Size the VM for its peak, or set maxSockets / maxGuest in the KubeVirt VM.",
+         ("vms.cpu_hot_add", "vms.memory_hot_add"), hotplug),
+    Rule("vmware.cpu_affinity.detected", "Warning", "CPU affinity",
+         "Pinning to ESXi host CPUs does not carry over; KubeVirt pins only with dedicatedCpuPlacement "
+         "on nodes with the static CPU manager policy.",
+         "Remove the affinity, or request dedicated CPUs on the KubeVirt VM.",
+         ("vms.cpu_affinity",), cpu_affinity),
+    Rule("vmware.numa_affinity.detected", "Warning", "NUMA affinity",
+         "NUMA node pinning does not carry over; KubeVirt maps guest NUMA only with dedicated CPUs "
+         "and hugepages (guestMappingPassthrough).",
+         "Remove the affinity, or use dedicated CPUs with hugepages and NUMA passthrough.",
+         ("vms.numa_affinity",), numa_affinity),
+    Rule("vmware.consolidation_needed", "Warning", "Disk consolidation needed",
+         "A broken snapshot chain makes the VDDK copy read stale or failing delta disks.",
+         "Run Snapshot > Consolidate in vSphere before migration.",
+         ("vms.consolidation_needed",), consolidation),
+    Rule("vmware.snapshot.detected", "Information", "Snapshots",
+         "Only the current state migrates; snapshots are not transferred and deep chains slow the copy.",
+         "Delete or consolidate snapshots you do not need before migrating.",
+         ("snapshots",), snapshots),
+    Rule("vmware.fault_tolerance.enabled", "Information", "Fault tolerance",
+         "vSphere FT has no KubeVirt equivalent; protection comes from restart and live migration.",
+         "Plan application-level redundancy if FT protected this VM.",
+         ("vms.ft_state",), fault_tolerance),
+]
