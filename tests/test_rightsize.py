@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from assess.collect.utilization_stats import frame_stats
 from assess.sizing import RightSizer, SizingParams
-from assess.sizing.features import metric_stats
 
 T0 = pd.Timestamp("2024-06-01", tz="UTC")
 
@@ -153,7 +153,7 @@ def test_fit_stats_gives_the_same_sizes_as_fit():
     vms = pd.concat([vm_table(), vm_table(vm_id=["b"])])
     sizer = RightSizer(lookback_days=1)
     direct = sizer.fit(u, vms, HOSTS).sizes_
-    stats = metric_stats(u, sizer.window_start_, sizer.window_end_)
+    stats = frame_stats(u, lookback_days=1)
     via_stats = RightSizer(lookback_days=1).fit_stats(stats, vms, HOSTS).sizes_
     pd.testing.assert_frame_equal(direct, via_stats)
 

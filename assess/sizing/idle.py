@@ -16,7 +16,8 @@ from pydantic import ValidationError
 from sklearn.base import BaseEstimator
 from sklearn.ensemble import IsolationForest
 
-from assess.sizing.features import daily_cycle, lookback_window, metric_stats, wide_features
+from assess.collect.utilization_stats import frame_stats
+from assess.sizing.features import wide_features
 from assess.sizing.params import Idle
 
 _D = Idle()
@@ -75,18 +76,14 @@ class IdleDetector(BaseEstimator):
                              f"value; missing {', '.join(sorted(missing))}")
         if not self.lookback_days or self.lookback_days <= 0:
             raise ValueError(f"IdleDetector: lookback_days should be > 0, received {self.lookback_days!r}")
-        start, end = lookback_window(utilization, self.lookback_days)
-        stats = metric_stats(utilization, start, end)
-        return self.fit_stats(stats, vms, daily_cycle(utilization, start=start, end=end))
+        return self.fit_stats(frame_stats(utilization, self.lookback_days), vms)
 
-    def fit_stats(
-        self, stats: pd.DataFrame, vms: pd.DataFrame, cycle: pd.Series | None = None
-    ) -> IdleDetector:
-        """Judge every VM from a stats table (and optionally its daily-cycle strength); return self."""
+    def fit_stats(self, stats: pd.DataFrame, vms: pd.DataFrame) -> IdleDetector:
+        """Judge every VM from a stats table of :mod:`assess.collect.utilization_stats`; return self."""
         params = self._validated()
         if "vm_id" not in vms:
             raise ValueError("IdleDetector: vms should have a vm_id column")
-        feats = wide_features(stats, cycle)
+        feats = wide_features(stats)
         cpu_samples = stats[stats["metric"] == "cpu_usage_mhz"].set_index("vm_id")["samples"]
         feats["cpu_samples"] = cpu_samples.reindex(feats.index).fillna(0).to_numpy()
         judged = feats["cpu_p95"].notna() & (feats["cpu_samples"] >= params.min_samples)

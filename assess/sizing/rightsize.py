@@ -8,7 +8,7 @@ gets a confidence rating, 1-5 stars, from the share of expected samples present.
 
 Two entry points, same result: :meth:`RightSizer.fit` on the canonical ``utilization`` table
 (summarised in memory), and :meth:`RightSizer.fit_stats` on a precomputed stats table
-(:mod:`assess.sizing.features`), which is how estates of 100,000 VMs x 360 samples x 4
+(:mod:`assess.collect.utilization_stats`), which is how estates of 100,000 VMs x 360 samples x 4
 metrics are sized without holding the samples in memory.
 """
 
@@ -19,7 +19,8 @@ import pandas as pd
 from pydantic import ValidationError
 from sklearn.base import BaseEstimator
 
-from assess.sizing.features import STATS_COLUMNS, lookback_window, metric_stats
+from assess.collect.utilization_stats import STATS_COLUMNS, frame_stats
+from assess.sizing.features import lookback_window
 from assess.sizing.params import RightSizing
 
 _D = RightSizing()
@@ -109,7 +110,7 @@ class RightSizer(BaseEstimator):
         params = self._validated()
         _require(utilization, "utilization", ["vm_id", "metric", "timestamp", "value"])
         start, end = lookback_window(utilization, params.lookback_days, params.lookback_end)
-        stats = metric_stats(utilization, start, end) if params.mode == "performance" else None
+        stats = frame_stats(utilization, params.lookback_days, end) if params.mode == "performance" else None
         return self._fit(stats, vms, hosts, start, end, params)
 
     def fit_stats(
@@ -117,7 +118,8 @@ class RightSizer(BaseEstimator):
     ) -> RightSizer:
         """Size every VM from a stats table computed over the lookback window; return self.
 
-        ``stats`` has the columns of :data:`assess.sizing.features.STATS_COLUMNS` and must
+        ``stats`` is the table of :mod:`assess.collect.utilization_stats` (``frame_stats`` in
+        memory, ``file_stats`` out of core with DuckDB) and must
         cover the window (lookback_end or its latest ``last``, back ``lookback_days``).
         """
         params = self._validated()
