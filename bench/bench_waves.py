@@ -15,6 +15,7 @@ import pandas as pd
 from assess.model import Estate
 from assess.waves import WavesParams, assign_waves, dependency_graph, plan_waves
 from assess.waves.exact import optimal_waves
+from assess.waves.improve import improve_waves
 from assess.waves.metrics import cross_wave_traffic, group_plan_cost, wave_lower_bound
 from assess.waves.schedule import WaveCaps
 
@@ -59,13 +60,14 @@ def generate(n_vms: int = 10_000, n_edges: int = 100_000, seed: int = 7) -> tupl
         hub = n_apps_vms + i % len(SHARED)
         src.append(int(rng.integers(0, n_apps_vms))), dst.append(hub), port.append(SHARED[i % len(SHARED)][1])
         nbytes.append(rng.lognormal(14, 1))
-    while len(src) < n_edges:  # cross-application noise: light, random
-        a, b = rng.integers(0, n_apps_vms, size=2)
-        if a != b:
-            src.append(int(a)), dst.append(int(b)), port.append(443), nbytes.append(rng.lognormal(15, 1.5))
-    flows = pd.DataFrame({"src": np.array(ids)[src], "dst": np.array(ids)[dst], "port": port,
-                          "protocol": "tcp", "connections": 5, "bytes": nbytes})
-    flows = flows.drop_duplicates(["src", "dst", "port", "protocol"])
+    flows = pd.DataFrame({"src": src, "dst": dst, "port": port, "bytes": nbytes})
+    while len(flows) < n_edges:  # cross-application noise: light, random, until n_edges distinct edges
+        k = n_edges - len(flows)
+        a, b = rng.integers(0, n_apps_vms, size=(2, k))
+        noise = pd.DataFrame({"src": a, "dst": b, "port": 443, "bytes": rng.lognormal(15, 1.5, size=k)})
+        flows = pd.concat([flows, noise[a != b]], ignore_index=True).drop_duplicates(["src", "dst", "port"])
+    flows = flows.assign(src=np.array(ids)[flows["src"]], dst=np.array(ids)[flows["dst"]],
+                         protocol="tcp", connections=5)
     est = Estate()
     est["vms"] = pd.DataFrame({"vm_id": ids, "name": names})
     est["disks"] = pd.DataFrame({"vm_id": ids, "disk_key": "2000",
@@ -112,7 +114,7 @@ def cpsat_check(seed: int = 3) -> tuple[tuple, tuple]:
     for a, b in Q.edges:
         Q.edges[a, b]["weight"] = float(rng.integers(1, 100))
     caps = WaveCaps(max_vms=10, max_tib=100, window_hours=48, aggregate_gbps=7, per_vm_gbps=2)
-    greedy = assign_waves(Q, caps).wave
+    greedy = improve_waves(Q, assign_waves(Q, caps).wave, caps)
     exact = optimal_waves(Q, caps, time_limit_s=20)
     return group_plan_cost(Q, greedy), group_plan_cost(Q, exact)
 
@@ -151,8 +153,12 @@ def main() -> None:
     hit, extra = len(found_shared & truth["shared"]), len(found_shared - truth["shared"])
     print(f"planted apps vs groups: adjusted Rand index {ari:.3f}; shared services found "
           f"{hit}/{len(truth['shared'])} (+{extra})")
-    (gw, gc), (ow, oc) = cpsat_check()
-    print(f"12-group check: greedy {gw} waves, weighted {gc:.0f}; CP-SAT {ow} waves, weighted {oc:.0f}")
+    checks = [cpsat_check(seed) for seed in range(5)]
+    for seed, ((gw, gc), (ow, oc)) in enumerate(checks):
+        print(f"12-group case {seed}: greedy+local search {gw} waves, weighted {gc:.0f}; "
+              f"CP-SAT {ow} waves, weighted {oc:.0f}")
+    ratio = float(np.mean([gc / max(oc, 1) for (_, gc), (_, oc) in checks]))
+    same_waves = all(gw == ow for (gw, _), (ow, _) in checks)
     ok = lambda c: "PASS" if c else "MISS"  # noqa: E731
     splits = s["hard_links_split"]
     print(f"BENCH waves_hard_splits {splits} count target == 0 {ok(splits == 0)}")
@@ -161,8 +167,7 @@ def main() -> None:
     print(f"BENCH waves_used {s['waves']} waves target <= {int(np.ceil(1.2 * s['waves_lower_bound']))} "
           f"{ok(s['waves'] <= np.ceil(1.2 * s['waves_lower_bound']))}")
     print(f"BENCH waves_app_ari {ari:.3f} index target >= 0.9 {ok(ari >= 0.9)}")
-    print(f"BENCH waves_greedy_vs_cpsat {gc / max(oc, 1):.2f} ratio target <= 1.5 "
-          f"{ok(gc <= 1.5 * oc and gw == ow)}")
+    print(f"BENCH waves_greedy_vs_cpsat {ratio:.2f} ratio target <= 1.5 {ok(ratio <= 1.5 and same_waves)}")
     print(f"BENCH waves_seconds {seconds:.1f} s target < 60 {ok(seconds < 60)}")
 
 

@@ -11,6 +11,7 @@ from assess.model.results import StageResult
 from assess.waves.calendar import wave_calendar
 from assess.waves.graph import dependency_graph, resolve_vms
 from assess.waves.groups import hard_components, keep_apart_violations, move_groups, quotient_graph
+from assess.waves.improve import improve_waves
 from assess.waves.links import HARD, SOFT
 from assess.waves.metrics import cross_wave_traffic, group_modularity, wave_lower_bound
 from assess.waves.params import WavesParams
@@ -174,6 +175,14 @@ def plan_waves(estate: Estate, readiness: pd.DataFrame | None = None, sizing: pd
                                     and group_of[a] != group_of[b] and group_of[a] in Q and group_of[b] in Q})
     plan = assign_waves(Q, caps, pilot_vms=params.pilot_vms, shared_wave=params.shared_services_wave,
                         start_wave=params.start_wave)
+    locked = {g for g in Q if Q.nodes[g]["pin"] is not None or Q.nodes[g]["shared"]
+              or plan.reason[g].startswith("pilot")}
+    better = improve_waves(Q, plan.wave, caps, locked=locked)
+    for g, w in better.items():
+        if w != plan.wave[g]:
+            plan.reason[g] += (f"; moved from wave {plan.wave[g]} to {w} by local search "
+                               "(less cross-wave traffic)")
+    plan.wave = better
     return _tables(G, Q, facts, groups, group_of, how_of, held_by, plan, caps, params)
 
 
