@@ -15,6 +15,7 @@ from assess.sizing.params import (
 )
 from assess.sizing.profiles import WorkloadProfiler
 from assess.sizing.rightsize import RightSizer
+from assess.sizing.stage import size_estate
 
 __all__ = [
     "Cost",
@@ -30,4 +31,5 @@ __all__ = [
     "SizingParams",
     "WorkloadProfiler",
     "growth_factors",
+    "size_estate",
 ]

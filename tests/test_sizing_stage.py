@@ -1,0 +1,104 @@
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from assess.model import Estate
+from assess.sizing import SizingParams, size_estate
+from assess.sizing.plots import node_fill_figure
+
+
+def _estate():
+    vms = pd.DataFrame({
+        "vm_id": ["vc/vm-1", "vc/vm-2", "vc/vm-3", "vc/vm-4", "vc/vm-5", "vc/vm-6"],
+        "name": ["web1", "web2", "db", "tmpl", "rt", "gone"],
+        "vcpus": [2, 2, 4, 2, 4, 1], "memory_mib": [4096.0, 4096.0, 65536.0, 2048.0, 8192.0, 1024.0],
+        "firmware": ["bios", "bios", "efi", "bios", "efi", "bios"],
+        "template": [False, False, False, True, False, False],
+        "guest_os_config": ["Red Hat Enterprise Linux 9 (64-bit)"] * 2
+        + ["Microsoft Windows Server 2022 (64-bit)", "Other", "Red Hat Enterprise Linux 8 (64-bit)", "Other"],
+        "latency_sensitivity": ["normal", "normal", "normal", "normal", "high", "normal"],
+        "in_use_mib": [10240.0, 10240.0, 102400.0, 1.0, 1.0, 1.0],
+        "provisioned_mib": [20480.0, 20480.0, 102400.0, 1.0, 1.0, 1.0],
+    })
+    disks = pd.DataFrame({"vm_id": ["vc/vm-1", "vc/vm-3"], "disk_key": ["2000", "2000"],
+                          "capacity_mib": [20480.0, 102400.0], "datastore": ["ds1", "ds1"],
+                          "thin": [True, False]})
+    hosts = pd.DataFrame({"host_id": ["h1"], "name": ["esx1"], "sockets": [2], "cores": [24]})
+    devices = pd.DataFrame({"vm_id": ["vc/vm-3"], "kind": ["vtpm"], "label": ["TPM"]})
+    rules = pd.DataFrame({"cluster": ["c1", "c1"], "rule": ["web-apart"] * 2,
+                          "kind": ["vm_anti_affinity"] * 2, "enabled": [True, True],
+                          "member": ["vc/vm-1", "vc/vm-2"]})
+    return Estate({"vms": vms, "disks": disks, "hosts": hosts, "devices": devices, "affinity_rules": rules})
+
+
+@pytest.fixture(scope="module")
+def result():
+    readiness = pd.DataFrame({"vm_id": ["vc/vm-6"], "verdict": ["excluded"],
+                              "excluded_reason": ["powered off 2y"]})
+    return size_estate(_estate(), readiness, SizingParams())
+
+
+def test_every_vm_has_one_sizing_row(result):
+    sizing = result.tables["sizing"]
+    assert len(sizing) == 6 and sizing["vm_id"].is_unique
+    gone = sizing.set_index("vm_id").loc["vc/vm-6"]
+    assert gone["excluded_reason"] == "excluded by readiness: powered off 2y"
+    assert pd.isna(sizing.set_index("vm_id").loc["vc/vm-6", "node"])
+    assert result.summary["excluded"] == 1 and result.summary["placed"] == 5
+
+
+def test_per_vm_mapping_by_hand(result):
+    s = result.tables["sizing"].set_index("vm_id")
+    # web1: 2 vCPU 4 GiB -> u1.2xmedium; overhead 240 + 2x8 + 8 + 32 + pagetables
+    # (4294967296 -> 4294968000 // 512 = 8388609 B = 8.00000095 MiB) = 304.00000095 MiB
+    web = s.loc["vc/vm-1"]
+    assert (web["instancetype"], web["preference"]) == ("u1.2xmedium", "rhel.9")
+    assert "prefers EFI but the VM boots BIOS" in web["preference_reason"]
+    assert web["overhead_mib"] == pytest.approx(296 + 8388609 / 2**20, abs=1e-9)
+    assert web["cpu_request_cores"] == pytest.approx(0.2)  # 2 / cpuAllocationRatio 10
+    # 20 GiB thin disk, Filesystem: 21474836480 x 1.06 = 21.2 GiB
+    assert web["storage_gib"] == pytest.approx(21.2)
+    # db: 16 GiB per vCPU -> memory-heavy m1; 64 GiB needs m1.2xlarge (8 vCPU / 64 GiB); vTPM +53
+    # overhead 240 + 8x8 + 8 + 32 + 53 + 64 GiB/512 = 128 MiB -> 525
+    db = s.loc["vc/vm-3"]
+    assert (db["instancetype"], db["preference"]) == ("m1.2xlarge", "windows.2k22.virtio")
+    assert db["guest_vcpus"] == 8
+    assert db["overhead_mib"] == pytest.approx(525.0)
+    assert db["pod_memory_mib"] == pytest.approx(65536 + 525)
+    # rt: latency-sensitive -> cx1.xlarge (4 vCPU / 8 GiB, dedicated): 4 + 1 emulator thread cores,
+    # overhead 240 + 32 + 8 + 32 + 100 (dedicated) + 16 (8 GiB / 512) = 428
+    rt = s.loc["vc/vm-5"]
+    assert (rt["instancetype"], rt["cpu_request_cores"], rt["overhead_mib"]) == ("cx1.xlarge", 5.0, 428.0)
+
+
+def test_without_readiness_templates_are_excluded_but_listed():
+    sizing = size_estate(_estate()).tables["sizing"].set_index("vm_id")
+    assert sizing.loc["vc/vm-4", "excluded_reason"] == "template: not a running VM"
+    assert pd.isna(sizing.loc["vc/vm-4", "node"]) and sizing.loc["vc/vm-4", "instancetype"] == "u1.2xmedium"
+
+
+def test_anti_affinity_and_ha_spares(result):
+    s = result.tables["sizing"].set_index("vm_id")
+    assert s.loc["vc/vm-1", "node"] != s.loc["vc/vm-2", "node"]
+    nodes = result.tables["nodes"]
+    # 2 workload nodes forced by the rule, + max(N+1, minimum 2) = 2 failover
+    assert nodes["role"].value_counts().to_dict() == {"workload": 2, "failover": 2}
+    assert result.summary["lower_bound"] == 2 and result.summary["gap_nodes"] == 0
+
+
+def test_storage_and_cost_tables(result):
+    storage = result.tables["storage"].set_index("storage_class")
+    # 21.2 + 106 GiB requested; thin web1 consumes half (10240/20480): 10.6 + 106 = 116.6, x3 = 349.8
+    assert storage.loc["default", "requested_gib"] == pytest.approx(127.2)
+    assert storage.loc["default", "raw_gib"] == pytest.approx(349.8)
+    cost = result.tables["cost"].set_index(["side", "item"])
+    # 2 sockets x 12 cores -> 16 per socket minimum -> 32 cores x 350 = 11200
+    assert cost.loc[("current", "VMware subscription"), "annual_cost"] == 11200
+    assert cost.loc[("target", "total"), "annual_cost"] == 4 * 12000
+
+
+def test_node_fill_figure(result):
+    fig = node_fill_figure(result.tables["nodes"])
+    assert isinstance(fig, Figure)
+    cpu_bars, memory_bars = fig.axes[0].containers
+    assert len(cpu_bars) == len(memory_bars) == 4
