@@ -46,7 +46,7 @@ def _records(objects) -> list[ObjectProps]:
         for prop in content.propSet or []:
             record.props[prop.name] = prop.val
         for missing in content.missingSet or []:
-            record.faults[missing.path] = type(missing.fault).__name__
+            record.faults[missing.path] = type(missing.fault).__name__.rsplit(".", 1)[-1]
         out.append(record)
     return out
 
