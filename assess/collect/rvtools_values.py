@@ -14,7 +14,6 @@ import pandas as pd
 
 _TRUE = ("true", "yes", "1", "on", "enabled")
 _FALSE = ("false", "no", "0", "off", "disabled")
-_BOOLS = {**dict.fromkeys(_TRUE, True), **dict.fromkeys(_FALSE, False)}
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 
 
@@ -31,8 +30,7 @@ def text(raw: pd.Series) -> pd.Series:
         out = raw.astype("string")
     else:
         out = raw.map(_cell_text, na_action="ignore").astype("string")
-    out = out.str.strip()
-    return out.mask(out == "")
+    return out.str.strip().replace("", pd.NA)
 
 
 def _cell_text(value: object) -> str:
@@ -73,12 +71,11 @@ def booleans(raw: pd.Series, empty_false: bool = False) -> tuple[pd.Series, pd.S
         raw: the raw column.
         empty_false: read an empty cell as False (settings RVTools leaves empty when unset).
     """
-    words = text(raw).str.lower()
-    out = words.map(_BOOLS).astype("boolean")
-    bad = words.notna() & out.isna()
-    if empty_false:
-        out = out.mask(words.isna(), False)
-    return out, bad.fillna(False).astype(bool)
+    words = text(raw).str.lower().to_numpy(dtype=object, na_value="")
+    is_true, is_false, empty = np.isin(words, _TRUE), np.isin(words, _FALSE), words == ""
+    out = pd.array(is_true, dtype="boolean")
+    out[~(is_true | is_false | (empty & empty_false))] = pd.NA
+    return pd.Series(out, index=raw.index), pd.Series(~(is_true | is_false | empty), index=raw.index)
 
 
 def times(raw: pd.Series, dayfirst: bool = False) -> tuple[pd.Series, pd.Series]:
