@@ -212,7 +212,19 @@ def test_rules_usb_and_unused_sheets(tmp_path):
     dev = est["devices"].iloc[0]
     assert (dev["kind"], dev["label"], dev["detail"], dev["connected"]) == \
         ("usb_device", "USB 1", "Dongle", True)
-    assert est.provenance[0]["unused_sheets"] == ["vhealth"]
+    assert est.provenance[0]["unused_sheets"] == ["vHealth"]
+
+
+def test_hand_edited_headers_duplicate_and_missing(tmp_path):
+    header = VINFO + ["cpus", ""]
+    info = table(header, [vm("a", "vm-1")])
+    info[1][-2:] = [64.0, "stray"]  # a second 'CPUs' column and a value under no header
+    est = read_rvtools([write_xlsx(tmp_path / "h.xlsx", {"vInfo": info})])
+    assert est["vms"].iloc[0]["vcpus"] == 2  # the first 'CPUs' column wins
+    assert {"rvtools.header.duplicate", "rvtools.header.missing"} <= set(odd(est))
+    missing = est.warnings.set_index("code").loc["rvtools.header.missing", "message"]
+    # 26 vInfo headers + 'cpus' = 27 columns, so the stray value sits in column 28.
+    assert "values in column 28 have no header" in missing
 
 
 def test_csv_folder_thousands_separators_and_multiline_cells(tmp_path):

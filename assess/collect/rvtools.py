@@ -17,7 +17,7 @@ import pandas as pd
 from assess.collect.rvtools_columns import SHEET_MEANING, SHEETS, VM_KEY, normalise_header
 from assess.collect.rvtools_files import open_export
 from assess.collect.rvtools_inventory import read_inventory
-from assess.collect.rvtools_sheets import KNOWN_HEADERS, ExportContext, column, sheet_fields, vm_keys
+from assess.collect.rvtools_sheets import VINFO_HEADERS, ExportContext, column, sheet_fields, vm_keys
 from assess.collect.rvtools_values import text
 from assess.model.errors import AssessError
 from assess.model.estate import Estate
@@ -70,7 +70,7 @@ def read_rvtools(paths: Sequence[Path]) -> Estate:
         )
         for sheet_name in ctx.absent_sheets:
             ctx.warn("rvtools.sheet.missing", sheet_name,
-                     f"sheet absent; {SHEET_MEANING[sheet_name]} unknown for this export")
+                     f"sheet absent or unusable; {SHEET_MEANING[sheet_name]} unknown for this export")
         warnings.extend(ctx.warnings)
     tables = {name: pd.concat(frames) for name, frames in parts.items()}
     _drop_duplicate_vms(tables, estate.provenance, warnings)
@@ -109,9 +109,12 @@ def _read_export(ctx: ExportContext, parts: dict[str, list[pd.DataFrame]]) -> No
 def _named_rows(ctx: ExportContext, sheet: str, fields: pd.DataFrame) -> pd.DataFrame:
     """Drop rows without a VM name (they cannot be keyed), warning for each."""
     unnamed = fields["name"].isna()
-    for row in fields.index[unnamed]:
-        ctx.warn("rvtools.row.unnamed", sheet, f"row {row} has values but no VM name; skipped",
-                 row=row, column="VM")
+    if unnamed.any():
+        rows = fields.index[unnamed]
+        listed = ", ".join(map(str, rows[:10])) + (", ..." if len(rows) > 10 else "")
+        ctx.warn("rvtools.row.unnamed", sheet,
+                 f"{len(rows)} row(s) have values but no VM name (row {listed}); skipped",
+                 row=rows[0], column="VM")
     return fields[~unnamed]
 
 
@@ -190,7 +193,7 @@ def _custom_attributes(sheet, vms: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=["vm_id", "kind", "name", "value"])
     start, stop = norm.index("annotation") + 1, norm.index("datacenter")
     custom = [h for h, n in zip(headers[start:stop], norm[start:stop], strict=True)
-              if n not in KNOWN_HEADERS]
+              if n not in VINFO_HEADERS]
     if not custom:
         return pd.DataFrame(columns=["vm_id", "kind", "name", "value"])
     values = [text(sheet.frame.loc[vms.index, h]).to_numpy() for h in custom]

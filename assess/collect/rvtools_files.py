@@ -61,7 +61,8 @@ class Export:
     def unused_sheets(self) -> list[str]:
         """Sheets in the export that no canonical table is read from."""
         wanted = {s.lower() for s in SHEETS}
-        return sorted(n for n in self.sheets if n not in wanted)
+        return sorted(Path(where).stem[len("RVTools_tab"):] if self.kind == "csv" else where
+                      for name, where in self.sheets.items() if name not in wanted)
 
     def read(self, sheet: str) -> RawSheet:
         """Read ``sheet`` raw; raise :class:`AssessError` naming file and sheet if unreadable."""

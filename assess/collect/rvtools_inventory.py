@@ -47,6 +47,7 @@ def _entity(ctx: ExportContext, sheet: str, id_col: str, *name_cols: str) -> pd.
     fields = got[0]
     if "name" not in fields:
         ctx.warn("rvtools.sheet.unnamed", sheet, "no name column; sheet skipped")
+        ctx.absent_sheets.append(sheet)
         return None
     unnamed = fields["name"].isna()
     if unnamed.any():

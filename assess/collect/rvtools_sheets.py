@@ -13,12 +13,9 @@ from assess.collect.rvtools_values import booleans, numbers, text, times, versio
 from assess.model.errors import AssessError
 from assess.model.schema import BOOL, FLOAT, INT, TABLES, TIME
 
-#: Every header alias any sheet spec knows, normalised (custom attributes are the rest).
-KNOWN_HEADERS = frozenset(
-    normalise_header(alias)
-    for _, spec in SHEETS.values()
-    for aliases in spec.values()
-    for alias in aliases
+#: vInfo header aliases, normalised: custom attributes are the other columns after 'Annotation'.
+VINFO_HEADERS = frozenset(
+    normalise_header(alias) for aliases in SHEETS["vInfo"][1].values() for alias in aliases
 )
 
 
