@@ -229,12 +229,15 @@ def test_hand_edited_headers_duplicate_and_missing(tmp_path):
 
 def test_csv_folder_thousands_separators_and_multiline_cells(tmp_path):
     # RVTools 3.x CSV as written on an English system: "16,384" quoted, notes spanning lines.
+    # A quoted decimal comma that is no thousands group ('512,25') is read as 512.25.
     rows = [vm("a", "vm-1", Memory="16,384", Annotation='line one\nline "two"',
-               **{"Creation date": "2017/11/28 16:14:28"})]
+               **{"Creation date": "2017/11/28 16:14:28", "In Use MiB": "512,25",
+                  "Provisioned MiB": "1,048,576.5"})]
     folder = write_csv_folder(tmp_path / "csv", {"vInfo": table(VINFO, rows)})
     est = read_rvtools([folder])
     v = est["vms"].iloc[0]
     assert v["memory_mib"] == 16384.0 and v["annotation"] == 'line one\nline "two"'
+    assert (v["in_use_mib"], v["provisioned_mib"]) == (512.25, 1048576.5)
     assert v["created_at"] == pd.Timestamp("2017-11-28 16:14:28", tz="UTC")
     assert odd(est) == []
 

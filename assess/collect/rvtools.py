@@ -87,7 +87,7 @@ def _read_export(ctx: ExportContext, parts: dict[str, list[pd.DataFrame]]) -> No
     if named.any():
         ctx.warn("rvtools.key.name", "vInfo",
                  f"{int(named.sum())} VM(s) have no vCenter UUID/moref or instance UUID; keyed "
-                 f"by vCenter and name, which is not stable (first at row {named.idxmax()})",
+                 f"by vCenter (or file) and name, which is not stable (first at row {named.idxmax()})",
                  row=named.idxmax())
     vms = fields.assign(vm_id=keys, source=ctx.source, _row=fields.index)
     vms["vcenter_uuid"] = vms["vcenter_uuid"].str.lower() if "vcenter_uuid" in vms else pd.NA
@@ -107,7 +107,7 @@ def _read_export(ctx: ExportContext, parts: dict[str, list[pd.DataFrame]]) -> No
 
 
 def _named_rows(ctx: ExportContext, sheet: str, fields: pd.DataFrame) -> pd.DataFrame:
-    """Drop rows without a VM name (they cannot be keyed), warning for each."""
+    """Drop rows without a VM name (they cannot be keyed), with one warning listing them."""
     unnamed = fields["name"].isna()
     if unnamed.any():
         rows = fields.index[unnamed]

@@ -42,7 +42,7 @@ def _cell_text(value: object) -> str:
 
 
 def numbers(raw: pd.Series, decimal_comma: bool = False) -> tuple[pd.Series, pd.Series]:
-    """Cells as floats. Accepts '0%', thousands separators ('16,384') and decimal commas.
+    """Cells as floats. Accepts '0%', thousands separators ('16,384') and decimal commas ('5,27').
 
     Returns:
         (values, bad): bad is True where a non-empty cell is not a number.
@@ -55,9 +55,11 @@ def numbers(raw: pd.Series, decimal_comma: bool = False) -> tuple[pd.Series, pd.
         cleaned = raw[rest].astype("string").str.strip().str.rstrip("%").str.replace(
             r"[\s\u00a0']", "", regex=True)
         if decimal_comma:
-            cleaned = cleaned.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-        else:
-            cleaned = cleaned.str.replace(",", "", regex=False)
+            cleaned = cleaned.str.replace(".", "", regex=False)
+        else:  # '16,384' is thousands; a comma left after that ('5,27') is a decimal comma
+            thousands = cleaned.str.fullmatch(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+            cleaned = cleaned.mask(thousands, cleaned.str.replace(",", "", regex=False))
+        cleaned = cleaned.str.replace(",", ".", regex=False)
         values[rest] = pd.to_numeric(cleaned, errors="coerce").astype("float64")
         rest &= (cleaned != "").reindex(raw.index, fill_value=False).astype(bool)
     bad = rest & values.isna()
