@@ -100,6 +100,7 @@ _table(
     _c("cores_per_socket", INT, "Cores per virtual socket"),
     _c("memory_mib", FLOAT, "Configured memory, MiB"),
     _c("memory_reservation_mib", FLOAT, "Memory reservation, MiB (PCI passthrough needs it full)"),
+    _c("fixed_passthru_hotplug", BOOL, "Hot-plug of fixed passthrough devices enabled"),
     _c("firmware", STRING, "bios or efi"),
     _c("secure_boot", BOOL, "EFI secure boot enabled"),
     _c("hw_version", INT, "Virtual hardware version number (vmx-NN)"),

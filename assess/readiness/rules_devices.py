@@ -29,7 +29,10 @@ def passthrough(ctx: Context) -> pd.DataFrame:
     blind = ctx.lacking("devices.pci_passthrough") | ctx.lacking("devices.vgpu")
     reservation, memory = ctx.vm_column("memory_reservation_mib"), ctx.vm_column("memory_mib")
     impossible = (reservation < memory).fillna(False).astype(bool)
+    likely = blind & ~impossible & ctx.vm_column("fixed_passthru_hotplug").fillna(False).astype(bool)
     return combine(_fired(hit), from_mask(
+        likely, "passthrough hot-plug enabled with a full memory reservation: a PCI device is configured"),
+        from_mask(
         blind & ~impossible,
         "the source does not list PCI devices and the memory reservation is full or not reported",
         "unknown"))
@@ -56,7 +59,8 @@ RULES = [
          "migrated until an equivalent device is exposed on a KubeVirt node.",
          "Remove the device before migration, and re-attach a host device or mediated device "
          "(permittedHostDevices) on KubeVirt afterwards.",
-         ("devices.kind", "vms.memory_reservation_mib", "vms.memory_mib"), passthrough),
+         ("devices.kind", "vms.memory_reservation_mib", "vms.memory_mib", "vms.fixed_passthru_hotplug"),
+         passthrough),
     Rule("vmware.usb_controller.detected", "Warning", "USB controller or device",
          "USB devices attached to the ESXi host do not follow the VM; KubeVirt can pass USB only "
          "from the node the VM runs on.",

@@ -48,9 +48,10 @@ def os_mismatch(ctx: Context) -> pd.DataFrame:
 
 
 def os_upgrade(ctx: Context) -> pd.DataFrame:
-    """VMs with an upgrade path to a certified or vendor-supported OS."""
+    """VMs on a community, 32-bit, end-of-life or unsupported OS with an upgrade path."""
     os = ctx.os
-    return from_mask(os["upgrade"] != "", os["os_name"] + ": " + os["upgrade"])
+    worth = os["tier"].isin(["community", "32bit", "end_of_life", "unsupported"])
+    return from_mask((os["upgrade"] != "") & worth, os["os_name"] + ": " + os["upgrade"])
 
 
 def _required_mib(ctx: Context, mount: pd.Series) -> pd.Series:
