@@ -13,7 +13,11 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from assess.execute.params import ExecuteParams
 from assess.model import AssessError
+from assess.readiness.params import ReadinessParams
+from assess.sizing.params import SizingParams
+from assess.waves.params import WavesParams
 
 
 class _Strict(BaseModel):
@@ -71,10 +75,14 @@ class AssessmentConfig(_Strict):
 
     sources: Sources
     output: Output = Output()
+    readiness: ReadinessParams = ReadinessParams()
+    sizing: SizingParams = SizingParams()
+    waves: WavesParams = WavesParams()
+    execute: ExecuteParams = ExecuteParams()
 
     def stage_params(self) -> dict[str, BaseModel]:
         """Parameters by pipeline stage name, for :func:`assess.pipeline.run_stages`."""
-        return {}
+        return {"readiness": self.readiness, "sizing": self.sizing, "waves": self.waves}
 
 
 def load_config(path: str | Path) -> AssessmentConfig:

@@ -93,9 +93,32 @@ def load_estate(source: Path) -> Estate:
 Stage = Callable[[Estate, dict[str, pd.DataFrame], object], StageResult]
 
 
+def _readiness(estate: Estate, tables: dict[str, pd.DataFrame], params) -> StageResult:
+    from assess.readiness import assess_readiness
+
+    return assess_readiness(estate, params)
+
+
+def _sizing(estate: Estate, tables: dict[str, pd.DataFrame], params) -> StageResult:
+    """Size; then mark the idle VMs that sizing found as retire candidates in ``tables["readiness"]``."""
+    from assess.readiness import retire_idle
+    from assess.sizing import size_estate
+
+    result = size_estate(estate, tables.get("readiness"), params)
+    if "readiness" in tables:
+        tables["readiness"] = retire_idle(tables["readiness"], result.tables["sizing"])
+    return result
+
+
+def _waves(estate: Estate, tables: dict[str, pd.DataFrame], params) -> StageResult:
+    from assess.waves import plan_waves
+
+    return plan_waves(estate, tables.get("readiness"), tables.get("sizing"), params)
+
+
 def stages() -> list[tuple[str, Stage]]:
     """The analysis stages in order; each sees the estate, earlier result tables and its params."""
-    return []
+    return [("readiness", _readiness), ("sizing", _sizing), ("waves", _waves)]
 
 
 def run_stages(
@@ -113,6 +136,8 @@ def run_stages(
         result = stage(estate, tables, params.get(name))
         results[name] = result
         tables.update(result.tables)
+    for result in results.values():  # a later stage may refine an earlier table: keep the latest
+        result.tables = {name: tables[name] for name in result.tables}
     return results
 
 

@@ -38,9 +38,14 @@ def test_run_writes_report_tables_and_summary(estate_dir, tmp_path):
     assert (out / "index.html").is_file()
     on_disk = json.loads((out / "summary.json").read_text())
     assert on_disk["counts"]["vms"] == 3 and on_disk["counts"]["disks"] == 2
-    assert on_disk["warnings"] == 1 and summary["report"] == str(out / "index.html")
+    assert summary["report"] == str(out / "index.html")
+    warnings = pd.read_parquet(out / "tables" / "warnings.parquet")
+    assert on_disk["warnings"] == len(warnings) and "test.odd" in set(warnings["code"])
     vms = pd.read_parquet(out / "tables" / "vms.parquet")
     assert sorted(vms["name"]) == sorted(["web01", XSS, "db01"])
+    # every VM is accounted for in every per-VM result table
+    for table in ("readiness", "sizing", "wave_plan"):
+        assert sorted(pd.read_parquet(out / "tables" / f"{table}.parquet")["vm_id"]) == sorted(vms["vm_id"])
 
 
 def test_report_escapes_estate_strings_and_lists_every_vm(estate_dir, tmp_path):

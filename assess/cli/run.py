@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from assess.cli.common import JsonFlag, app, console, emit
+from assess.cli.common import JsonFlag, app, console, emit, err_console
 from assess.model import AssessError
 
 
@@ -42,6 +42,20 @@ def run_command(
             progress = lambda stage: status.update(f"stage: {stage}")  # noqa: E731
             summary = run_config(cfg, progress) if cfg else run(source, out, progress)
     emit(summary, as_json, f"Report: {summary['report']}")
+    failing = findings_failure(summary, cfg.output.fail_on if cfg else "never")
+    if failing:
+        err_console.print(f"findings: {failing}")
+        raise typer.Exit(1)
+
+
+def findings_failure(summary: dict, fail_on: str) -> str:
+    """Why the run should exit 1 under ``fail_on`` (empty when it should not)."""
+    if fail_on == "never":
+        return ""
+    verdicts = summary.get("stages", {}).get("readiness", {}).get("verdicts", {})
+    bad = ["not_ready"] + (["unknown"] if fail_on == "unknown" else [])
+    counts = {v: verdicts.get(v, 0) for v in bad if verdicts.get(v, 0)}
+    return ", ".join(f"{n} VM(s) {v}" for v, n in counts.items())
 
 
 @app.command("diff")

@@ -140,14 +140,14 @@ def choose_preferences(vms: pd.DataFrame, table: pd.DataFrame, firmware: pd.Seri
             rows.append((vm_id, pd.NA, "no preference in the table matches this guest OS", 1, 0.0))
             continue
         pref = known.loc[name]
-        if vm_fw == "bios" and pref["efi"]:
+        if pd.isna(vm_fw):
+            reason += "; source firmware unknown"
+        elif vm_fw == "bios" and pref["efi"]:
             reason += (f"; {name} prefers EFI but the VM boots BIOS: set "
                        "spec.template.spec.domain.firmware.bootloader.bios in the VM")
         elif vm_fw == "efi" and not pref["efi"]:
             reason += (f"; the VM boots EFI but {name} sets no firmware: set "
                        "spec.template.spec.domain.firmware.bootloader.efi in the VM")
-        elif pd.isna(vm_fw):
-            reason += "; source firmware unknown"
         rows.append((vm_id, name, reason, int(pref["min_vcpus"]), float(pref["min_memory_mib"])))
     out = pd.DataFrame(rows, columns=["vm_id", "preference", "preference_reason", "pref_min_vcpus",
                                       "pref_min_memory_mib"])
