@@ -257,7 +257,7 @@ def test_csv_folder_semicolons_and_decimal_commas(tmp_path):
     s = est["snapshots"].iloc[0]
     assert s["size_mib"] == 49982.5 and s["created_at"] == pd.Timestamp("2025-03-21 11:46", tz="UTC")
     locale = est.warnings[est.warnings["code"] == "rvtools.csv.locale"]
-    assert len(locale) == 2 and "decimal commas" in locale.iloc[0]["message"]
+    assert len(locale) == 1 and "decimal commas" in locale.iloc[0]["message"]
 
 
 @pytest.fixture
@@ -306,3 +306,16 @@ def test_unreadable_sheet_in_csv_folder(tmp_path):
     shutil.copy(folder / "RVTools_tabvInfo.csv", folder / "RVTools_tabvHost.csv")
     with pytest.raises(AssessError, match=r"sheet vInfo: the sheet is empty"):
         read_rvtools([folder])
+
+
+def test_csv_ragged_rows(tmp_path):
+    folder = tmp_path / "ragged"
+    folder.mkdir()
+    # Row 2 stops after CPUs (trailing empty fields trimmed); row 3 has one field too many.
+    (folder / "RVTools_tabvInfo.csv").write_text(
+        "VM,CPUs,Memory,VM UUID\r\nshort,2\r\nlong,4,8192,5011-ab,extra\r\n", encoding="utf-8")
+    est = read_rvtools([folder])
+    vms = est["vms"].set_index("name")
+    assert vms.loc["short", "vcpus"] == 2 and pd.isna(vms.loc["short", "memory_mib"])
+    assert vms.loc["long", "vm_id"] == "5011-ab" and vms.loc["long", "memory_mib"] == 8192.0
+    assert "rvtools.header.missing" in odd(est)

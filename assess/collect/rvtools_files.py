@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +54,7 @@ class Export:
     sheets: dict[str, str]
     warnings: list[dict] = field(default_factory=list)
     _workbook: python_calamine.CalamineWorkbook | None = None
+    _locales: set = field(default_factory=set)
 
     def has(self, sheet: str) -> bool:
         """True when the export holds ``sheet`` (name matched case-insensitively)."""
@@ -95,21 +97,19 @@ class Export:
         first = text[: text.find("\n") if "\n" in text else len(text)]
         sep = max((",", ";", "\t"), key=first.count)
         decimal_comma = sep == ";" and bool(_DECIMAL_COMMA.search(text[:_SNIFF_BYTES]))
-        if sep != ",":
+        if sep != "," and (sep, decimal_comma) not in self._locales:
+            self._locales.add((sep, decimal_comma))
             how = "decimal commas" if decimal_comma else "decimal points"
             self.warnings.append(_w(path, "rvtools.csv.locale", "",
                                     f"CSV is {'semicolon' if sep == ';' else 'tab'}-delimited "
                                     f"(Excel in a non-English locale); read with {how}"))
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
-        rows = list(reader)
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
         if not rows:
             return [], pd.DataFrame(), decimal_comma
-        header, body = rows[0], rows[1:]
-        width = len(header)
-        body = [r[:width] + [""] * (width - len(r)) if len(r) != width else r for r in body]
-        frame = pd.DataFrame(body, columns=range(width), dtype=object) if body else pd.DataFrame(
-            columns=range(width), dtype=object)
-        return header, frame, decimal_comma
+        columns = list(itertools.zip_longest(*rows[1:], fillvalue=""))  # pads ragged rows
+        frame = pd.DataFrame(dict(enumerate(columns)), dtype=object)
+        header = rows[0] + [""] * max(0, len(columns) - len(rows[0]))
+        return header, frame.reindex(columns=range(len(header))), decimal_comma
 
     def _raw(self, sheet: str, header: list, frame: pd.DataFrame, decimal_comma: bool) -> RawSheet:
         if not header:

@@ -57,7 +57,7 @@ def sheet_fields(ctx: ExportContext, sheet_name: str, require_vm: bool = False
             ctx.absent(table, list(spec))
         return None
     sheet = export.read(sheet_name)
-    ctx.warnings.extend(export.warnings)
+    ctx.warnings.extend({**w, "source": ctx.source} for w in export.warnings)
     export.warnings.clear()
     if require_vm and sheet.column(spec["name"]) is None:
         found = ", ".join(list(sheet.frame.columns)[:8])
