@@ -64,12 +64,18 @@ class Context:
     def table(self, name: str) -> pd.DataFrame:
         """Canonical table ``name`` restricted to rows of known VMs."""
         frame = self.estate[name]
-        return frame[frame["vm_id"].isin(self.vm_index)] if "vm_id" in frame else frame
+        if "vm_id" not in frame:
+            return frame
+        return frame[frame["vm_id"].astype(object).isin(self._vm_set)]
 
     @cached_property
     def vm_index(self) -> pd.Index:
-        """VM ids in table order."""
-        return pd.Index(self.vms["vm_id"], name="vm_id")
+        """VM ids in table order (object dtype: fast hashing in ``isin``)."""
+        return pd.Index(self.vms["vm_id"].astype(object), name="vm_id")
+
+    @cached_property
+    def _vm_set(self) -> set:
+        return set(self.vm_index)
 
     @cached_property
     def os(self) -> pd.DataFrame:
@@ -97,7 +103,7 @@ class Context:
 
     def without_rows(self, table: str) -> pd.Series:
         """Per VM: True where ``table`` holds no row for the VM."""
-        return pd.Series(~self.vm_index.isin(self.table(table)["vm_id"]), index=self.vm_index)
+        return pd.Series(~self.vm_index.isin(set(self.table(table)["vm_id"])), index=self.vm_index)
 
     @cached_property
     def as_of(self) -> pd.Timestamp:
@@ -137,20 +143,41 @@ def combine(*frames: pd.DataFrame) -> pd.DataFrame:
         return findings([], [])
     out = pd.concat(parts, ignore_index=True)
     fired = set(out.loc[out["status"] == "fired", "vm_id"])
-    out = out[(out["status"] == "fired") | ~out["vm_id"].isin(fired)]
+    out = out[(out["status"] == "fired") | ~out["vm_id"].astype(object).isin(fired)]
     return out.drop_duplicates(["vm_id", "status"]).reset_index(drop=True)
+
+
+def join_groups(keys: pd.Series, values: pd.Series, sep: str = ", ") -> pd.Series:
+    """Per distinct key (first-appearance order): its values joined by ``sep``, in row order.
+
+    String concatenation by ``numpy.add.reduceat`` over the rows sorted by key: one pass in C,
+    no Python call per group.
+    """
+    if len(keys) == 0:
+        return pd.Series(dtype="str")
+    codes, uniques = pd.factorize(keys.to_numpy(dtype=object))
+    order = np.argsort(codes, kind="stable")
+    sorted_codes = codes[order]
+    starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
+    pieces = values.to_numpy(dtype=object)[order] + sep
+    text = np.add.reduceat(pieces, starts)
+    return pd.Series([t[: -len(sep)] for t in text] if sep else text,
+                     index=pd.Index(uniques[sorted_codes[starts]], dtype=object), dtype="str")
 
 
 def joined(frame: pd.DataFrame, column: str, by: str = "vm_id", limit: int = 10) -> pd.Series:
     """Per ``by`` value: up to ``limit`` distinct values of ``column`` joined by ', '."""
-    def text(values: pd.Series) -> str:
-        uniq = list(dict.fromkeys(values.dropna().astype(str)))
-        more = f" (+{len(uniq) - limit} more)" if len(uniq) > limit else ""
-        return ", ".join(uniq[:limit]) + more
-
     if frame.empty:
         return pd.Series(dtype="str")
-    return frame.groupby(by, sort=False)[column].agg(text).astype("str")
+    values = pd.DataFrame({"k": frame[by].astype(object), "v": frame[column].astype(object)})
+    values = values[values["v"].notna()].astype({"v": str}).drop_duplicates()
+    rank = values.groupby("k", sort=False).cumcount()
+    total = values.groupby("k", sort=False)["v"].size()
+    kept = values[rank < limit]
+    text = join_groups(kept["k"], kept["v"])
+    more = (total - limit).reindex(text.index)
+    text = text + np.where(more > 0, " (+" + more.astype(str) + " more)", "")
+    return text.rename_axis(by).astype("str")
 
 
 def truthy(series: pd.Series) -> pd.Series:

@@ -68,7 +68,7 @@ def lacking(estate: Estate, key: str, gaps: dict[str, set[str]] | None = None) -
     if source.isna().any():
         by_source = by_source | source.isna().to_numpy()
     result = pd.Series(by_source, index=index)
-    return result & ~result.index.isin(_vms_with(estate, key))
+    return result & ~result.index.astype(object).isin(_vms_with(estate, key))
 
 
 def _vms_with(estate: Estate, key: str) -> set:

@@ -13,7 +13,7 @@ def missing_ip(ctx: Context) -> pd.DataFrame:
     """VMs for which neither vCenter nor any NIC reports a guest IP address."""
     nics = ctx.table("nics")
     with_ip = nics[(text(nics["ipv4"]) != "") | (text(nics["ipv6"]) != "")]["vm_id"]
-    none = (text(ctx.vm_column("primary_ip")) == "") & ~ctx.vm_index.isin(with_ip)
+    none = (text(ctx.vm_column("primary_ip")) == "") & ~ctx.vm_index.isin(set(with_ip))
     state = text(ctx.vm_column("power_state")).replace("", "power state unknown")
     tools = text(ctx.vm_column("tools_status")).replace("", "tools status unknown")
     return from_mask(pd.Series(none, index=ctx.vm_index),

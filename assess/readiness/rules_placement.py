@@ -24,7 +24,7 @@ def host_affinity(ctx: Context) -> pd.DataFrame:
     hit = rules[(rules["kind"] == "vm_host") & rules["enabled"].fillna(True).astype(bool)]
     hit = hit.assign(vm_id=hit["member"],
                      what=hit["rule"] + truthy(hit["mandatory"]).map({True: " (must)", False: " (should)"}))
-    hit = hit[hit["vm_id"].isin(ctx.vm_index)]
+    hit = hit[hit["vm_id"].astype(object).isin(set(ctx.vm_index))]
     return from_mask(pd.Series(True, index=pd.Index(hit["vm_id"].unique())), joined(hit, "what"))
 
 

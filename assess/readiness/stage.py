@@ -7,7 +7,7 @@ import pandas as pd
 from assess.model import Estate
 from assess.model.results import StageResult
 from assess.readiness import verdict as decide
-from assess.readiness.base import Context
+from assess.readiness.base import Context, join_groups
 from assess.readiness.catalogue import RULES, RULES_VERSION, evaluate
 from assess.readiness.params import ReadinessParams
 
@@ -66,7 +66,7 @@ def _readiness_table(ctx: Context, concerns: pd.DataFrame, decided: pd.DataFrame
     idx = ctx.vm_index
     os = ctx.os
     fw = ctx.vm_column("firmware").fillna("").astype(str).str.lower()
-    counts = pd.crosstab(concerns["vm_id"], [concerns["category"], concerns["status"]])
+    counts = concerns.groupby(["vm_id", "category", "status"]).size().unstack(["category", "status"])
 
     def count(category: str, status: str) -> pd.Series:
         key = (category, status)
@@ -104,10 +104,12 @@ def _readiness_table(ctx: Context, concerns: pd.DataFrame, decided: pd.DataFrame
 def concern_summary(concerns: pd.DataFrame, readiness: pd.DataFrame) -> pd.DataFrame:
     """One row per (rule, status): category, label, VM count and the affected VM names."""
     names = readiness.set_index("vm_id")["name"]
-    frame = concerns.assign(vm_name=concerns["vm_id"].map(names))
+    frame = concerns.assign(vm_name=concerns["vm_id"].map(names).fillna(concerns["vm_id"]))
     grouped = frame.groupby(["rule_id", "status"], sort=False)
     out = grouped.agg(category=("category", "first"), label=("label", "first"),
-                      vm_count=("vm_id", "nunique"), vms=("vm_name", ", ".join)).reset_index()
+                      vm_count=("vm_id", "nunique")).reset_index()
+    vms = join_groups(frame["rule_id"] + "|" + frame["status"], frame["vm_name"])
+    out["vms"] = (out["rule_id"] + "|" + out["status"]).map(vms)
     rank = out["category"].map({"Critical": 0, "Warning": 1, "Information": 2})
     out = out.assign(_r=rank).sort_values(["status", "_r", "vm_count"], ascending=[True, True, False])
     out["rules_version"] = RULES_VERSION

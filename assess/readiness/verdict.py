@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from assess.readiness.base import Context, joined, text, truthy
+from assess.readiness.base import Context, join_groups, joined, text, truthy
 
 TOOLS_RUNNING = {"toolsok", "toolsold", "guesttoolsrunning", "running"}
 WARM_BLOCKERS = ("vmware.disk.shared.detected", "vmware.disk_mode.independent",
@@ -38,7 +38,7 @@ def _has(concerns: pd.DataFrame, index: pd.Index, **where) -> pd.Series:
     mask = pd.Series(True, index=concerns.index)
     for column, value in where.items():
         mask &= concerns[column].isin(value if isinstance(value, (set, tuple, list)) else {value})
-    return pd.Series(index.isin(concerns.loc[mask, "vm_id"]), index=index)
+    return pd.Series(index.isin(set(concerns.loc[mask, "vm_id"])), index=index)
 
 
 def _labels(concerns: pd.DataFrame, index: pd.Index, column: str = "label", **where) -> pd.Series:
@@ -48,7 +48,7 @@ def _labels(concerns: pd.DataFrame, index: pd.Index, column: str = "label", **wh
     sub = concerns[mask]
     if sub.empty:
         return pd.Series("", index=index)
-    return sub.groupby("vm_id", sort=False)[column].agg("; ".join).reindex(index).fillna("")
+    return join_groups(sub["vm_id"], sub[column], "; ").reindex(index).fillna("")
 
 
 def verdicts(ctx: Context, concerns: pd.DataFrame, exclusion_ids: set[str]) -> pd.DataFrame:
@@ -76,13 +76,13 @@ def methods(ctx: Context, concerns: pd.DataFrame, verdict: pd.Series) -> pd.Data
         "VM powered off": text(ctx.vm_column("power_state")).str.lower() != "poweredon",
         "VMware Tools not running": ~text(ctx.vm_column("tools_status")).str.lower().isin(TOOLS_RUNNING),
         "CBT off or not reported": ~ctx.vm_column("cbt_enabled").fillna(False).astype(bool)
-        | pd.Series(idx.isin(disk_cbt_off["vm_id"]), index=idx),
-        "physical-mode RDM": pd.Series(idx.isin(physical["vm_id"]), index=idx),
+        | pd.Series(idx.isin(set(disk_cbt_off["vm_id"])), index=idx),
+        "physical-mode RDM": pd.Series(idx.isin(set(physical["vm_id"])), index=idx),
     }
     for rule_id in WARM_BLOCKERS:
         found = concerns[(concerns["rule_id"] == rule_id) & (concerns["status"] == "fired")]
         label = found["label"].iloc[0] if len(found) else rule_id
-        checks[label[0].lower() + label[1:]] = pd.Series(idx.isin(found["vm_id"]), index=idx)
+        checks[label[0].lower() + label[1:]] = pd.Series(idx.isin(set(found["vm_id"])), index=idx)
     reason = pd.Series("", index=idx)
     for name, failed in checks.items():
         reason = reason + np.where(failed.to_numpy(), name + "; ", "")
@@ -130,7 +130,7 @@ def strategies(ctx: Context, decided: pd.DataFrame, concerns: pd.DataFrame) -> p
     disks = ctx.table("disks").groupby("vm_id").agg(n=("vm_id", "size"), mib=("capacity_mib", "sum"))
     disks = disks.reindex(idx)
     flows = ctx.estate["flows"]
-    inbound = flows[flows["dst"].isin(idx)]
+    inbound = flows[flows["dst"].astype(object).isin(set(idx))]
     web = inbound["port"].isin(list(p.web_ports))
     per_vm = inbound.assign(web=web).groupby("dst").agg(all_web=("web", "all"), n=("src", "nunique"))
     per_vm = per_vm.reindex(idx)
@@ -194,4 +194,4 @@ def remediations(ctx: Context, concerns: pd.DataFrame) -> pd.Series:
     steps = steps.sort_values("_unknown", kind="stable")
     steps["n"] = steps.groupby("vm_id").cumcount() + 1
     steps["step"] = steps["n"].astype(str) + ". " + steps["step"]
-    return steps.groupby("vm_id", sort=False)["step"].agg("\n".join).reindex(idx).fillna("")
+    return join_groups(steps["vm_id"], steps["step"], "\n").reindex(idx).fillna("")
