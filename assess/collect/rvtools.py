@@ -128,17 +128,23 @@ def _resolved_keys(ctx: ExportContext, sheet: str, fields: pd.DataFrame, vms_by_
                    known: set[str]) -> pd.Series:
     """vm_id of each row, linking rows whose own key is not in vInfo by VM name."""
     keys, _ = vm_keys(fields, ctx.export.path.name)
-    unknown = ~keys.isin(known)
+    unknown = ~_among(keys, known)
     if unknown.any():
         linked = fields.loc[unknown, "name"].map(vms_by_name)
         keys[unknown] = linked.fillna(keys[unknown]).astype("string")
-        still = ~keys.isin(known)
+        still = ~_among(keys, known)
         if still.any():
             ctx.warn("rvtools.row.unknown_vm", sheet,
                      f"{int(still.sum())} row(s) name a VM not in vInfo (first at row "
                      f"{still.idxmax()}: {fields.at[still.idxmax(), 'name']!r}); kept",
                      row=still.idxmax(), column="VM")
     return keys
+
+
+def _among(keys: pd.Series, known: set[str]) -> pd.Series:
+    """``keys.isin(known)`` through a hash table (arrow-backed isin walks Python objects)."""
+    index = pd.Index(keys.to_numpy(dtype=object), dtype=object)
+    return pd.Series(index.isin(list(known)), index=keys.index)
 
 
 def _add_vm_details(ctx: ExportContext, sheet: str, vms: pd.DataFrame, by_name: pd.Series,

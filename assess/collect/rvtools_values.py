@@ -29,8 +29,23 @@ def text(raw: pd.Series) -> pd.Series:
     if kind in ("string", "empty"):
         out = raw.astype("string")
     else:
-        out = raw.map(_cell_text, na_action="ignore").astype("string")
+        empty = blank(raw)
+        filled = raw[~empty]
+        if pd.api.types.infer_dtype(filled, skipna=True) in ("floating", "integer",
+                                                              "mixed-integer-float"):
+            out = pd.Series(pd.NA, index=raw.index, dtype="string")
+            out[~empty] = _number_text(filled.astype("float64"))
+        else:
+            out = raw.map(_cell_text, na_action="ignore").astype("string")
     return out.str.strip().replace("", pd.NA)
+
+
+def _number_text(values: pd.Series) -> pd.Series:
+    """Numbers as text: whole numbers without '.0' (12389.0 -> '12389'), others as repr."""
+    whole = (values % 1 == 0) & (values.abs() < 2**53)
+    out = values.astype(str)
+    out[whole] = values[whole].astype("int64").astype(str)
+    return out
 
 
 def _cell_text(value: object) -> str:
