@@ -16,6 +16,7 @@ from assess.model.errors import AssessError
 from assess.cli import imports, run  # noqa: E402,F401  isort: skip
 from assess.cli import collect  # noqa: E402,F401  isort: skip
 from assess.cli import sample  # noqa: E402,F401  isort: skip
+from assess.cli import execute  # noqa: E402,F401  isort: skip
 
 
 def main() -> None:

@@ -48,3 +48,23 @@ class ExecuteParams(_Strict):
     default_storage: StorageTarget = StorageTarget(storage_class="standard")
     emit_network_attachments: bool = Field(False, description="Emit Multus bridge NADs for VLANs")
     run_strategy: Literal["Always", "Halted", "Manual", "RerunOnFailure"] = "Always"
+    # --- live execution (``assess execute``) ---
+    apply: bool = Field(False, description="Write to the cluster; otherwise a dry run")
+    dry_run: Literal["server", "client"] = Field(
+        "server", description="Dry-run kind when not applying: dryRun=All on the server, or a local diff"
+    )
+    kubeconfig: str | None = Field(None, description="kubeconfig path (else KUBECONFIG, in-cluster, default)")
+    context: str | None = Field(None, description="kubeconfig context (else the current one)")
+    field_manager: str = Field("assess", max_length=128, description="Server-side apply field manager")
+    force_conflicts: bool = Field(False, description="Take over fields another manager owns on apply")
+    max_concurrent: int = Field(10, ge=1, description="VMs migrating at once within a wave (kubevirt)")
+    failure_budget: int = Field(0, ge=0, description="Failed VMs per wave that still let the next start")
+    allow_critical: list[str] = Field(
+        default_factory=list, description="vm_id, name or target name of not_ready VMs to migrate anyway"
+    )
+    require_agent: bool = Field(True, description="Post-check: guest agent connected where tools ran")
+    waves: list[int] | None = Field(None, description="Only these waves (default: all, in order)")
+    watch_timeout_s: int = Field(300, ge=1, description="Server-side timeout of one watch request")
+    wave_timeout_s: float | None = Field(None, gt=0, description="Give up on a wave after this long")
+    retries: int = Field(6, ge=0, description="Retries on 429/5xx/connection errors")
+    backoff_s: float = Field(0.5, gt=0, description="First retry delay; doubles each time (capped 30 s)")
