@@ -140,7 +140,8 @@ class Cluster:
                     ) from exc
                 if exc.status not in RETRIABLE or attempt == self.params.retries:
                     raise
-                wait = _retry_after(exc) or delay
+                asked = _retry_after(exc)
+                wait = delay if asked is None else asked
             except (urllib3.exceptions.HTTPError, OSError) as exc:
                 if attempt == self.params.retries:
                     raise AssessError(f"{self.host}: cluster unreachable ({exc})") from exc

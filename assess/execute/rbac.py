@@ -100,7 +100,12 @@ def executor_rbac(params: ExecuteParams, namespace: str = "assess") -> list[dict
 def reader_rbac(namespace: str = "assess") -> list[dict]:
     """ServiceAccount, ClusterRole and binding for assessment jobs: read nodes and storage classes."""
     return [
-        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": READER, "namespace": namespace}},
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": {"name": READER, "namespace": namespace},
+            "automountServiceAccountToken": True,
+        },
         {
             "apiVersion": RBAC,
             "kind": "ClusterRole",

@@ -15,6 +15,10 @@ class Env:
 
         return ExecuteParams(kubeconfig=str(self.kubeconfig), backoff_s=0.01, **kw)
 
+    def add_secret(self, namespace):
+        secret = {"metadata": {"name": "vsphere-credentials"}, "type": "Opaque", "data": {"user": "YQ=="}}
+        self.double.store.create(self.double.by_kind("Secret"), namespace, secret)
+
     def created(self, kind):
         return self.double.store.created.get(kind, 0)
 

@@ -58,6 +58,8 @@ class Double:
         self.requests: list[Request] = []
         self.drop_next_watch_after: int | None = None
         self.dropped_watches = 0
+        self.expire_on_drop = False  # forget history when a watch drops: the reconnect gets 410 Gone
+        self.gone_sent = 0
         self.bookmark_interval = bookmark_interval
         self.dry_run_supported = True
         self._lock = threading.Lock()
@@ -331,6 +333,7 @@ def _handler(api: Double):
                             events = store.events_since(rv, kind, ns, selector)
                         current = store.rv
                     if events is None:
+                        api.gone_sent += 1
                         self._chunk(
                             {
                                 "type": "ERROR",
@@ -343,6 +346,8 @@ def _handler(api: Double):
                     for r, type_, obj in events:
                         if drop_after is not None and sent >= drop_after:
                             api.dropped_watches += 1
+                            if api.expire_on_drop:
+                                store.expire_history()
                             self.close_connection = True
                             self.connection.shutdown(2)
                             return

@@ -187,7 +187,11 @@ class Store:
         with self.lock:
             current = self.objects.get((kind.kind, ns, name))
             if current is None:
-                return self.create(kind, ns, intent, dry_run, manager), True
+                created = self.create(kind, ns, intent, dry_run, manager)
+                if not dry_run:
+                    fields = {k: v for k, v in intent.items() if k in ("spec", "metadata")}
+                    self.owners[(kind.kind, ns, name)] = {p: manager for p, _ in _leaves(fields)}
+                return created, True
             owners = self.owners.setdefault((kind.kind, ns, name), {})
             conflicts = []
             for path, value in _leaves({k: v for k, v in intent.items() if k in ("spec", "metadata")}):
