@@ -10,13 +10,14 @@ from assess.waves.schedule import WaveCaps
 
 
 def improve_waves(Q: nx.Graph, wave: dict, caps: WaveCaps, weight: str = "weight", locked: set | None = None,
-                  max_passes: int = 8) -> dict:
+                  max_passes: int = 4, swap_targets: int = 3) -> dict:
     """``wave`` improved by single moves and pairwise swaps that lower sum(weight x waves crossed).
 
     Never adds a wave or empties one; keeps every cap a wave met, each phase inside its
     wave range (so dev/test stays before production), precedence pairs ``Q.graph["before"]``
     and keep-apart labels. ``locked`` groups (pins, shared services, pilot) stay. Candidate
-    waves are those of a group's neighbours. O(passes x E x groups per wave).
+    waves are those of a group's neighbours; swaps are tried for the ``swap_targets`` best
+    waves only. O(passes x groups x (waves + swap_targets x groups per wave x waves)).
 
     Returns:
         A new mapping group -> wave.
@@ -34,6 +35,10 @@ def improve_waves(Q: nx.Graph, wave: dict, caps: WaveCaps, weight: str = "weight
     for n, w in wave.items():
         lo, hi = phase_range.get(nodes[n]["phase"], (w, w))
         phase_range[nodes[n]["phase"]] = (min(lo, w), max(hi, w))
+    near: dict = {n: defaultdict(float) for n in wave}  # group -> wave -> link weight to that wave
+    for a, b, d in Q.edges(data=True):
+        near[a][wave[b]] += d.get(weight, 0.0)
+        near[b][wave[a]] += d.get(weight, 0.0)
     preds, succs = defaultdict(set), defaultdict(set)
     for a, b in Q.graph.get("before", []):
         preds[b].add(a)
@@ -55,12 +60,15 @@ def improve_waves(Q: nx.Graph, wave: dict, caps: WaveCaps, weight: str = "weight
             return False
         if any(wave[p] > w for p in preds[n]) or any(wave[s] < w for s in succs[n]):
             return False
+        mine = nodes[n].get("apart", ())
+        if not mine:
+            return True
         labels = apart[w] - Counter(a for m in drop for a in nodes[m].get("apart", ()))
-        return not any(labels[a] for a in nodes[n].get("apart", ()))
+        return not any(labels[a] for a in mine)
 
     def gain(n, w: int) -> float:
         here = wave[n]
-        return sum(d.get(weight, 0.0) * (abs(here - wave[m]) - abs(w - wave[m])) for m, d in Q[n].items())
+        return sum(x * (abs(here - v) - abs(w - v)) for v, x in near[n].items() if x)
 
     def move(n, w: int) -> None:
         old = wave[n]
@@ -73,6 +81,9 @@ def improve_waves(Q: nx.Graph, wave: dict, caps: WaveCaps, weight: str = "weight
         apart[old] -= labels
         apart[w] += labels
         wave[n] = w
+        for m, d in Q[n].items():
+            near[m][old] -= d.get(weight, 0.0)
+            near[m][w] += d.get(weight, 0.0)
 
     for _ in range(max_passes):
         improved = False
@@ -80,13 +91,16 @@ def improve_waves(Q: nx.Graph, wave: dict, caps: WaveCaps, weight: str = "weight
             here = wave[n]
             if n in locked or here in locked_waves or len(members[here]) == 1:
                 continue
-            targets = sorted({wave[m] for m in Q[n]} - {here})
+            gains = sorted(((gain(n, w), w) for w, x in near[n].items() if x and w != here), reverse=True)
             best = None
-            for w in targets:
-                g = gain(n, w)
-                if g > 1e-9 and allowed(n, w) and fits(w, [n], []) and (best is None or g > best[0]):
-                    best = (g, w, None)
-                if g <= 1e-9 or fits(w, [n], []):
+            for rank, (g, w) in enumerate(gains):
+                if g <= 1e-9:
+                    break
+                if allowed(n, w) and fits(w, [n], []):
+                    if best is None or g > best[0]:
+                        best = (g, w, None)
+                    continue
+                if rank >= swap_targets:
                     continue
                 for h in sorted(members[w], key=str):  # swap n with a group h of wave w
                     if h in locked or not allowed(h, here, [n]) or not allowed(n, w, [h]):
