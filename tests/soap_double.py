@@ -122,6 +122,7 @@ class SoapDouble:
         self.password = password
         self.max_query_metrics = max_query_metrics
         self.calls: Counter[str] = Counter()
+        self.perf_formats: Counter[str] = Counter()  # QuerySpec.format asked for, per VM
         self.sessions: dict[str, dict] = {}  # id -> {"views": {...}, "tokens": {...}}
         self.expire_after: dict[str, int] = {}  # method -> expire all sessions on its n-th call
         self.delete_after: dict[str, tuple[int, str]] = {}  # method -> (n-th call, moref to delete)
@@ -301,10 +302,18 @@ class SoapDouble:
                     series.append(vim.PerformanceManager.IntSeries(
                         id=vim.PerformanceManager.MetricId(counterId=cid, instance=""),
                         value=[SAMPLES[name](k)] * 3))
-            out.append(vim.PerformanceManager.EntityMetric(
-                entity=_mo("VirtualMachine", moref),
-                sampleInfo=[vim.PerformanceManager.SampleInfo(timestamp=t, interval=period) for t in stamps],
-                value=series))
+            ref = _mo("VirtualMachine", moref)
+            self.perf_formats[spec.findtext("vim:format", namespaces=NS)] += 1
+            if spec.findtext("vim:format", namespaces=NS) == "csv":  # what real vCenter sends
+                info = ",".join(f"{period},{t.strftime('%Y-%m-%dT%H:%M:%SZ')}" for t in stamps)
+                out.append(vim.PerformanceManager.EntityMetricCSV(entity=ref, sampleInfoCSV=info, value=[
+                    vim.PerformanceManager.MetricSeriesCSV(id=x.id, value=",".join(map(str, x.value)))
+                    for x in series]))
+            else:
+                out.append(vim.PerformanceManager.EntityMetric(
+                    entity=ref, value=series,
+                    sampleInfo=[vim.PerformanceManager.SampleInfo(timestamp=t, interval=period)
+                                for t in stamps]))
         return out
 
 

@@ -77,6 +77,7 @@ def test_utilization_uses_history_and_batches_within_max_query_metrics(double, c
     assert [i["period_s"] for i in perf["historical_intervals"]] == [300, 1800, 7200, 86400]
     # maxQueryMetrics 18 / 9 counters = 2 VMs per call; 10 VMs -> 5 QueryPerf calls.
     assert perf["vms_per_call"] == 2 and double.calls["QueryPerf"] == 5
+    assert double.perf_formats == {"csv": 10}  # the compact format, parsed from CSV strings
     util = estate["utilization"]
     vm4 = util[util["vm_id"] == f"{UUID}/vm-4"].groupby("metric")["value"].agg(["first", "size"])
     assert (vm4["size"] == 3).all()  # three 2-hour samples per metric

@@ -121,7 +121,7 @@ def query_utilization(
     for first in range(0, len(vms), per_call):
         batch = list(vms[first:first + per_call])
         specs = {vm_id: vim.PerformanceManager.QuerySpec(
-            entity=vm, metricId=metric_ids, intervalId=period, format="normal",
+            entity=vm, metricId=metric_ids, intervalId=period, format="csv",
             startTime=None if period == REALTIME_INTERVAL_S else start,
             maxSample=None if period != REALTIME_INTERVAL_S
             else min(REALTIME_SAMPLES, int(lookback.total_seconds() // period)),
@@ -151,20 +151,37 @@ def _query_batch(session, manager, specs: dict, names_by_id: dict, period: int, 
     result.rows += samples(metrics, ids, names_by_id, period)
 
 
+def _series(entity) -> tuple[list[datetime], list[tuple[int, str, list[float]]]]:
+    """Timestamps and (counter id, instance, values) of one entity, from CSV or normal format."""
+    if isinstance(entity, vim.PerformanceManager.EntityMetricCSV):
+        fields = (entity.sampleInfoCSV or "").split(",")
+        stamps = [datetime.fromisoformat(t) for t in fields[1::2]]
+        return stamps, [(s.id.counterId, s.id.instance, [float(v) for v in s.value.split(",") if v])
+                        for s in entity.value or [] if s.value]
+    stamps = [s.timestamp for s in entity.sampleInfo or []]
+    return stamps, [(s.id.counterId, s.id.instance, list(s.value or [])) for s in entity.value or []]
+
+
 def samples(metrics, ids: dict[str, str], names_by_id: dict[int, str], period: int) -> list[dict]:
-    """Rows of ``utilization`` from ``EntityMetric`` results, summing instances of summed metrics."""
+    """Rows of ``utilization`` from ``QueryPerf`` results, summing instances of summed metrics.
+
+    Asks for the compact CSV format (one string per series, far less XML to parse) and
+    reads the normal format too, for servers that ignore the request.
+    """
     acc: dict[tuple[str, str, datetime], float] = {}
     for entity in metrics or []:
         vm_id = ids.get(entity.entity._moId)
-        stamps = [s.timestamp for s in entity.sampleInfo or []]
-        for series in entity.value or []:
-            name = names_by_id.get(series.id.counterId)
-            if name is None or vm_id is None:
+        if vm_id is None:
+            continue
+        stamps, series = _series(entity)
+        for counter_id, instance_name, values in series:
+            name = names_by_id.get(counter_id)
+            if name is None:
                 continue
             metric, factor, instance = COUNTERS[name]
-            if instance == "" and series.id.instance:
+            if instance == "" and instance_name:
                 continue  # per-instance row of an aggregate counter
-            for stamp, value in zip(stamps, series.value or []):
+            for stamp, value in zip(stamps, values):
                 if value < 0:
                     continue  # -1: no data collected for this sample
                 key = (vm_id, metric, stamp)
