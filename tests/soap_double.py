@@ -126,6 +126,7 @@ class SoapDouble:
         self.sessions: dict[str, dict] = {}  # id -> {"views": {...}, "tokens": {...}}
         self.expire_after: dict[str, int] = {}  # method -> expire all sessions on its n-th call
         self.delete_after: dict[str, tuple[int, str]] = {}  # method -> (n-th call, moref to delete)
+        self.unknown_paths: set[str] = set()  # property paths this "older" server does not know
         self.lock = threading.Lock()
         self.now = datetime.now(UTC).replace(microsecond=0)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
@@ -214,6 +215,8 @@ class SoapDouble:
         spec = call.find("vim:specSet", NS)
         paths = {GetWsdlType("urn:vim25", p.findtext("vim:type", namespaces=NS)):
                  [x.text for x in p.findall("vim:pathSet", NS)] for p in spec.findall("vim:propSet", NS)}
+        for path in sorted(self.unknown_paths & {p for ps in paths.values() for p in ps}):
+            raise vmodl.query.InvalidProperty(name=path)
         obj = spec.find("vim:objectSet/vim:obj", NS)
         if obj.get("type") == "ContainerView":
             kinds = session["views"].get(obj.text)

@@ -164,3 +164,14 @@ def test_right_thumbprint_is_accepted(double, cert):
     pin = ":".join(f"{b:02x}" for b in hashlib.sha256(der).digest())
     estate = collect_vcenter(_target(double, cert, thumbprint=pin), utilization=False)
     assert len(estate["vms"]) == 10 and double.calls["Login"] == 1
+
+
+def test_property_unknown_to_an_older_server_is_dropped_with_a_warning(double, cert):
+    double.unknown_paths = {"config.bootOptions.efiSecureBootEnabled"}
+    estate = collect_vcenter(_target(double, cert), page_size=100, utilization=False)
+    assert len(estate["vms"]) == 10 and estate["vms"]["secure_boot"].isna().all()
+    assert (estate["vms"]["firmware"] == "efi").all()  # everything else still read
+    unsupported = estate.warnings[estate.warnings["code"] == "vcenter.property.unsupported"]
+    assert len(unsupported) == 1 and "efiSecureBootEnabled" in unsupported["message"].iloc[0]
+    # The refused read is repeated once without the path: 2 view reads + custom fields.
+    assert double.calls["RetrievePropertiesEx"] == 3

@@ -74,8 +74,12 @@ def _collect(session: Session, target: Target, lookback_days: float, page_size: 
     def warn(code: str, message: str, table: str = "", row: str = "") -> None:
         warnings.append(dict(source=source, code=code, message=message, table=table, row=row, column=""))
 
-    records, pages = retrieve_properties(session, PATHS, page_size,
-                                         lambda n: report("inventory", n, None))
+    records, pages, dropped = retrieve_properties(session, PATHS, page_size,
+                                                  lambda n: report("inventory", n, None))
+    for path in dropped:
+        warn("vcenter.property.unsupported",
+             f"this vCenter (API {about.apiVersion}) does not know property '{path}'; "
+             "the column it feeds is left empty", table="vms")
     _warn_faults(records, vc_uuid, warn)
     inv = Inventory(records)
     tables = vm_tables(inv, vc_uuid, target.server, source)

@@ -86,19 +86,29 @@ def retrieve_properties(
     paths: Mapping[type, Sequence[str]],
     page_size: int = 500,
     on_page: Callable[[int], None] | None = None,
-) -> tuple[list[ObjectProps], int]:
-    """Return every object of the inventory whose type is in ``paths``, with those paths, and the page count.
+) -> tuple[list[ObjectProps], int, list[str]]:
+    """Return every object whose type is in ``paths`` with those paths, the page count, and dropped paths.
 
     A session that expires mid-way (``NotAuthenticated``) is logged in again and the
     retrieval restarts with a fresh view, since views and tokens die with their session.
-    Objects deleted while paging come back with their paths in ``faults``
-    (``ManagedObjectNotFound``) and are left for the caller to warn about.
+    A path the server's API version does not know (``InvalidProperty``) is dropped and the
+    read repeated, so an older vCenter still yields everything else. Objects deleted while
+    paging come back with their paths in ``faults`` (``ManagedObjectNotFound``) for the
+    caller to warn about.
     """
+    paths = {kind: list(p) for kind, p in paths.items()}
+    dropped: list[str] = []
     while True:
         try:
-            return _retrieve_once(session, paths, page_size, on_page)
+            records, pages = _retrieve_once(session, paths, page_size, on_page)
+            return records, pages, dropped
         except vim.fault.NotAuthenticated:
             session.relogin()
+        except vmodl.query.InvalidProperty as exc:
+            if not exc.name or not any(exc.name in p for p in paths.values()):
+                raise
+            dropped.append(exc.name)
+            paths = {kind: [x for x in p if x != exc.name] for kind, p in paths.items()}
 
 
 def object_properties(session: Session, obj, paths: Sequence[str]) -> dict:
