@@ -7,6 +7,7 @@ passwords, certificate pinning. Every test counts the SOAP calls the server answ
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import ssl
 import subprocess
@@ -175,3 +176,18 @@ def test_property_unknown_to_an_older_server_is_dropped_with_a_warning(double, c
     assert len(unsupported) == 1 and "efiSecureBootEnabled" in unsupported["message"].iloc[0]
     # The refused read is repeated once without the path: 2 view reads + custom fields.
     assert double.calls["RetrievePropertiesEx"] == 3
+
+
+def test_cli_reads_the_password_from_a_file_and_merges_into_the_estate(double, cert, tmp_path, monkeypatch):
+    secret = tmp_path / "pw"
+    secret.write_text(PASSWORD + "\n")
+    monkeypatch.delenv("VSPHERE_PASSWORD", raising=False)
+    monkeypatch.setenv("VSPHERE_SERVER", f"127.0.0.1:{double.port}")
+    out = tmp_path / "estate"
+    args = ["collect", "vcenter", "--user", "reader", "--password-file", str(secret),
+            "--ca-file", str(cert[0]), "--out", str(out), "--json"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)  # --json: no progress bar mixed into stdout
+    assert summary["added"]["vms"] == 10 and summary["counts"]["vms"] == 10
+    assert PASSWORD not in result.output and PASSWORD not in (out / "estate.json").read_text()
