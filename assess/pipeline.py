@@ -134,6 +134,8 @@ def run_stages(
         if progress:
             progress(name)
         result = stage(estate, tables, params.get(name))
+        if params.get(name) is not None:  # the report states the parameters a run was given
+            result.summary.setdefault("params", params[name].model_dump(mode="json"))
         results[name] = result
         tables.update(result.tables)
     for result in results.values():  # a later stage may refine an earlier table: keep the latest
@@ -169,6 +171,7 @@ def write_run(
     ``changes`` (from :func:`assess.history.snapshot.diff_snapshots`) adds a "what changed"
     section, ``tables/changes.parquet`` and change counts in the summary.
     """
+    from assess.report.exports import write_exports
     from assess.report.html import render_report
 
     tables_dir = out / "tables"
@@ -182,6 +185,7 @@ def write_run(
     if changes is not None:
         changes.to_parquet(tables_dir / "changes.parquet", index=False)
         summary["changes"] = changes["change"].value_counts().to_dict()
+    summary["exports"] = write_exports(estate, results, out)
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
     (out / "index.html").write_text(render_report(estate, results, summary, changes), encoding="utf-8")
     return summary

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import matplotlib
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -12,9 +13,15 @@ PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b
 
 
 def figure_svg(fig: Figure) -> str:
-    """The figure as an inline ``<svg>`` element (no XML prolog, no external references)."""
+    """The figure as an inline ``<svg>`` element (no XML prolog, no external references).
+
+    Text stays text (``svg.fonttype: none``): a third of the size of glyph outlines, searchable,
+    and drawn in the reader's sans-serif font. The background is white for dark mail clients.
+    """
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight", transparent=False, facecolor="white")
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "assess"}):
+        fig.savefig(buf, format="svg", bbox_inches="tight", transparent=False, facecolor="white",
+                    metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
     text = buf.getvalue()
     return text[text.index("<svg"):]
 
@@ -35,11 +42,14 @@ def os_family(guest_os: pd.Series) -> pd.Series:
     return family.mask(text == "", "Unknown")
 
 
-def vms_per_cluster_chart(vms: pd.DataFrame) -> Figure:
-    """Stacked bars: VMs per cluster by power state."""
+def vms_per_cluster_chart(vms: pd.DataFrame, top: int = 25) -> Figure:
+    """Stacked bars: VMs per cluster by power state; beyond ``top`` clusters the rest are one bar."""
+    cluster = vms["cluster"].fillna("(no cluster)")
+    largest = cluster.value_counts().head(top).index
+    rest = cluster.nunique() - len(largest)
+    cluster = cluster.where(cluster.isin(largest), f"({rest} other clusters)")
     counts = (
-        vms.assign(cluster=vms["cluster"].fillna("(no cluster)"),
-                   power_state=vms["power_state"].fillna("unknown"))
+        vms.assign(cluster=cluster, power_state=vms["power_state"].fillna("unknown"))
         .pivot_table(index="cluster", columns="power_state", values="vm_id", aggfunc="count",
                      fill_value=0)
         .sort_index()
@@ -68,4 +78,24 @@ def os_family_chart(vms: pd.DataFrame) -> Figure:
         ax.text(value, y, f" {value}", va="center", fontsize="small")
     ax.set_xlabel("VMs")
     ax.set_title("VMs per guest OS family")
+    return fig
+
+
+def node_fill_histogram(nodes: pd.DataFrame, ceiling: float = 0.8) -> Figure:
+    """Workload nodes counted by CPU and memory fill (10-point bins): the node-fill chart at scale.
+
+    Used instead of one bar per node when there are too many nodes to draw one by one.
+    """
+    workload = nodes[nodes["role"] == "workload"]
+    bins = [i * 10 for i in range(11)]
+    fig = Figure(figsize=(7, 3.5), layout="constrained")
+    ax = fig.add_subplot()
+    ax.hist([workload["cpu_fill"] * 100, workload["memory_fill"] * 100], bins=bins,
+            color=PALETTE[:2], label=["CPU", "memory"])
+    ax.axvline(ceiling * 100, color="#555555", linestyle="--", linewidth=1, label=f"ceiling {ceiling:.0%}")
+    ax.set_xlabel("fill of allocatable, %")
+    ax.set_ylabel("nodes")
+    ax.set_title(f"Node fill of {len(workload)} workload nodes "
+                 f"(+{len(nodes) - len(workload)} failover, empty)")
+    ax.legend(fontsize=8)
     return fig

@@ -1,0 +1,291 @@
+"""The report's tables: pure functions from the estate and stage results to small DataFrames.
+
+The HTML report, the CSV/XLSX exports and a notebook all read these, so a figure in the report
+is the same number as in the spreadsheet. Nothing here formats HTML.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from assess.model import Estate
+from assess.model.results import StageResult
+from assess.report.charts import os_family
+
+#: Order in which concern categories are shown (most severe first).
+CATEGORY_ORDER = {"Critical": 0, "Warning": 1, "Information": 2}
+
+
+def result_table(results: dict[str, StageResult], name: str) -> pd.DataFrame | None:
+    """The result table ``name`` from whichever stage produced it, or None."""
+    for result in results.values():
+        if name in result.tables:
+            return result.tables[name]
+    return None
+
+
+def vm_results(estate: Estate, results: dict[str, StageResult]) -> pd.DataFrame:
+    """One row per VM of the estate with its inventory, readiness, sizing and wave results.
+
+    Columns of stages that did not run are absent; a VM a stage has no row for gets nulls.
+    """
+    vms = estate["vms"]
+    disks = estate["disks"].groupby("vm_id")["capacity_mib"].sum() / 1024
+    guest = vms["guest_os_config"].fillna(vms["guest_os_tools"])
+    out = pd.DataFrame(
+        {
+            "vm_id": vms["vm_id"],
+            "name": vms["name"],
+            "cluster": vms["cluster"],
+            "host": vms["host"],
+            "power_state": vms["power_state"],
+            "vcpus": vms["vcpus"],
+            "memory_gib": (vms["memory_mib"] / 1024).round(1),
+            "disk_gib": vms["vm_id"].map(disks).fillna(vms["provisioned_mib"] / 1024).round(1),
+            "guest_os": guest,
+            "os_family": os_family(guest),
+        }
+    )
+    key = out["vm_id"]
+    readiness = result_table(results, "readiness")
+    if readiness is not None:
+        r = readiness.set_index("vm_id")
+        for col in ("verdict", "critical", "warnings", "method", "strategy", "effort", "target_name",
+                    "excluded_reason"):
+            if col in r.columns:
+                out[col] = key.map(r[col])
+        out["readiness_reason"] = key.map(r["excluded_reason"].fillna("").replace("", pd.NA)
+                                          .fillna(r["method_reason"]))
+    concerns = result_table(results, "concerns")
+    if concerns is not None:
+        fired = concerns[concerns["status"] == "fired"]
+        out["concerns"] = key.map(fired.groupby("vm_id")["rule_id"].agg("; ".join)).fillna("")
+    sizing = result_table(results, "sizing")
+    if sizing is not None:
+        s = sizing.set_index("vm_id")
+        for col in ("instancetype", "preference", "node"):
+            out[col] = key.map(s[col])
+        out["target_vcpus"] = key.map(s["guest_vcpus"]).astype("Int64")
+        out["target_memory_gib"] = (key.map(s["guest_memory_mib"]) / 1024).round(1)
+        out["idle"] = key.map(s["idle"]).astype("boolean")
+    plan = result_table(results, "wave_plan")
+    if plan is not None:
+        p = plan.set_index("vm_id")
+        out["wave"] = key.map(p["wave"]).astype("Int64")
+        out["bucket"] = key.map(p["bucket"])
+        out["move_group"] = key.map(p["group"])
+        out["wave_reason"] = key.map(p["reason"])
+    return out.reset_index(drop=True)
+
+
+def wave_vms(estate: Estate, results: dict[str, StageResult]) -> pd.DataFrame:
+    """One row per VM of the wave plan, in wave order: what moves when, how, and why it is there.
+
+    VMs held back (remediate first) or excluded come last with an empty wave.
+    """
+    plan = result_table(results, "wave_plan")
+    if plan is None:
+        return pd.DataFrame()
+    vms = estate["vms"].set_index("vm_id")
+    waves = result_table(results, "waves")
+    out = pd.DataFrame(
+        {
+            "wave": plan["wave"].astype("Int64"),
+            "bucket": plan["bucket"],
+            "move_group": plan["group"],
+            "name": plan["vm_id"].map(vms["name"]),
+            "vm_id": plan["vm_id"],
+            "vcpus": plan["vm_id"].map(vms["vcpus"]).astype("Int64"),
+            "memory_gib": (plan["vm_id"].map(vms["memory_mib"]) / 1024).round(1),
+            "storage_gib": plan["storage_gib"].round(1),
+            "method": plan["method"],
+            "transfer_gib": plan["transfer_gib"].round(1),
+        }
+    )
+    readiness = result_table(results, "readiness")
+    if readiness is not None:
+        r = readiness.set_index("vm_id")
+        out["concerns"] = plan["vm_id"].map(_concern_text(r))
+    out["reason"] = plan["reason"]
+    if waves is not None and not waves.empty:
+        w = waves.set_index("wave")
+        out.insert(1, "start", out["wave"].map(w["start"]))
+    order = out["wave"].fillna(10**9).astype("int64")
+    return out.assign(_o=order).sort_values(["_o", "move_group", "name"]).drop(columns="_o").reset_index(
+        drop=True
+    )
+
+
+def _concern_text(readiness: pd.DataFrame) -> pd.Series:
+    """``"1 critical, 2 warnings"`` per VM from the readiness counts (fired concerns only)."""
+    critical = readiness["critical"].fillna(0).astype(int)
+    warnings = readiness["warnings"].fillna(0).astype(int)
+    text = critical.astype(str) + " critical, " + warnings.astype(str) + " warnings"
+    return text.where((critical + warnings) > 0, "none")
+
+
+def wave_summary(estate: Estate, results: dict[str, StageResult]) -> pd.DataFrame:
+    """One row per wave: window, VMs, vCPU, memory, TB, methods, estimated transfer hours, concerns."""
+    waves = result_table(results, "waves")
+    if waves is None or waves.empty:
+        return pd.DataFrame()
+    rows = wave_vms(estate, results)
+    rows = rows[rows["wave"].notna()]
+    readiness = result_table(results, "readiness")
+    if readiness is not None:
+        r = readiness.set_index("vm_id")
+        rows = rows.assign(critical=rows["vm_id"].map(r["critical"]).fillna(0).astype(int),
+                           warned=rows["vm_id"].map(r["warnings"]).fillna(0).astype(int))
+    else:
+        rows = rows.assign(critical=0, warned=0)
+    per = rows.groupby("wave").agg(
+        vcpus=("vcpus", "sum"),
+        memory_gib=("memory_gib", "sum"),
+        cold_vms=("method", lambda m: int((m == "cold").sum())),
+        critical=("critical", "sum"),
+        warnings=("warned", "sum"),
+    )
+    w = waves.set_index("wave")
+    out = pd.DataFrame(
+        {
+            "wave": w.index,
+            "kind": w["kind"].to_numpy(),
+            "start": w["start"].dt.strftime("%Y-%m-%d %H:%M").to_numpy(),
+            "end": w["end"].dt.strftime("%Y-%m-%d %H:%M").to_numpy(),
+            "groups": w["groups"].to_numpy(),
+            "vms": w["vms"].to_numpy(),
+            "vcpus": per["vcpus"].reindex(w.index, fill_value=0).to_numpy(),
+            "memory_gib": per["memory_gib"].reindex(w.index, fill_value=0).round(1).to_numpy(),
+            "storage_tb": w["storage_tib"].round(2).to_numpy(),
+            "warm_vms": w["warm_vms"].to_numpy(),
+            "cold_vms": per["cold_vms"].reindex(w.index, fill_value=0).to_numpy(),
+            "transfer_hours": w["transfer_hours"].round(2).to_numpy(),
+            "critical": per["critical"].reindex(w.index, fill_value=0).to_numpy(),
+            "warnings": per["warnings"].reindex(w.index, fill_value=0).to_numpy(),
+            "within_caps": w["within_caps"].to_numpy(),
+            "closed_by": w["closed_by"].to_numpy(),
+        }
+    )
+    return out.sort_values("wave").reset_index(drop=True)
+
+
+def excluded_vms(readiness: pd.DataFrame) -> pd.DataFrame:
+    """Excluded VMs grouped by reason: ``reason, vms, names`` (names as a list)."""
+    excluded = readiness[readiness["verdict"] == "excluded"]
+    reason = excluded["excluded_reason"].fillna("").replace("", "(no reason recorded)")
+    grouped = excluded.groupby(reason)["name"].agg(list)
+    return pd.DataFrame({"reason": grouped.index, "vms": grouped.map(len).to_numpy(),
+                         "names": grouped.to_numpy()}).sort_values("vms", ascending=False, kind="stable")
+
+
+def concern_findings(concerns: pd.DataFrame, readiness: pd.DataFrame) -> pd.DataFrame:
+    """One row per (rule, status) with every affected VM's name, most severe and widest first.
+
+    Columns: ``rule_id, status, category, label, assessment, remediation, vm_count, names``.
+    """
+    names = readiness.set_index("vm_id")["name"]
+    c = concerns.assign(name=concerns["vm_id"].map(names).fillna(concerns["vm_id"]))
+    keys = ["rule_id", "status", "category", "label"]
+    out = c.groupby(keys, sort=False).agg(
+        assessment=("assessment", "first"),
+        remediation=("remediation", "first"),
+        vm_count=("vm_id", "nunique"),
+        names=("name", lambda s: sorted(set(s))),
+    ).reset_index()
+    out["_cat"] = out["category"].map(CATEGORY_ORDER).fillna(3)
+    out["_status"] = (out["status"] != "fired").astype(int)
+    out = out.sort_values(["_status", "_cat", "vm_count", "rule_id"], ascending=[True, True, False, True])
+    return out.drop(columns=["_cat", "_status"]).reset_index(drop=True)
+
+
+def node_summary(results: dict[str, StageResult]) -> pd.DataFrame:
+    """Nodes needed per profile: workload and failover nodes, the lower bound and the gap to it."""
+    nodes = result_table(results, "nodes")
+    runs = result_table(results, "packing_runs")
+    if nodes is None or nodes.empty:
+        return pd.DataFrame()
+    roles = nodes.pivot_table(index="node_profile", columns="role", values="node", aggfunc="count",
+                              fill_value=0)
+    out = pd.DataFrame({"node_profile": roles.index})
+    out["vms"] = out["node_profile"].map(nodes.groupby("node_profile")["vms"].sum())
+    for role in ("workload", "failover"):
+        out[f"{role}_nodes"] = out["node_profile"].map(roles[role]) if role in roles else 0
+    out["total_nodes"] = out["workload_nodes"] + out["failover_nodes"]
+    if runs is not None and not runs.empty:
+        chosen = runs[runs["chosen"]].set_index("node_profile")
+        out["lower_bound"] = out["node_profile"].map(chosen["lower_bound"])
+        out["gap"] = out["workload_nodes"] - out["lower_bound"]
+        out["method"] = out["node_profile"].map(chosen["final_method"])
+    workload = nodes[nodes["role"] == "workload"].groupby("node_profile")
+    out["cpu_fill"] = out["node_profile"].map(workload["cpu_fill"].mean()).round(3)
+    out["memory_fill"] = out["node_profile"].map(workload["memory_fill"].mean()).round(3)
+    return out
+
+
+def cost_comparison(cost: pd.DataFrame) -> pd.DataFrame:
+    """Annual cost today and on the target, item by item, with the totals and the difference."""
+    return cost[["side", "item", "quantity", "unit", "unit_cost", "annual_cost", "currency",
+                 "assumption"]].reset_index(drop=True)
+
+
+def warning_groups(warnings: pd.DataFrame) -> pd.DataFrame:
+    """Warnings counted by code (most frequent first), with the first message as an example."""
+    if warnings.empty:
+        return pd.DataFrame(columns=["code", "count", "example"])
+    grouped = warnings.groupby("code", sort=False).agg(count=("message", "size"),
+                                                       example=("message", "first")).reset_index()
+    return grouped.sort_values(["count", "code"], ascending=[False, True]).reset_index(drop=True)
+
+
+#: Parameters the report states as assumptions: (stage, dotted path in the params, label).
+ASSUMPTIONS = [
+    ("readiness", "powered_off_days", "Powered off longer than this: excluded, days"),
+    ("sizing", "rightsizing.mode", "Right-sizing mode"),
+    ("sizing", "rightsizing.percentile", "Utilization percentile sized for"),
+    ("sizing", "rightsizing.comfort_factor", "Comfort factor (headroom)"),
+    ("sizing", "rightsizing.lookback_days", "History used, days"),
+    ("sizing", "rightsizing.upsizing", "Upsizing"),
+    ("sizing", "packing.cpu_overcommit", "CPU overcommit (vCPU per core)"),
+    ("sizing", "packing.memory_overcommit", "Memory overcommit"),
+    ("sizing", "packing.target_utilization", "Node fill ceiling"),
+    ("sizing", "packing.ha_reserve", "Failover reserve"),
+    ("sizing", "packing.ha_spare_nodes", "Spare nodes (N+k)"),
+    ("sizing", "kubevirt.replication_factor", "Storage replication factor"),
+    ("sizing", "cost.currency", "Currency"),
+    ("waves", "max_vms_per_wave", "VMs per wave, at most"),
+    ("waves", "max_tb_per_wave", "Storage per wave, at most (TiB)"),
+    ("waves", "window_hours", "Migration window, hours"),
+    ("waves", "bandwidth_gbps", "Bandwidth source to target, Gbit/s"),
+    ("waves", "efficiency", "Usable share of bandwidth"),
+    ("waves", "cadence_days", "Days between waves"),
+    ("waves", "start", "First window starts"),
+]
+
+
+def assumptions(results: dict[str, StageResult], summary: dict) -> pd.DataFrame:
+    """The parameters behind the numbers: ``stage, assumption, value, source``.
+
+    A stage's parameters come from ``params`` in its summary (recorded by ``run_stages`` when
+    the run was given parameters); a stage without them ran with its defaults.
+    """
+    from assess.readiness import ReadinessParams
+    from assess.sizing import SizingParams
+    from assess.waves import WavesParams
+
+    defaults = {"readiness": ReadinessParams, "sizing": SizingParams, "waves": WavesParams}
+    rows = [("run", "Tool version", summary.get("tool_version", ""), "assess"),
+            ("run", "Generated", summary.get("generated_at", ""), "assess")]
+    readiness = results.get("readiness")
+    if readiness is not None and "rules_version" in readiness.summary:
+        rows.append(("readiness", "Rules version", readiness.summary["rules_version"], "rule catalogue"))
+    for stage, path, label in ASSUMPTIONS:
+        if stage not in results:
+            continue
+        recorded = results[stage].summary.get("params")
+        params = recorded if recorded is not None else defaults[stage]().model_dump(mode="json")
+        value = params
+        for part in path.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        if value is not None:
+            rows.append((stage, label, value, "given" if recorded is not None else "default"))
+    return pd.DataFrame(rows, columns=["stage", "assumption", "value", "source"])

@@ -1,0 +1,212 @@
+"""The HTML report in headless Chromium, driven over the Chrome DevTools Protocol (CDP).
+
+Needs Debian's ``chromium`` (``apt-get install chromium``); skips without it, fails under CI=true.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from report_helpers import XSS, report_run
+
+websocket = pytest.importorskip("websocket", reason="pip install websocket-client (dev extras)")
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+class Page:
+    """One Chromium tab over CDP: send commands, keep every event that arrives meanwhile."""
+
+    def __init__(self, url):
+        self.ws = websocket.create_connection(url, timeout=30, suppress_origin=True)
+        self.next_id = 0
+        self.events = []
+
+    def send(self, method, **params):
+        self.next_id += 1
+        self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.ws.recv())
+            if message.get("id") == self.next_id:
+                if "error" in message:
+                    raise AssertionError(f"{method}: {message['error']}")
+                return message["result"]
+            self.events.append(message)
+
+    def wait_for(self, method, timeout=30):
+        deadline = time.monotonic() + timeout
+        while not any(e["method"] == method for e in self.events):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no {method} within {timeout} s")
+            self.events.append(json.loads(self.ws.recv()))
+
+    def js(self, expression):
+        result = self.send("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
+        if "exceptionDetails" in result:
+            raise AssertionError(f"{expression}: {result['exceptionDetails']}")
+        return result["result"].get("value")
+
+    def problems(self):
+        """Console errors, uncaught exceptions, error log entries (CSP, failed loads) and dialogs."""
+        out = []
+        for e in self.events:
+            m, p = e["method"], e.get("params", {})
+            if m == "Runtime.exceptionThrown" or m == "Page.javascriptDialogOpening":
+                out.append(e)
+            elif m == "Runtime.consoleAPICalled" and p["type"] in ("error", "assert"):
+                out.append(e)
+            elif m == "Log.entryAdded" and p["entry"]["level"] == "error":
+                out.append(e)
+        return out
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    return report_run(tmp_path_factory.getbasetemp() / "report-run")[3]
+
+
+@pytest.fixture(scope="module")
+def page(run_dir, tmp_path_factory):
+    if CHROMIUM is None:
+        message = "chromium not found: install it with `apt-get install chromium`"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    proc = subprocess.Popen(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0",
+         f"--user-data-dir={profile}", "--window-size=1400,1000", "about:blank"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        port_file = profile / "DevToolsActivePort"
+        deadline = time.monotonic() + 30
+        while not (port_file.is_file() and port_file.read_text().strip()):
+            assert proc.poll() is None, f"chromium exited with {proc.returncode}"
+            assert time.monotonic() < deadline, "chromium did not open its DevTools port within 30 s"
+            time.sleep(0.1)
+        port = int(port_file.read_text().split()[0])
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as resp:
+            target = next(t for t in json.load(resp) if t["type"] == "page")
+        tab = Page(target["webSocketDebuggerUrl"])
+        for domain in ("Page", "Runtime", "Log"):
+            tab.send(f"{domain}.enable")
+        tab.send("Emulation.setDeviceMetricsOverride", width=1400, height=1000, deviceScaleFactor=1,
+                 mobile=False)
+        tab.send("Page.navigate", url=(run_dir / "index.html").as_uri())
+        tab.wait_for("Page.loadEventFired")
+        yield tab
+        tab.ws.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def _rows(page, column):
+    """Texts of ``column`` in the visible page of the per-VM table."""
+    return page.js(
+        f"""(() => {{ const i = [...document.querySelectorAll('#vm-table thead th')]
+              .findIndex(th => th.textContent.replace(/ [\\u25B2\\u25BC]$/, '') === {json.dumps(column)});
+            return [...document.querySelectorAll('#vm-table tbody tr')]
+              .map(tr => tr.cells[i].textContent); }})()"""
+    )
+
+
+def _search(page, text):
+    page.js(f"(() => {{ const s = document.getElementById('vm-search'); s.value = {json.dumps(text)}; "
+            f"s.dispatchEvent(new Event('input')); }})()")
+
+
+def _filter(page, column, value):
+    page.js(f"""(() => {{ const c = document.getElementById('vm-filter-col');
+        c.value = [...c.options].find(o => o.textContent === {json.dumps(column)}).value;
+        c.dispatchEvent(new Event('change'));
+        const v = document.getElementById('vm-filter-val'); v.value = {json.dumps(value)};
+        v.dispatchEvent(new Event('change')); }})()""")
+
+
+def _click_header(page, column):
+    page.js(f"[...document.querySelectorAll('#vm-table thead th')]"
+            f".find(th => th.textContent.startsWith({json.dumps(column)})).click()")
+
+
+def _status(page):
+    return page.js("document.getElementById('vm-status').textContent")
+
+
+def test_report_loads_without_console_errors(page):
+    # the table script ran: 100 generated VMs, the first page of 100 rows shown
+    assert _status(page) == "100 of 100 VMs · page 1 of 1"
+    assert page.js("document.querySelectorAll('#vm-table tbody tr').length") == 100
+    assert page.problems() == []
+
+
+def test_hostile_vm_name_shows_as_text_and_runs_nothing(page):
+    page.js("window.scrollTo(0, 0)")
+    assert page.js("document.querySelectorAll('img').length") == 0
+    cells = page.js(f"[...document.querySelectorAll('#vm-table td')].filter(td => td.textContent === "
+                    f"{json.dumps(XSS)}).length")
+    assert cells == 1  # the VM's name cell, as text
+    # the same name in the per-wave and concern lists is text too (escaped by Jinja2)
+    assert page.js(f"document.getElementById('waves').textContent.includes({json.dumps(XSS)})")
+    assert page.js(f"document.getElementById('concerns').textContent.includes({json.dumps(XSS)})")
+    assert not any(e["method"] == "Page.javascriptDialogOpening" for e in page.events)
+
+
+def test_vm_table_sorts_by_clicked_column(page, run_dir):
+    import pandas as pd
+
+    vms = pd.read_parquet(run_dir / "tables" / "vms.parquet")
+    _search(page, "")
+    _click_header(page, "vCPU")
+    ascending = [int(v) for v in _rows(page, "vCPU")]
+    assert ascending == sorted(vms["vcpus"].astype(int))  # all 100 rows on one page, smallest first
+    _click_header(page, "vCPU")
+    descending = [int(v) for v in _rows(page, "vCPU")]
+    assert descending[0] == vms["vcpus"].max() and descending == sorted(descending, reverse=True)
+
+
+def test_vm_table_filters_by_search_and_value(page, run_dir):
+    import pandas as pd
+
+    readiness = pd.read_parquet(run_dir / "tables" / "readiness.parquet")
+    _search(page, "onerror")
+    assert _rows(page, "VM") == [XSS]
+    assert _status(page) == "1 of 100 VMs · page 1 of 1"
+    _search(page, "")
+    _filter(page, "Verdict", "excluded")
+    excluded = sorted(readiness.loc[readiness["verdict"] == "excluded", "name"])
+    assert len(excluded) >= 2  # the sample plants templates and an SRM placeholder
+    assert sorted(_rows(page, "VM")) == excluded
+    assert _status(page) == f"{len(excluded)} of 100 VMs · page 1 of 1"
+    _filter(page, "Verdict", "")
+    assert _status(page) == "100 of 100 VMs · page 1 of 1"
+
+
+def test_wave_button_filters_the_table_to_that_wave(page, run_dir):
+    import pandas as pd
+
+    plan = pd.read_parquet(run_dir / "tables" / "wave_plan.parquet")
+    in_wave_1 = int((plan["wave"] == 1).sum())
+    page.js("document.querySelector('.show-wave[data-wave=\"1\"]').click()")
+    assert set(_rows(page, "Wave")) == {"1"} and len(_rows(page, "Wave")) == in_wave_1
+
+
+def test_screenshot_saved_under_reports(page):
+    import base64
+
+    page.js("window.scrollTo(0, 0)")
+    shot = page.send("Page.captureScreenshot", format="png")
+    path = ROOT / "reports" / "screenshot-report.png"
+    path.parent.mkdir(exist_ok=True)
+    path.write_bytes(base64.b64decode(shot["data"]))
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert page.problems() == []

@@ -1,0 +1,168 @@
+"""Report content without a browser: sections, figures equal to the result tables, escaping, exports."""
+
+import copy
+import json
+import re
+
+import pandas as pd
+import pytest
+from report_helpers import HOSTILE_CLUSTER, HOSTILE_WARNING, XSS, report_run
+
+from assess.report.html import WARNING_ROWS, render_report, table_json
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    estate, results, summary, out, victim = report_run(tmp_path_factory.getbasetemp() / "report-run")
+    html = (out / "index.html").read_text(encoding="utf-8")
+    tables = {p.stem: pd.read_parquet(p) for p in (out / "tables").glob("*.parquet")}
+    return estate, results, summary, out, victim, html, tables
+
+
+def _section(html, name):
+    start = html.index(f'<section id="{name}">')
+    return html[start:html.index("</section>", start)]
+
+
+def _card(html, element_id):
+    return int(re.search(rf'<b id="{element_id}">([\d,]+)</b>', html).group(1).replace(",", ""))
+
+
+def _vm_table(html):
+    text = html.split('<script type="application/json" id="vm-data">')[1].split("</script>")[0]
+    data = json.loads(text)
+    rows = [list(r) for r in data["data"]]
+    for i, values in data["dicts"].items():
+        for r in rows:
+            r[int(i)] = values[r[int(i)]]
+    return pd.DataFrame(rows, columns=data["columns"])
+
+
+def test_every_section_is_present(run):
+    *_, html, tables = run
+    for section in ("summary", "waves", "concerns", "sizing", "inventory", "vms", "assumptions", "warnings"):
+        assert f'<section id="{section}">' in html
+    # one collapsible section per wave, numbered as in the waves table
+    waves = re.findall(r'<details class="wave" id="wave-(\d+)"', html)
+    assert [int(w) for w in waves] == sorted(tables["waves"]["wave"])
+    # self-contained: nothing to fetch (the xmlns URLs of inline SVG are names, not fetches)
+    assert re.search(r"""(?:src|href|url)\s*[=(]\s*["']?(?:https?:)?//""", html) is None
+    assert "<link" not in html and "@import" not in html
+
+
+def test_summary_cards_equal_the_result_tables(run):
+    *_, html, tables = run
+    readiness = tables["readiness"]
+    excluded = int((readiness["verdict"] == "excluded").sum())
+    assert _card(html, "vms-in") == 100  # generate_sample(vms=100)
+    assert _card(html, "vms-excluded") == excluded >= 2  # templates and the SRM placeholder
+    assert _card(html, "vms-assessed") == 100 - excluded
+    assert _card(html, "nodes-total") == len(tables["nodes"])  # workload + failover rows
+    assert _card(html, "waves-count") == len(tables["waves"])
+    verdicts = dict(re.findall(r'<tr><td>(\w+)</td><td class="n">(\d+)</td></tr>', _section(html, "summary")))
+    assert {k: int(v) for k, v in verdicts.items() if k in set(readiness["verdict"])} == (
+        readiness["verdict"].value_counts().to_dict()
+    )
+
+
+def test_per_wave_figures_equal_the_plan(run):
+    estate, *_, html, tables = run
+    plan, vms = tables["wave_plan"], tables["vms"].set_index("vm_id")
+    waves = _section(html, "waves")
+    for wave in tables["waves"].itertuples():
+        members = plan.loc[plan["wave"] == wave.wave, "vm_id"]
+        block = waves[waves.index(f'id="wave-{wave.wave}"'):]
+        block = block[:block.index("</details>")]
+        # the summary line: VM count and vCPU = sum of the members' allocated vCPUs
+        assert f"{len(members)} VMs" in block and f"{int(vms.loc[members, 'vcpus'].sum()):,} vCPU" in block
+        # the wave's table lists exactly its members by name
+        names = re.findall(r"<tr><td>[^<]*</td><td>[^<]*</td><td>([^<]*)</td>", block)
+        assert sorted(names) == sorted(vms.loc[members, "name"].map(_escaped))
+
+
+def _escaped(text):
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&#34;")
+
+
+def test_vm_table_has_one_row_per_vm_with_stage_results(run):
+    *_, victim, html, tables = run
+    table = _vm_table(html)
+    assert len(table) == 100 and sorted(table["VM"]) == sorted(tables["vms"]["name"])
+    by_name = table.set_index("VM")
+    readiness = tables["readiness"].set_index("name")
+    assert (by_name["Verdict"] == readiness.loc[by_name.index, "verdict"]).all()
+    plan = tables["wave_plan"].set_index("name")
+    expected_wave = plan["wave"].astype(object).where(plan["wave"].notna(), plan["bucket"])
+    assert (by_name["Wave"].astype(str) == expected_wave.loc[by_name.index].astype(str)).all()
+    sizing = tables["sizing"].set_index("vm_id")
+    assert by_name.loc[XSS, "Instancetype"] == sizing.loc[victim, "instancetype"]
+    for column in ("Method", "Strategy", "Preference", "Node", "Why (readiness)", "Why (wave)"):
+        assert column in table.columns
+
+
+def test_table_json_dictionary_encodes_repeated_text():
+    frame = pd.DataFrame({"VM": ["a", "b", "c", "d"], "Verdict": ["ok"] * 4, "vCPU": [1, 2, 3, 4]})
+    data = json.loads(str(table_json(frame)))
+    # "Verdict": 1 distinct value, 1 * 4 <= 4 rows -> encoded; "VM": 4 distinct -> kept as is
+    assert data == {"columns": ["VM", "Verdict", "vCPU"], "dicts": {"1": ["ok"]},
+                    "data": [["a", 0, 1], ["b", 0, 2], ["c", 0, 3], ["d", 0, 4]]}
+    assert "<" not in str(table_json(pd.DataFrame({"VM": ["</script>"]})))
+
+
+def test_hostile_strings_are_escaped_in_every_section(run):
+    *_, html, _ = run
+    assert "<img" not in html and "<b onmouseover" not in html and "<script>alert" not in html
+    name, cluster = _escaped(XSS), _escaped(HOSTILE_CLUSTER)
+    assert name in _section(html, "waves")  # per-wave table
+    assert name in _section(html, "concerns")  # its invalid-name finding lists it
+    assert name in _section(html, "summary")  # top concerns: the invalid-name row lists it
+    assert cluster in _section(html, "inventory")  # clusters and hosts tables
+    assert "&lt;b onmouseover=" in _section(html, "inventory").split("<svg")[1]  # the cluster chart's label
+    assert _escaped(HOSTILE_WARNING) in _section(html, "warnings")
+    vm_json = html.split('id="vm-data">')[1].split("</script>")[0]
+    assert "\\u003cimg src=x onerror=alert(1)\\u003e" in vm_json and "<" not in vm_json
+
+
+def test_assumptions_state_given_and_default_parameters(run):
+    _, results, *_, html, _ = run
+    rows = dict(re.findall(r"<tr><td>\w+</td><td>([^<]+)</td><td>([^<]*)</td><td>[^<]*</td>",
+                           _section(html, "assumptions")))
+    assert rows["Utilization percentile sized for"] == "95" and rows["Comfort factor (headroom)"] == "1.3"
+    assert rows["Rules version"] == results["readiness"].summary["rules_version"]
+    section = _section(html, "assumptions")
+    # sizing ran with given params (CP-SAT limit 2 s), waves with defaults
+    assert "<td>CPU overcommit (vCPU per core)</td><td>4.0</td><td>given</td>" in section
+    assert "<td>VMs per wave, at most</td><td>50</td><td>default</td>" in section
+    assert "rvtools-1" in section and "rvtools.xlsx" in section  # input provenance
+
+
+def test_many_warnings_are_counted_by_code_and_capped(run):
+    estate, results, summary, *_ = run
+    crowded = copy.deepcopy(estate)
+    before = len(crowded.warnings)
+    for i in range(250):
+        crowded.warn("test.many", f"odd row {i}", table="vms", row=i)
+    html = render_report(crowded, results, summary)
+    section = _section(html, "warnings")
+    total = before + 250
+    assert f"Warnings ({total:,})" in section
+    assert '<tr><td>test.many</td><td class="n">250</td>' in section  # 250 of one code, listed first
+    assert section.count("<tr><td>") == len(set(crowded.warnings["code"])) + WARNING_ROWS
+    assert f"{total - WARNING_ROWS} more in tables/warnings.parquet" in section
+
+
+def test_exports_hold_one_row_per_vm_and_the_wave_lists(run):
+    _, _, summary, out, _, _, tables = run
+    assert summary["exports"] == ["vms.csv", "vms.xlsx", "waves.csv", "waves.xlsx"]
+    assert json.loads((out / "summary.json").read_text())["exports"] == summary["exports"]
+    vms_csv = pd.read_csv(out / "vms.csv")
+    assert sorted(vms_csv["vm_id"]) == sorted(tables["vms"]["vm_id"]) and XSS in set(vms_csv["name"])
+    xlsx = pd.read_excel(out / "vms.xlsx", sheet_name="vms", engine="calamine")
+    assert sorted(xlsx["vm_id"]) == sorted(tables["vms"]["vm_id"])
+    waves = pd.read_csv(out / "waves.csv")
+    assert sorted(waves["vm_id"]) == sorted(tables["wave_plan"]["vm_id"])  # planned, held and excluded
+    planned = waves[waves["wave"].notna()]
+    assert planned["wave"].is_monotonic_increasing
+    sheets = pd.read_excel(out / "waves.xlsx", sheet_name=None, engine="calamine")
+    assert list(sheets) == ["waves", "vms by wave"]
+    assert sheets["waves"]["vms"].tolist() == tables["waves"].sort_values("wave")["vms"].tolist()
