@@ -11,6 +11,7 @@ Succeeded or Failed), then a VMI (Scheduling, Running, AgentConnected).
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections import Counter
 
@@ -60,8 +61,7 @@ class Controllers:
     # -- Forklift ------------------------------------------------------------------------------
     def _forklift(self):
         plan_kind, mig_kind = self.double.by_kind("Plan"), self.double.by_kind("Migration")
-        migrations, _ = self.store.list(mig_kind)
-        for mig in migrations:
+        for mig in self.store.live("Migration"):
             status = mig.get("status") or {}
             if any(
                 c["type"] in ("Succeeded", "Failed", "Canceled") and c["status"] == "True"
@@ -69,7 +69,7 @@ class Controllers:
             ):
                 continue
             ns = mig["metadata"]["namespace"]
-            plan = self.store.get(plan_kind, ns, mig["spec"]["plan"]["name"])
+            plan = self.store.objects.get(("Plan", ns, mig["spec"]["plan"]["name"]))
             if plan is None:
                 continue
             status = self._advance(mig, plan, status)
@@ -85,7 +85,7 @@ class Controllers:
             self.store.set_status(plan_kind, ns, plan["metadata"]["name"], plan_status)
 
     def _advance(self, mig, plan, status):
-        status = {k: v for k, v in status.items()}
+        status = copy.deepcopy(status)
         uid = mig["metadata"]["uid"]
         if not status.get("vms"):
             status = {
@@ -184,9 +184,9 @@ class Controllers:
 
     # -- KubeVirt / CDI ------------------------------------------------------------------------
     def _kubevirt(self):
-        vm_kind, dv_kind = self.double.by_kind("VirtualMachine"), self.double.by_kind("DataVolume")
+        dv_kind = self.double.by_kind("DataVolume")
         vmi_kind = self.double.by_kind("VirtualMachineInstance")
-        for vm in self.store.list(vm_kind)[0]:
+        for vm in self.store.live("VirtualMachine"):
             meta, spec = vm["metadata"], vm["spec"]
             ns, name = meta["namespace"], meta["name"]
             templates = spec.get("dataVolumeTemplates") or []

@@ -125,6 +125,10 @@ class Store:
             obj = self.objects.get((kind.kind, ns, name))
             return copy.deepcopy(obj) if obj is not None else None
 
+    def live(self, kind_name):
+        """The stored objects of one kind, not copied: for controllers, under ``lock``, read-only."""
+        return [o for (k, _, _), o in list(self.objects.items()) if k == kind_name]
+
     def list(self, kind, ns=None, selector=None):
         with self.lock:
             items = [
@@ -138,7 +142,8 @@ class Store:
 
     # -- writes -------------------------------------------------------------------------------
     def _record(self, type_, kind, obj):
-        self.history.append((self.rv, type_, kind, copy.deepcopy(obj)))
+        # stored objects are replaced, never mutated in place, so history may share them
+        self.history.append((self.rv, type_, kind, obj))
         if len(self.history) > self.history_limit:
             drop = len(self.history) - self.history_limit
             self.oldest_rv = self.history[drop - 1][0]
@@ -254,8 +259,7 @@ class Store:
             current = self.objects.get((kind.kind, ns, name))
             if current is None or current.get("status") == status:
                 return
-            current = copy.deepcopy(current)
-            current["status"] = copy.deepcopy(status)
+            current = {**current, "metadata": dict(current["metadata"]), "status": status}
             self._stamp(current)
             self.objects[(kind.kind, ns, name)] = current
             self._record("MODIFIED", kind, current)
