@@ -103,8 +103,9 @@ def test_3x_headers_and_old_three_sheet_export(tmp_path):
               "vCluster", "vDatastore", "vPort", "dvPort", "vSource", "vMetaData"}
     assert set(prov["absent_sheets"]) == absent
     assert codes(est).count("rvtools.sheet.missing") == len(absent) == 14
-    assert {"cores_per_socket", "tools_status", "cbt_enabled", "created_at"} <= set(
-        prov["absent_columns"]["vms"])
+    absent_vms = set(prov["absent_columns"]["vms"])
+    assert {"cores_per_socket", "tools_status", "cbt_enabled", "created_at"} <= absent_vms
+    assert not {"name", "moref", "instance_uuid", "vcenter_uuid"} & absent_vms  # vInfo has them
     assert "disk_key" in prov["absent_columns"]["disks"]
     assert est["disks"].empty and est["nics"].empty and est["clusters"].empty
 

@@ -136,9 +136,8 @@ class Export:
         frame = frame[keep]
         frame.columns = names
         frame.index = pd.RangeIndex(2, len(frame) + 2)
-        if len(frame):
-            arr = frame.to_numpy()
-            empty = ((arr == "") | pd.isna(arr)).all(axis=1)
+        if len(frame):  # calamine and the CSV reader give "" for empty cells (never None)
+            empty = (frame.to_numpy() == "").all(axis=1)
             if empty.any():
                 frame = frame[~empty]
         return RawSheet(sheet, frame, lookup, decimal_comma)

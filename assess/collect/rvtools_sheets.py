@@ -7,7 +7,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from assess.collect.rvtools_columns import EMPTY_MEANS_FALSE, HELPER_DTYPES, SHEETS, normalise_header
+from assess.collect.rvtools_columns import (
+    EMPTY_MEANS_FALSE,
+    HELPER_DTYPES,
+    SHEETS,
+    VM_KEY,
+    normalise_header,
+)
 from assess.collect.rvtools_files import Export, RawSheet
 from assess.collect.rvtools_values import booleans, numbers, text, times, versions
 from assess.model.errors import AssessError
@@ -54,7 +60,7 @@ def sheet_fields(ctx: ExportContext, sheet_name: str, require_vm: bool = False
     if not export.has(sheet_name):
         ctx.absent_sheets.append(sheet_name)
         if table:
-            ctx.absent(table, list(spec))
+            ctx.absent(table, _own_columns(sheet_name, spec))
         return None
     sheet = export.read(sheet_name)
     ctx.warnings.extend({**w, "source": ctx.source} for w in export.warnings)
@@ -83,8 +89,13 @@ def sheet_fields(ctx: ExportContext, sheet_name: str, require_vm: bool = False
         if shown:
             ctx.warn("rvtools.column.missing", sheet_name,
                      f"no column for {', '.join(shown)}; these stay unknown")
-        ctx.absent(table, missing)
+        ctx.absent(table, _own_columns(sheet_name, missing))
     return pd.DataFrame(columns, index=sheet.frame.index), sheet
+
+
+def _own_columns(sheet_name: str, columns) -> list[str]:
+    """Columns a sheet itself supplies: the VM key columns only count on vInfo."""
+    return [c for c in columns if sheet_name == "vInfo" or c not in VM_KEY]
 
 
 def _typed(sheet: RawSheet, name: str, col: str, dtype: str) -> tuple[pd.Series, pd.Series | None]:

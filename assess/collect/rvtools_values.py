@@ -11,6 +11,8 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 _TRUE = ("true", "yes", "1", "on", "enabled")
 _FALSE = ("false", "no", "0", "off", "disabled")
@@ -25,25 +27,26 @@ def blank(raw: pd.Series) -> pd.Series:
 
 def text(raw: pd.Series) -> pd.Series:
     """Cells as trimmed strings; whole numbers without '.0'; empty cells as <NA>."""
-    kind = pd.api.types.infer_dtype(raw, skipna=True)
-    if kind in ("string", "empty"):
-        out = raw.astype("string")
-    else:
-        empty = blank(raw)
-        filled = raw[~empty]
+    values = raw.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(values, skipna=True) != "string":
+        empty = pd.isna(values) | (values == "")
+        filled = pd.Series(values[~empty])
         if pd.api.types.infer_dtype(filled, skipna=True) in ("floating", "integer",
                                                               "mixed-integer-float"):
-            out = pd.Series(pd.NA, index=raw.index, dtype="string")
-            out[~empty] = _number_text(filled.astype("float64"))
+            filled = _number_text(filled.astype("float64"))
         else:
-            out = raw.map(_cell_text, na_action="ignore").astype("string")
-    return out.str.strip().replace("", pd.NA)
+            filled = filled.map(_cell_text)
+        values = np.full(len(values), None, dtype=object)
+        values[~empty] = filled.to_numpy(dtype=object)
+    strings = pc.utf8_trim_whitespace(pa.array(values, type=pa.string(), from_pandas=True))
+    strings = pc.if_else(pc.equal(strings, ""), pa.scalar(None, pa.string()), strings)
+    return pd.Series(pd.arrays.ArrowStringArray(strings), index=raw.index)
 
 
 def _number_text(values: pd.Series) -> pd.Series:
     """Numbers as text: whole numbers without '.0' (12389.0 -> '12389'), others as repr."""
     whole = (values % 1 == 0) & (values.abs() < 2**53)
-    out = values.astype(str)
+    out = values.astype(object).astype(str)
     out[whole] = values[whole].astype("int64").astype(str)
     return out
 
@@ -88,8 +91,10 @@ def booleans(raw: pd.Series, empty_false: bool = False) -> tuple[pd.Series, pd.S
         raw: the raw column.
         empty_false: read an empty cell as False (settings RVTools leaves empty when unset).
     """
-    words = text(raw).str.lower().to_numpy(dtype=object, na_value="")
-    is_true, is_false, empty = np.isin(words, _TRUE), np.isin(words, _FALSE), words == ""
+    words = text(raw).str.lower()
+    is_true = words.isin(_TRUE).to_numpy(dtype=bool)
+    is_false = words.isin(_FALSE).to_numpy(dtype=bool)
+    empty = words.isna().to_numpy(dtype=bool)
     out = pd.array(is_true, dtype="boolean")
     out[~(is_true | is_false | (empty & empty_false))] = pd.NA
     return pd.Series(out, index=raw.index), pd.Series(~(is_true | is_false | empty), index=raw.index)
@@ -108,8 +113,12 @@ def times(raw: pd.Series, dayfirst: bool = False) -> tuple[pd.Series, pd.Series]
         out[is_serial] = _EXCEL_EPOCH + pd.to_timedelta(serial[is_serial], unit="D")
     rest = ~empty & ~is_serial
     if rest.any():
-        parsed = pd.to_datetime(raw[rest], errors="coerce", format="mixed", dayfirst=dayfirst,
-                                utc=True)
+        cells = raw[rest]
+        if pd.api.types.infer_dtype(cells, skipna=True) == "datetime":  # real dates: fast path
+            parsed = pd.to_datetime(cells.astype("datetime64[ns]"), utc=True)
+        else:
+            parsed = pd.to_datetime(cells, errors="coerce", format="mixed", dayfirst=dayfirst,
+                                    utc=True)
         out[rest] = parsed.dt.tz_localize(None).astype("datetime64[ns]")
     bad = ~empty & out.isna() & text(raw).notna()
     return out.dt.tz_localize("UTC"), bad
