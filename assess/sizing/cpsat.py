@@ -1,8 +1,8 @@
 """Exact and large-neighbourhood improvement of a packing with OR-Tools CP-SAT.
 
-Small instances are solved whole (minimise nodes, hinted with the heuristic packing). Large
-ones are improved by repacking the items of the k least-filled nodes into k - 1 nodes, which
-keeps each model small; both stop at the lower bound or the time limit.
+Small instances are solved whole, asking "does it fit in one node fewer?" until CP-SAT proves
+it does not. Large ones are improved by repacking the items of the k least-filled nodes into
+k - 1 nodes, which keeps each model small; both stop at the lower bound or the time limit.
 """
 
 from __future__ import annotations
@@ -26,14 +26,15 @@ def solve_bins(
     groups: Sequence[Sequence[int]] = (),
     time_limit: float = 10.0,
     seed: int = 0,
-    hint: np.ndarray | None = None,
     lower: int = 0,
-) -> tuple[np.ndarray | None, bool]:
-    """Pack ``demand`` into at most ``max_nodes`` nodes, minimising nodes used.
+) -> tuple[np.ndarray | None, str]:
+    """Pack ``demand`` into at most ``max_nodes`` nodes (and at least ``lower``), minimising nodes.
 
     Symmetry is broken by ordering items by size (item i may only use nodes 0..i) and using
-    nodes in order. Returns the assignment (``None`` when none was found in time) and whether it
-    is proven optimal.
+    nodes in order. With ``lower == max_nodes`` it is a feasibility question, which CP-SAT
+    answers much faster. Returns the assignment (``None`` when none was found) and the status:
+    ``optimal``, ``feasible``, ``infeasible`` (proven: fewer nodes than ``lower`` impossible too)
+    or ``unknown`` (time ran out).
     """
     n, d = demand.shape
     order = np.argsort(-(demand / capacity).max(axis=1), kind="stable")
@@ -57,32 +58,18 @@ def solve_bins(
                 model.add_at_most_one(in_bin)
     model.add(sum(used) >= lower)
     model.minimize(sum(used))
-    if hint is not None:
-        labels = relabel_by(hint, order)
-        if labels.max() < max_nodes and all((i, labels[i]) in x for i in range(n)):
-            for (i, b), var in x.items():
-                model.add_hint(var, int(labels[i] == b))
-            for b, var in enumerate(used):
-                model.add_hint(var, int(b <= labels.max()))
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = float(time_limit)
     solver.parameters.random_seed = int(seed)
     solver.parameters.num_workers = 2
     status = solver.solve(model)
+    if status == cp_model.INFEASIBLE:
+        return None, "infeasible"
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None, False
+        return None, "unknown"
     assign = np.array([next(b for b in range(max_nodes) if (i, b) in x and solver.value(x[i, b]))
                        for i in range(n)])
-    return relabel(assign), status == cp_model.OPTIMAL
-
-
-def relabel_by(assign: np.ndarray, order: np.ndarray) -> np.ndarray:
-    """Node ids renumbered by first appearance when items are visited in ``order``."""
-    labels = np.empty_like(assign)
-    mapping: dict[int, int] = {}
-    for i in order:
-        labels[i] = mapping.setdefault(int(assign[i]), len(mapping))
-    return labels
+    return relabel(assign), "optimal" if status == cp_model.OPTIMAL else "feasible"
 
 
 def improve(
@@ -101,12 +88,22 @@ def improve(
     nodes = int(assign.max()) + 1
     if nodes <= bound:
         return assign, True
-    if len(assign) * nodes <= FULL_MODEL_LIMIT:
-        found, optimal = solve_bins(demand, capacity, nodes, groups, time_limit, seed, assign, bound)
-        if found is not None and found.max() + 1 <= nodes:
-            return found, optimal or found.max() + 1 <= bound
-        return assign, False
-    return _large_neighbourhood(demand, capacity, assign, bound, groups, time_limit, seed), False
+    if len(assign) * nodes > FULL_MODEL_LIMIT:
+        return _large_neighbourhood(demand, capacity, assign, bound, groups, time_limit, seed), False
+    # Ask "does it fit in one node fewer?" until the answer is no (optimal) or time runs out.
+    deadline = time.monotonic() + time_limit
+    while nodes > bound:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return assign, False
+        target = nodes - 1
+        found, status = solve_bins(demand, capacity, target, groups, remaining, seed, lower=target)
+        if status == "infeasible":
+            return assign, True
+        if found is None:
+            return assign, False
+        assign, nodes = found, int(found.max()) + 1
+    return assign, True
 
 
 def _large_neighbourhood(demand, capacity, assign, bound, groups, time_limit, seed) -> np.ndarray:
@@ -124,7 +121,7 @@ def _large_neighbourhood(demand, capacity, assign, bound, groups, time_limit, se
         sub_groups = _restrict(groups, items)
         remaining = deadline - time.monotonic()
         found, _ = solve_bins(demand[items], capacity, len(chosen) - 1, sub_groups,
-                              min(remaining, 2.0), int(rng.integers(1 << 30)))
+                              min(remaining, 2.0), int(rng.integers(1 << 30)), lower=len(chosen) - 1)
         if found is not None:
             new = assign.copy()
             new[items] = nodes + found

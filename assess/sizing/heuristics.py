@@ -231,7 +231,9 @@ def fewest_balanced_nodes(
     low = max(1, lower_bound(demand, capacity, groups)["bound"])
     step, high, found = 1, low, balanced_fit(demand, capacity, low, groups, score)
     while found is None:
-        low, high = high + 1, high + step
+        if high >= len(demand):
+            raise ValueError("an item is larger than an empty node: no packing exists")
+        low, high = high + 1, min(high + step, len(demand))
         step *= 2
         found = balanced_fit(demand, capacity, high, groups, score)
     best = found

@@ -62,6 +62,9 @@ def pack(
     """
     demand = np.asarray(demand, dtype=np.int64)
     capacity = np.asarray(capacity, dtype=np.int64)
+    too_big = np.flatnonzero((demand > capacity).any(axis=1))
+    if len(too_big):
+        raise ValueError(f"items {too_big[:5].tolist()} are larger than an empty node {capacity.tolist()}")
     bound = lower_bound(demand, capacity, groups)
     outcome = PackOutcome(np.zeros(0, dtype=np.int64), bound)
     if not len(demand):
