@@ -222,7 +222,7 @@ SHEET_MEANING = {
     "vMetaData": "the RVTools version",
 }
 
-#: Sheets RVTools writes that the estate does not use (read by nobody, not warned about).
+#: Sheets RVTools writes that the estate does not read (they still mark a workbook as RVTools').
 KNOWN_UNUSED = frozenset(
     s.lower() for s in ("vRP", "vHBA", "vNIC", "vSwitch", "dvSwitch", "vSC_VMK", "vMultiPath",
                         "vLicense", "vFileInfo", "vHealth", "vFloppy")
@@ -236,8 +236,3 @@ def normalise_header(header: object) -> str:
     """Return the matching form of a header: trimmed, lower case, single spaces, MiB -> mb."""
     text = _SPACE.sub(" ", str(header).strip().lower())
     return _UNIT.sub(lambda m: m.group(1)[0] + "b", text)
-
-
-def sheet_file_name(sheet: str) -> str:
-    """Return the file name RVTools' 'export all to CSV' gives ``sheet``."""
-    return f"RVTools_tab{sheet}.csv"
