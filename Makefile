@@ -18,6 +18,9 @@ test: $(STAMP)
 	$(BIN)/ruff check assess tests bench
 	$(BIN)/python -m pytest -q
 
+bench: $(STAMP)
+	for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
 lint: $(STAMP)
 	$(BIN)/ruff check assess tests bench
 

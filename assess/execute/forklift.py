@@ -120,6 +120,7 @@ def plan(wave: int, method: str, vms: pd.DataFrame, params: ExecuteParams) -> di
                     "storage": ref(f"{params.plan_id}-storage", params.forklift_namespace),
                 },
                 "migrateSharedDisks": True if shared.any() else None,
+            "targetLabels": labels(params.plan_id, wave),
                 "vms": entries,
             }
         ),

@@ -141,6 +141,7 @@ def test_forklift_plans_split_cold_and_warm_and_carry_cutover(table):
         o for o in m["wave-02"] if o["metadata"]["name"] == "acme-wave-02-cold" and o["kind"] == "Plan"
     )
     assert cold["spec"]["type"] == "cold" and cold["spec"]["migrateSharedDisks"] is True
+    assert cold["spec"]["targetLabels"] == {"assess.io/plan": "acme", "assess.io/wave": "2"}
     assert cold["spec"]["vms"] == [
         {"id": "vm-3", "targetName": "sql-a"},
         {"id": "vm-4", "targetName": "sql-b"},
