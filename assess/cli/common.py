@@ -32,5 +32,6 @@ def emit(summary: dict, as_json: bool, text: str = "") -> None:
     if text:
         console.print(text, highlight=False)
     warnings = summary.get("warnings")
-    if warnings:
-        err_console.print(f"{len(warnings)} warning(s) recorded; see the report or --json.")
+    count = warnings if isinstance(warnings, int) else len(warnings or [])
+    if count:
+        err_console.print(f"{count} warning(s) recorded; see the report or --json.")

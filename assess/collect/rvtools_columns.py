@@ -48,6 +48,7 @@ SHEETS: dict[str, tuple[str, dict[str, tuple[str, ...]]]] = {
         "vcpus": ("CPUs", "vCPUs"),
         "memory_mib": ("Memory", "Memory MB"),
         "latency_sensitivity": ("Latency Sensitivity",),
+        "fixed_passthru_hotplug": ("Fixed Passthru HotPlug",),
         "disk_enable_uuid": ("EnableUUID", "disk.EnableUUID"),
         "cbt_enabled": ("CBT", "ctkEnabled"),
         "primary_ip": ("Primary IP Address",),

@@ -93,9 +93,9 @@ GROUND_TRUTH_RULES = {
     # RVTools cannot show a vTPM device; the planted Windows 11/2022 guests need one
     "vtpm": {"vmware.tpm.detected", "vmware.firmware.vtpm.required"},
 }
-#: Planted facts the RVTools import does not carry yet (see the readiness report): the planted
+#: Planted facts an RVTools export cannot show (it has no power-off date): the planted
 #: VMs must at least not be called ready.
-NOT_YET_IMPORTED = {"pci_passthrough", "powered_off_long"}
+NOT_YET_IMPORTED = {"powered_off_long"}
 
 
 @pytest.fixture(scope="module")
