@@ -154,3 +154,16 @@ def test_cli_import_flows_reports_aggregated_count(tmp_path):
     summary = json.loads(result.output)
     assert summary["aggregated_flows"] == 4  # 8 records -> 4 (src, dst, port, protocol) rows
     assert Estate.load(tmp_path / "estate").counts()["flows"] == 4
+
+
+def test_time_slot_ranges_with_bare_end_times_get_the_start_date():
+    from assess.collect.flows import _times
+
+    slots = pd.Series(["3/1/2025 12:00-18:00", "3/1/2025 18:00-00:00", "3/1/2025 18:00-24:00",
+                       "3/1/2025 06:00 - 3/1/2025 12:00", "2025-03-01 06:00-2025-03-01 12:00"])
+    start, end = _times(slots)
+    assert start.dt.strftime("%Y-%m-%d %H:%M").tolist() == [
+        "2025-03-01 12:00", "2025-03-01 18:00", "2025-03-01 18:00", "2025-03-01 06:00", "2025-03-01 06:00"]
+    # a bare end time is on the start's day, or the next day when it is not after the start
+    assert end.dt.strftime("%Y-%m-%d %H:%M").tolist() == [
+        "2025-03-01 18:00", "2025-03-02 00:00", "2025-03-02 00:00", "2025-03-01 12:00", "2025-03-01 12:00"]

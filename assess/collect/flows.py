@@ -28,7 +28,9 @@ from assess.model import AssessError, Estate, conform
 FORMATS = ("azure-migrate", "csv")
 UNKNOWN_PROCESS = "unknown process"
 _EXAMPLES = 5
-_RANGE = re.compile(r"\s+-\s+|\.\.|\s+to\s+|\s*\u2013\s*")
+#: Separators of a time-slot range: " - ", "..", " to ", an en dash, or a bare "-" between a time
+#: and the next time or date ("3/1/2025 12:00-18:00", "12:00-3/1/2025 18:00", "12:00-2025-03-01 18:00").
+_RANGE = re.compile(r"\s+-\s+|\.\.|\s+to\s+|\s*\u2013\s*|(?<=\d)-(?=\d{1,2}[:/]|\d{4}-\d{2}-\d{2})")
 
 #: Normalised column -> header names (lower case) it may have, per format.
 _AZURE = {
@@ -100,12 +102,27 @@ def _times(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     distinct = pd.Series(values.dropna().unique(), dtype="string")
     parts = distinct.str.split(_RANGE, n=1, expand=True, regex=True)
     start = pd.to_datetime(parts[0], utc=True, errors="coerce", format="mixed")
-    end = pd.to_datetime(parts[1], utc=True, errors="coerce", format="mixed") if 1 in parts else start
+    end = _slot_end(start, parts[1]) if 1 in parts else start
     end = end.fillna(start)
     lookup_start = pd.Series(start.to_numpy(), index=distinct.to_numpy())
     lookup_end = pd.Series(end.to_numpy(), index=distinct.to_numpy())
     return values.map(lookup_start).astype("datetime64[ns, UTC]"), values.map(lookup_end).astype(
         "datetime64[ns, UTC]")
+
+
+def _slot_end(start: pd.Series, text: pd.Series) -> pd.Series:
+    """End of a time slot: a full date-time, or a bare time on the start's day.
+
+    A bare time that is not after the start rolls to the next day (``18:00-00:00`` ends at midnight).
+    """
+    text = text.fillna("").str.strip()
+    bare = text.str.fullmatch(r"\d{1,2}:\d{2}(:\d{2})?")
+    full = pd.to_datetime(text.where(~bare), utc=True, errors="coerce", format="mixed")
+    clock = pd.to_timedelta(text.where(bare).str.replace(r"^(\d{1,2}:\d{2})$", r"\1:00", regex=True),
+                            errors="coerce")
+    on_day = start.dt.normalize() + clock
+    on_day = on_day.where(on_day > start, on_day + pd.Timedelta(days=1))
+    return full.where(~bare, on_day)
 
 
 def _records(path: Path, fmt: str | None) -> tuple[pd.DataFrame, str, list[dict]]:
