@@ -66,6 +66,7 @@ def test_cli_run_json_and_bad_source_exit_codes(estate_dir, tmp_path):
                          str(tmp_path / "r"), "--json"], capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["counts"]["vms"] == 3
+    assert "stage:" not in ok.stderr  # no progress output under --json
     bad = subprocess.run([sys.executable, "-m", "assess", "run", str(tmp_path / "missing")],
                          capture_output=True, text=True)
     assert bad.returncode == 2

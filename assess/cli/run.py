@@ -6,8 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from assess.cli.common import JsonFlag, app, console, emit, err_console
+from assess.cli.common import JsonFlag, app, emit, err_console
 from assess.model import AssessError
 
 
@@ -28,7 +29,7 @@ def run_command(
 ) -> None:
     """Run every stage and write index.html, tables/ and summary.json."""
     from assess.config import load_config
-    from assess.pipeline import run, run_config
+    from assess.pipeline import run, run_config, stages
 
     if (source is None) == (config is None):
         raise AssessError("give either SOURCE or --config, not both or neither")
@@ -38,8 +39,14 @@ def run_command(
     if as_json:
         summary = run_config(cfg) if cfg else run(source, out)
     else:
-        with console.status("assessing") as status:
-            progress = lambda stage: status.update(f"stage: {stage}")  # noqa: E731
+        steps = ["import", *(name for name, _ in stages()), "report"]
+        columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=err_console, transient=True) as bar:
+            task = bar.add_task("assess run", total=len(steps))
+
+            def progress(stage: str) -> None:
+                bar.update(task, completed=steps.index(stage), description=f"stage: {stage}")
+
             summary = run_config(cfg, progress) if cfg else run(source, out, progress)
     emit(summary, as_json, f"Report: {summary['report']}")
     failing = findings_failure(summary, cfg.output.fail_on if cfg else "never")
