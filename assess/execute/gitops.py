@@ -35,23 +35,20 @@ def write_tree(manifests: dict[str, list[dict]], out: Path) -> list[Path]:
             path.write_text(yaml.safe_dump(obj, sort_keys=False))
             names.append(path.name)
             written.append(path)
-        kustomization = {
-            "apiVersion": "kustomize.config.k8s.io/v1beta1",
-            "kind": "Kustomization",
-            "resources": sorted(names),
-        }
-        (folder / "kustomization.yaml").write_text(yaml.safe_dump(kustomization, sort_keys=False))
-        written.append(folder / "kustomization.yaml")
+        written.append(_kustomization(folder, names))
     for old in out.iterdir():
         if old.is_dir() and old.name not in manifests:
             for stale in old.glob("*.yaml"):
                 stale.unlink()
             old.rmdir()
-    top = {
-        "apiVersion": "kustomize.config.k8s.io/v1beta1",
-        "kind": "Kustomization",
-        "resources": sorted(manifests),
-    }
-    (out / "kustomization.yaml").write_text(yaml.safe_dump(top, sort_keys=False))
-    written.append(out / "kustomization.yaml")
+    written.append(_kustomization(out, list(manifests)))
     return written
+
+
+def _kustomization(folder: Path, resources: list[str]) -> Path:
+    """Write ``folder/kustomization.yaml`` listing ``resources`` sorted; return its path."""
+    body = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
+            "resources": sorted(resources)}
+    path = folder / "kustomization.yaml"
+    path.write_text(yaml.safe_dump(body, sort_keys=False))
+    return path
