@@ -210,3 +210,26 @@ def test_screenshot_saved_under_reports(page):
     path.write_bytes(base64.b64decode(shot["data"]))
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert page.problems() == []
+
+
+def test_large_table_embedded_compressed_renders_the_same(page, run_dir, tmp_path_factory, monkeypatch):
+    import assess.report.html as report_html
+
+    estate, results, summary, *_ = report_run(tmp_path_factory.getbasetemp() / "report-run")
+    monkeypatch.setattr(report_html, "COMPRESS_ROWS", 50)  # 100 rows > 50: gzip + base64
+    html = report_html.render_report(estate, results, summary)
+    block = html.split('data-encoding="gzip-base64">')[1].split("</script>")[0]
+    assert "onerror" not in block  # the names are inside the compressed block
+    path = run_dir / "index-gzip.html"
+    path.write_text(html, encoding="utf-8")
+    page.events.clear()
+    page.send("Page.navigate", url=path.as_uri())
+    page.wait_for("Page.loadEventFired")
+    deadline = time.monotonic() + 10
+    while not _status(page) and time.monotonic() < deadline:  # inflated asynchronously
+        time.sleep(0.05)
+    assert _status(page) == "100 of 100 VMs · page 1 of 1"
+    _search(page, "onerror")
+    assert _rows(page, "VM") == [XSS]
+    assert page.js("document.querySelectorAll('img').length") == 0
+    assert page.problems() == []

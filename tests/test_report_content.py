@@ -166,3 +166,20 @@ def test_exports_hold_one_row_per_vm_and_the_wave_lists(run):
     sheets = pd.read_excel(out / "waves.xlsx", sheet_name=None, engine="calamine")
     assert list(sheets) == ["waves", "vms by wave"]
     assert sheets["waves"]["vms"].tolist() == tables["waves"].sort_values("wave")["vms"].tolist()
+
+
+def test_large_estates_keep_the_report_small(run, monkeypatch):
+    import base64
+    import gzip
+
+    import assess.report.html as report_html
+
+    estate, results, summary, *_ = run
+    monkeypatch.setattr(report_html, "STATIC_WAVE_ROWS", 10)
+    monkeypatch.setattr(report_html, "COMPRESS_ROWS", 50)
+    html = report_html.render_report(estate, results, summary)
+    waves = _section(html, "waves")
+    assert '<details class="wave"' not in waves and "per-wave lists are in waves.xlsx" in waves
+    packed = html.split('data-encoding="gzip-base64">')[1].split("</script>")[0]
+    rows = report_html.vm_rows(estate, results)
+    assert gzip.decompress(base64.b64decode(packed)).decode() == str(table_json(rows))

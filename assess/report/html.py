@@ -12,12 +12,14 @@ the warning list shows :data:`WARNING_ROWS` rows and the counts per code.
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 import numbers
 
 import numpy as np
 import pandas as pd
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader, Undefined, select_autoescape
 from markupsafe import Markup
 
 from assess.model import Estate
@@ -32,6 +34,8 @@ from assess.report.charts import (
 
 #: Per-wave VM lists are written as HTML tables up to this many planned VMs.
 STATIC_WAVE_ROWS = 5000
+#: Per-VM tables with more rows are embedded gzip-compressed (base64), about 8 times smaller.
+COMPRESS_ROWS = 20_000
 #: Affected VM names listed per concern finding (the rest are counted).
 FINDING_NAMES = 500
 #: Warning rows shown; all are in ``tables/warnings.parquet``.
@@ -77,7 +81,9 @@ def _cell(value, digits: int = 1) -> Markup:
 
 
 def _utc(value) -> str:
-    """An ISO timestamp as ``YYYY-MM-DD HH:MM UTC``; other text unchanged."""
+    """An ISO timestamp as ``YYYY-MM-DD HH:MM UTC``; other text unchanged, missing values empty."""
+    if isinstance(value, Undefined) or value is None:
+        return ""
     try:
         return pd.Timestamp(value).tz_convert("UTC").strftime("%Y-%m-%d %H:%M UTC")
     except (TypeError, ValueError):
@@ -119,6 +125,19 @@ def table_json(frame: pd.DataFrame) -> Markup:
     text = json.dumps(records, separators=(",", ":"), ensure_ascii=False)
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return Markup(text)
+
+
+def embedded_table(frame: pd.DataFrame) -> tuple[Markup, str]:
+    """The per-VM table for the page and its encoding: ``"json"``, or ``"gzip-base64"`` when large.
+
+    Up to :data:`COMPRESS_ROWS` rows the block is the JSON of :func:`table_json`; above, that
+    JSON gzip-compressed and base64-encoded, which the page inflates with ``DecompressionStream``.
+    """
+    text = table_json(frame)
+    if len(frame) <= COMPRESS_ROWS:
+        return text, "json"
+    packed = gzip.compress(str(text).encode("utf-8"), compresslevel=6, mtime=0)
+    return Markup(base64.b64encode(packed).decode("ascii")), "gzip-base64"
 
 
 def inventory_tables(estate: Estate) -> dict[str, pd.DataFrame]:
@@ -191,6 +210,7 @@ def render_report(
     if not vms.empty:
         inventory_charts = [_svg(vms_per_cluster_chart(vms)), _svg(os_family_chart(vms))]
     rows = vm_rows(estate, results)
+    vm_table, vm_encoding = embedded_table(rows)
     readiness = t.result_table(results, "readiness")
     concerns = t.result_table(results, "concerns")
     cost = t.result_table(results, "cost")
@@ -218,7 +238,8 @@ def render_report(
         charts=stage_charts(estate, results),
         inventory_charts=inventory_charts,
         tables=inventory_tables(estate),
-        vm_table=table_json(rows),
+        vm_table=vm_table,
+        vm_encoding=vm_encoding,
         vm_count=len(rows),
         warning_groups=t.warning_groups(warnings),
         warnings=warnings.head(WARNING_ROWS),
