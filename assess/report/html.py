@@ -41,7 +41,7 @@ FINDING_NAMES = 500
 #: Warning rows shown; all are in ``tables/warnings.parquet``.
 WARNING_ROWS = 200
 #: Waves drawn in the calendar chart; node bars drawn before the fill chart becomes a histogram.
-GANTT_WAVES = 60
+GANTT_WAVES = 30
 NODE_BARS = 60
 
 #: Per-VM table columns: result column -> header shown.
