@@ -13,9 +13,16 @@ CATEGORY_COLOURS = {"Critical": "#e15759", "Warning": "#f28e2b", "Information": 
 
 
 def readiness_chart(readiness: pd.DataFrame, concern_summary: pd.DataFrame, top: int = 10) -> Figure:
-    """Two panels: VMs per verdict, and the ``top`` fired concerns by number of VMs affected."""
+    """Two panels: VMs per verdict, and the ``top`` fired concerns, most severe first, then by VMs affected.
+
+    Severity comes first so that a Critical concern on two VMs is not hidden behind Information
+    notes that touch every VM (DRS and HA settings).
+    """
     counts = readiness["verdict"].value_counts().reindex(list(VERDICTS), fill_value=0)
-    fired = concern_summary[concern_summary["status"] == "fired"].nlargest(top, "vm_count")
+    fired = concern_summary[concern_summary["status"] == "fired"].assign(
+        severity=lambda f: f["category"].map({c: i for i, c in enumerate(CATEGORY_COLOURS)}).fillna(9)
+    )
+    fired = fired.sort_values(["severity", "vm_count"], ascending=[True, False]).head(top)
     fig = Figure(figsize=(11, 0.8 + 0.42 * max(len(fired), len(VERDICTS))))
     left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.6]})
     bars = left.barh(list(counts.index), counts.to_numpy(),
@@ -34,6 +41,7 @@ def readiness_chart(readiness: pd.DataFrame, concern_summary: pd.DataFrame, top:
         right.bar_label(bars, padding=2, fontsize="small")
         right.invert_yaxis()
         right.set_xlabel("VMs affected")
-        right.set_title(f"Top {len(fired)} concerns (red Critical, orange Warning, blue Information)")
+        right.set_title(f"Top {len(fired)} concerns, most severe first\n"
+                        "(red Critical, orange Warning, blue Information)")
     fig.tight_layout()
     return fig

@@ -71,6 +71,11 @@ def test_real_export_every_vm_accounted_and_summarised(real):
     assert len(fired(result, "vmware.name.invalid")) == 133
     fig = readiness_chart(readiness, result.tables["concern_summary"])
     assert fig.axes[0].get_title() == "Readiness of 133 VMs"
+    # the 2 VMs with a file system too full (Critical) come before notes on all 133 VMs
+    summary = result.tables["concern_summary"]
+    critical = summary[(summary["category"] == "Critical") & (summary["status"] == "fired")]
+    bars = [t.get_text() for t in fig.axes[1].get_yticklabels()]
+    assert bars[: len(critical)] == critical["label"].str.slice(0, 45).tolist()
 
 
 GROUND_TRUTH_RULES = {
