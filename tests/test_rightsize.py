@@ -169,3 +169,14 @@ def test_bad_parameters_name_parameter_expected_and_received():
 def test_from_params_uses_the_rightsizing_group():
     sizer = RightSizer.from_params(SizingParams(rightsizing={"percentile": 50}).rightsizing)
     assert sizer.percentile == 50 and sizer.comfort_factor == 1.3
+
+
+def test_performance_mode_without_any_samples_falls_back_to_allocation():
+    from assess.model import conform, empty
+
+    vms = conform("vms", pd.DataFrame({"vm_id": ["a"], "name": ["a"], "vcpus": [4], "memory_mib": [8192.0],
+                                       "power_state": ["poweredOn"]}))
+    sizes = RightSizer().fit(empty("utilization"), vms, empty("hosts")).sizes_
+    row = sizes.iloc[0]
+    assert (row["mode"], int(row["vcpus"]), float(row["memory_mib"])) == ("as_is", 4, 8192.0)
+    assert "no utilization samples" in row["confidence_reason"]

@@ -264,6 +264,9 @@ class RightSizer(BaseEstimator):
     def _confidence_reasons(self, v, share, first, last, interval, has_cpu, has_mem, stars, p) -> _Reasons:
         start, end = self.window_start_, self.window_end_
         why = _Reasons(v.index)
+        if start is None or end is None:  # no samples at all: every VM falls back to as_is
+            why.add(pd.Series(True, index=v.index), "no utilization samples in the estate")
+            return why
         why.add(pd.Series(True, index=v.index), share.round().astype("int64").astype("string")
                 + f"% of expected CPU and memory samples in the {p.lookback_days:g}-day window")
         slack = pd.to_timedelta(np.maximum(2 * interval, 0.05 * (end - start).total_seconds()
