@@ -211,10 +211,12 @@ def load_configured_estate(config: AssessmentConfig) -> Estate:
     if not (src.rvtools or src.vcenters):
         raise AssessError("config: sources has no inventory (give rvtools files or vcenters)")
     estate = read_rvtools(src.rvtools) if src.rvtools else Estate()
-    for vcenter in src.vcenters:
-        from assess.collect.vcenter import collect_from_config
+    for vc in src.vcenters:
+        from assess.collect.vcenter import collect_vcenter, target_from
 
-        estate = estate.merge(collect_from_config(vcenter))
+        target = target_from(vc.server, vc.user, vc.password_file, vc.ca_file, vc.thumbprint, vc.insecure,
+                             password_env=vc.password_env)
+        estate = estate.merge(collect_vcenter(target, lookback_days=vc.lookback_days))
     for item in src.utilization:
         from assess.collect.utilization import read_utilization
 

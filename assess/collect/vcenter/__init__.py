@@ -15,7 +15,14 @@ from pathlib import Path
 import pandas as pd
 from pyVmomi import vim, vmodl
 
-from assess.collect.vcenter.connection import Session, Target, connect, read_password, split_server
+from assess.collect.vcenter.connection import (
+    PASSWORD_ENV,
+    Session,
+    Target,
+    connect,
+    read_password,
+    split_server,
+)
 from assess.collect.vcenter.infra import (
     affinity_rows,
     cluster_rows,
@@ -170,8 +177,9 @@ def _utilization(session: Session, tables: dict, vm_ids: dict[str, str], lookbac
 
 
 def target_from(server: str, user: str, password_file: Path | None = None, ca_file: Path | None = None,
-                thumbprint: str | None = None, insecure: bool = False) -> Target:
-    """Build a :class:`Target` from CLI-style inputs (password from env or file only)."""
+                thumbprint: str | None = None, insecure: bool = False,
+                password_env: str = PASSWORD_ENV) -> Target:
+    """Build a :class:`Target` from CLI-style inputs (password from the env variable or a file only)."""
     host, port = split_server(server)
-    return Target(host, user, read_password(password_file), port=port, ca_file=ca_file,
+    return Target(host, user, read_password(password_file, password_env), port=port, ca_file=ca_file,
                   thumbprint=thumbprint, insecure=insecure)

@@ -46,8 +46,8 @@ class Target:
         return f"{self.server}:{self.port}"
 
 
-def read_password(password_file: Path | None = None) -> str:
-    """Return the password from ``password_file`` (first line) or env ``VSPHERE_PASSWORD``."""
+def read_password(password_file: Path | None = None, env: str = PASSWORD_ENV) -> str:
+    """Return the password from ``password_file`` (first line) or the environment variable ``env``."""
     if password_file is not None:
         try:
             text = Path(password_file).read_text().splitlines()
@@ -56,9 +56,9 @@ def read_password(password_file: Path | None = None) -> str:
         if not text or not text[0]:
             raise AssessError(f"password file {password_file} is empty; put the password on line 1")
         return text[0]
-    password = os.environ.get(PASSWORD_ENV)
+    password = os.environ.get(env)
     if not password:
-        raise AssessError(f"no vCenter password: set env {PASSWORD_ENV} or pass --password-file FILE")
+        raise AssessError(f"no vCenter password: set env {env} or pass --password-file FILE")
     return password
 
 
