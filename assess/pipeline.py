@@ -17,6 +17,7 @@ import pandas as pd
 from assess import __version__
 from assess.config import AssessmentConfig
 from assess.model import AssessError, Estate
+from assess.model.estate import write_utilization
 from assess.model.results import StageResult
 
 RVTOOLS_CSV_MARKER = "RVTools_tabvInfo.csv"
@@ -61,8 +62,13 @@ def find_sources(folder: Path) -> SourceFiles:
     return found
 
 
-def load_estate(source: Path) -> Estate:
-    """Return the estate for ``source``: an estate folder, a folder of source files, or one export."""
+def load_estate(source: Path, spill_to: Path | None = None) -> Estate:
+    """Return the estate for ``source``: an estate folder, a folder of source files, or one export.
+
+    With ``spill_to`` (a Parquet file), utilization beyond
+    :data:`~assess.model.estate.UTILIZATION_IN_MEMORY_MAX_ROWS` samples is written there and
+    aggregated out of core by sizing instead of being loaded into pandas.
+    """
     source = Path(source)
     if not source.exists():
         raise AssessError(f"{source}: no such file or folder")
@@ -82,7 +88,7 @@ def load_estate(source: Path) -> Estate:
     if files.utilization:
         from assess.collect.utilization import read_utilization
 
-        estate = estate.merge(read_utilization(files.utilization, estate))
+        estate = estate.merge(read_utilization(files.utilization, estate, spill_to=spill_to))
     if files.flows:
         from assess.collect.flows import read_flows
 
@@ -177,7 +183,10 @@ def write_run(
     tables_dir = out / "tables"
     tables_dir.mkdir(parents=True, exist_ok=True)
     for name, frame in estate.tables.items():
-        frame.to_parquet(tables_dir / f"{name}.parquet", index=False)
+        if name == "utilization" and estate.utilization_files:
+            write_utilization(frame, estate.utilization_files, tables_dir / f"{name}.parquet")
+        else:
+            frame.to_parquet(tables_dir / f"{name}.parquet", index=False)
     for result in results.values():
         for name, frame in result.tables.items():
             frame.to_parquet(tables_dir / f"{name}.parquet", index=False)
@@ -196,7 +205,8 @@ def run(source: Path, out: Path | None = None, progress: Callable[[str], None] |
     out = Path(out) if out else default_run_folder()
     if progress:
         progress("import")
-    estate = load_estate(Path(source))
+    (out / "tables").mkdir(parents=True, exist_ok=True)
+    estate = load_estate(Path(source), spill_to=out / "tables" / "utilization.parquet")
     results = run_stages(estate, progress=progress)
     if progress:
         progress("report")

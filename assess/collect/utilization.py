@@ -22,9 +22,11 @@ from assess.collect.utilization_formats import (
     detect_format,
     long_select,
     per_vm_select,
+    sql_text,
 )
 from assess.collect.vm_lookup import resolve_vms
 from assess.model import METRICS, AssessError, Estate, conform
+from assess.model.estate import UTILIZATION_IN_MEMORY_MAX_ROWS
 
 #: A step longer than this many sampling intervals is a gap.
 GAP_FACTOR = 1.5
@@ -65,6 +67,8 @@ def read_utilization(
     inventory: Estate,
     format: str | None = None,
     mapping: Path | None = None,
+    spill_to: Path | None = None,
+    in_memory_max_rows: int = UTILIZATION_IN_MEMORY_MAX_ROWS,
 ) -> Estate:
     """Read utilization files into an Estate holding canonical ``utilization`` rows.
 
@@ -73,6 +77,10 @@ def read_utilization(
         inventory: the estate whose VMs the samples belong to (vm_id, instance UUID or name).
         format: one of :data:`FORMATS`; detected per file when None.
         mapping: CSV ``file,vm`` naming the VM of per-VM files that do not name it.
+        spill_to: a Parquet file to write the samples to when there are more than
+            ``in_memory_max_rows`` of them; the estate then lists it in ``utilization_files``
+            and its ``utilization`` table stays empty (the samples never enter pandas).
+        in_memory_max_rows: the most samples loaded into pandas when ``spill_to`` is given.
 
     Returns:
         An Estate with ``utilization`` rows (values in the units of :data:`METRICS`), the
@@ -111,9 +119,12 @@ def read_utilization(
     warnings = _resolve(con, inventory)
     found, counts = _check(con, notes)
     warnings += found
-    frame = con.sql("SELECT vm_id, timestamp, metric, value, interval_s FROM samples").to_arrow_table()
-    frame = frame.to_pandas()
-    out["utilization"] = conform("utilization", frame)
+    query = "SELECT vm_id, timestamp, metric, value, interval_s FROM samples"
+    if spill_to is not None and sum(counts.values()) > in_memory_max_rows:
+        con.execute(f"COPY ({query}) TO {sql_text(str(spill_to))} (FORMAT parquet)")
+        out.utilization_files.append(Path(spill_to))
+    else:
+        out["utilization"] = conform("utilization", con.sql(query).to_arrow_table().to_pandas())
     con.close()
     for path in paths:
         out.add_source("utilization", path=str(path), format=formats[str(path)],

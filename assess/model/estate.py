@@ -19,6 +19,12 @@ from assess.model.schema import TABLES, TIME, VM_CHILD_TABLES, empty
 
 SCHEMA_VERSION = 1
 
+#: Utilization rows beyond which samples stay in Parquet files (``Estate.utilization_files``)
+#: rather than in a pandas frame: ~370 bytes of peak memory per sample in pandas, so 10 million
+#: rows (~7,000 VMs x 30 days of 2-hour samples x 4 metrics) stay near 4 GB; beyond that DuckDB
+#: aggregates the files out of core.
+UTILIZATION_IN_MEMORY_MAX_ROWS = 10_000_000
+
 
 def conform(name: str, frame: pd.DataFrame, source: str = "") -> pd.DataFrame:
     """Return ``frame`` with exactly the canonical columns of ``name``, in order and dtype.
@@ -80,6 +86,9 @@ class Estate:
 
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     provenance: list[dict] = field(default_factory=list)
+    #: Parquet files of canonical utilization rows kept out of memory (large estates); their
+    #: rows are not in ``tables["utilization"]``. Sizing aggregates them with DuckDB.
+    utilization_files: list[Path] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         for name in TABLES:
@@ -131,8 +140,10 @@ class Estate:
         return source_id
 
     def counts(self) -> dict[str, int]:
-        """Rows per table."""
-        return {name: len(frame) for name, frame in self.tables.items()}
+        """Rows per table (utilization includes the rows of ``utilization_files``)."""
+        counts = {name: len(frame) for name, frame in self.tables.items()}
+        counts["utilization"] += sum(_rows(p) for p in self.utilization_files)
+        return counts
 
     def merge(self, other: Estate) -> Estate:
         """Return a new estate with ``other`` laid over this one, merging by key.
@@ -161,7 +172,8 @@ class Estate:
                 )
             else:
                 tables[name] = pd.concat([old, new], ignore_index=True)
-        return Estate(tables, self.provenance + other.provenance)
+        return Estate(tables, self.provenance + other.provenance,
+                      self.utilization_files + other.utilization_files)
 
     def validate(self) -> Estate:
         """Check keys and references; record a warning for each problem found.
@@ -210,7 +222,10 @@ class Estate:
         folder = Path(folder)
         (folder / "tables").mkdir(parents=True, exist_ok=True)
         for name, frame in self.tables.items():
-            frame.to_parquet(folder / "tables" / f"{name}.parquet", index=False)
+            if name == "utilization" and self.utilization_files:
+                write_utilization(frame, self.utilization_files, folder / "tables" / f"{name}.parquet")
+            else:
+                frame.to_parquet(folder / "tables" / f"{name}.parquet", index=False)
         manifest = {
             "schema_version": SCHEMA_VERSION,
             "tool_version": __version__,
@@ -234,17 +249,53 @@ class Estate:
                 f"{folder}: estate schema version {manifest.get('schema_version')} is not "
                 f"{SCHEMA_VERSION}; re-import the sources"
             )
-        tables = {}
+        tables, files = {}, []
         for name in TABLES:
             path = folder / "tables" / f"{name}.parquet"
-            if path.is_file():
+            if not path.is_file():
+                continue
+            if name == "utilization" and _rows(path) > UTILIZATION_IN_MEMORY_MAX_ROWS:
+                files.append(path)
+            else:
                 tables[name] = pd.read_parquet(path)
-        return cls(tables, manifest.get("provenance", []))
+        return cls(tables, manifest.get("provenance", []), files)
 
     @classmethod
     def open_or_new(cls, folder: str | Path) -> Estate:
         """Load the estate at ``folder`` if there is one, else return an empty estate."""
         return cls.load(folder) if (Path(folder) / "estate.json").is_file() else cls()
+
+
+def write_utilization(frame: pd.DataFrame, files: list[Path], path: Path) -> None:
+    """Write ``frame`` and the Parquet ``files`` as one canonical utilization Parquet file at ``path``.
+
+    DuckDB streams the files, so the samples never enter pandas. ``path`` may be one of ``files``.
+    """
+    import duckdb
+
+    target = Path(path)
+    if frame.empty and [Path(f).resolve() for f in files] == [target.resolve()]:
+        return
+    quoted = [_sql_text(str(f)) for f in files]
+    parts = [f"SELECT * FROM read_parquet([{', '.join(quoted)}])"]
+    con = duckdb.connect()
+    if len(frame):
+        con.register("in_memory", frame)
+        parts.append("SELECT * FROM in_memory")
+    spill = target.with_name(target.name + ".tmp")
+    con.execute(f"COPY ({' UNION ALL BY NAME '.join(parts)}) TO {_sql_text(str(spill))} (FORMAT parquet)")
+    con.close()
+    spill.replace(target)
+
+
+def _rows(path: Path) -> int:
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(path).metadata.num_rows
+
+
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def merge_into_folder(folder: str | Path, added: Estate) -> Estate:

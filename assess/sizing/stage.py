@@ -11,9 +11,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from assess.collect.utilization_stats import file_stats, frame_stats
+from assess.model import AssessError
 from assess.model.estate import Estate
 from assess.model.results import StageResult
 from assess.sizing.cost import cost_table, node_cost_per_year
+from assess.sizing.features import lookback_window
 from assess.sizing.idle import IdleDetector
 from assess.sizing.instancetypes import load_instancetypes, smallest_fitting
 from assess.sizing.overhead import cpu_request_cores, memory_overhead_mib, memory_request_mib
@@ -52,16 +55,20 @@ def size_estate(
     params = params or SizingParams()
     vms = estate["vms"]
     rightsizing = params.rightsizing
-    if estate["utilization"].empty and rightsizing.mode == "performance":
+    stats, end = _stats(estate, rightsizing.lookback_days, rightsizing.lookback_end)
+    if stats.empty and rightsizing.mode == "performance":
         rightsizing = rightsizing.model_copy(update={"mode": "as_is"})
         estate.warn("sizing.no_utilization", "no utilization samples in the estate: every VM sized as "
                     "allocated (as_is)", source="sizing", table="utilization")
-    sizer = RightSizer.from_params(rightsizing).fit(estate["utilization"], vms, estate["hosts"])
+    sizer = RightSizer.from_params(rightsizing.model_copy(update={"lookback_end": end}))
+    sizer = sizer.fit_stats(stats, vms, estate["hosts"])
     for w in sizer.warnings_.to_dict("records"):
         estate.warn(w["code"], w["message"], source="sizing", table=w["table"], row=w["row"],
                     column=w["column"])
     sized = vms[["vm_id"]].merge(sizer.sizes_, on="vm_id", how="left")
-    idle, features = _idle(estate, params)
+    if rightsizing.lookback_end is not None:  # idle detection's window ends at the latest sample
+        stats = _stats(estate, rightsizing.lookback_days, None)[0]
+    idle, features = _idle(vms, stats, params)
     sized = sized.merge(idle, on="vm_id", how="left")
     sized = sized.merge(_profiles(features, sizer.sizes_, params), on="vm_id", how="left")
     sized["excluded_reason"] = _excluded(vms, readiness, sized, params)
@@ -105,12 +112,29 @@ def _column(frame: pd.DataFrame | None, name: str) -> pd.Series | None:
     return frame.set_index("vm_id")[name]
 
 
-def _idle(estate: Estate, params: SizingParams) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    vms, utilization = estate["vms"], estate["utilization"]
-    if utilization.empty:
+def _stats(estate: Estate, lookback_days: float, end) -> tuple[pd.DataFrame, pd.Timestamp | None]:
+    """The per-VM stats table over the lookback window, and the window's end.
+
+    Computed once for right-sizing and idle detection: by DuckDB over the estate's
+    ``utilization_files`` (out of core), else in pandas from ``estate["utilization"]``.
+    """
+    if estate.utilization_files:
+        if not estate["utilization"].empty:
+            raise AssessError("sizing: utilization both in memory and in files; write them into one Parquet "
+                              "file first (assess.model.estate.write_utilization)")
+        stats = file_stats(estate.utilization_files, lookback_days, end)
+        return stats, end if end is not None else (stats["last"].max() if len(stats) else None)
+    utilization = estate["utilization"]
+    end = lookback_window(utilization, lookback_days, end)[1]
+    return frame_stats(utilization, lookback_days, end), end
+
+
+def _idle(vms: pd.DataFrame, stats: pd.DataFrame, params: SizingParams
+          ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    if stats.empty:
         return pd.DataFrame({"vm_id": vms["vm_id"], "idle": False,
                              "idle_evidence": "no utilization samples: no verdict"}), None
-    detector = IdleDetector.from_params(params.idle, params.rightsizing.lookback_days).fit(utilization, vms)
+    detector = IdleDetector.from_params(params.idle, params.rightsizing.lookback_days).fit_stats(stats, vms)
     return detector.idle_[["vm_id", "idle", "idle_evidence"]], detector.features_
 
 
