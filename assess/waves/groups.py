@@ -91,6 +91,21 @@ def capped_merge(Q: nx.Graph, nodes: list, max_size: int, weight: str = "weight"
     return list(pieces.values())
 
 
+def scaled_resolution(resolution: float, n_vms: int, resolution_vms: int | None) -> float:
+    """Louvain resolution for ``n_vms`` VMs: ``resolution x max(1, n_vms / resolution_vms)``.
+
+    Modularity merges two groups when the weight between them exceeds ``resolution x d_a x
+    d_b / 2m`` (``d``: their traffic, ``m``: the estate's); ``2m`` grows with the estate, so
+    on a large estate a few light noise flows glue separate applications (the resolution
+    limit). With the resolution proportional to the VM count the test becomes ``w_ab / d_a >
+    d_b / (resolution_vms x average VM traffic)``: the same share of a group's traffic
+    whatever the estate size. ``resolution_vms=None`` keeps ``resolution`` as given.
+    """
+    if resolution_vms is None:
+        return resolution
+    return resolution * max(1.0, n_vms / resolution_vms)
+
+
 def move_groups(
     G: nx.Graph,
     nodes: list[str] | None = None,
@@ -99,11 +114,12 @@ def move_groups(
     max_size: int = 40,
     seed: int | None = None,
     pins: dict[str, int] | None = None,
+    resolution_vms: int | None = None,
 ) -> list[tuple[set[str], str]]:
     """Move groups of ``nodes`` (default: every VM), each with how it was formed.
 
     Hard components are contracted; soft links between them are grouped by Louvain
-    community detection (``resolution``, ``seed``); a community above ``max_size`` VMs, or
+    community detection (``seed``) at :func:`scaled_resolution`; a community above ``max_size`` VMs, or
     one holding two VMs of a keep-apart rule (``G.graph["keep_apart"]``) or VMs pinned to
     different waves, is split at its weakest links by :func:`capped_merge`. Hard components
     are never split. Louvain is near-linear in edges in practice; the rest O(E log E).
@@ -120,7 +136,8 @@ def move_groups(
                 apart[comp_of[n]].add(r)
     comp_pin = {comp_of[n]: w for n, w in (pins or {}).items() if n in comp_of}
     Q = quotient_graph(G, comps, weight, links=(SOFT, HARD), self_loops=True)
-    communities = nx.community.louvain_communities(Q, weight=weight, resolution=resolution, seed=seed)
+    gamma = scaled_resolution(resolution, len(comp_of), resolution_vms)
+    communities = nx.community.louvain_communities(Q, weight=weight, resolution=gamma, seed=seed)
     out: list[tuple[set[str], str]] = []
     for community in sorted(communities, key=lambda c: min(c)):
         size = sum(Q.nodes[c]["size"] for c in community)

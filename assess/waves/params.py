@@ -70,7 +70,13 @@ class WavesParams(BaseModel):
         "first", description="Shared services move in wave 0 (first) or stay until the last wave.")
 
     # --- move groups
-    resolution: float = Field(1.0, gt=0, description="Louvain resolution (higher: smaller groups).")
+    resolution: float = Field(1.0, gt=0, description="Louvain resolution (higher: smaller groups) for "
+                              "estates up to resolution_vms VMs.")
+    resolution_vms: int | None = Field(
+        150, ge=1, description="Above this many VMs the resolution grows with VMs / resolution_vms, so a "
+        "group absorbs a VM when the VM's share of traffic to it exceeds about the group's size (in "
+        "average VMs) / resolution_vms, whatever the estate size; plain modularity merges small "
+        "applications joined by light noise more and more as the estate grows. None: fixed resolution.")
     seed: int = Field(0, description="Louvain seed (fixed for reproducible plans).")
     max_group_vms: int = Field(40, ge=1, description="Soft communities above this are split at "
                                "their weakest links (hard-linked components are never split).")

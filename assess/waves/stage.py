@@ -93,7 +93,7 @@ def _named_groups(G: nx.Graph, facts: pd.DataFrame, params: WavesParams, vm_pins
     shared_members = set().union(*shared_comps) if shared_comps else set()
     rest = [v for v in nodes if v not in shared_members]
     found = move_groups(G, rest, resolution=params.resolution, max_size=params.max_group_vms,
-                        seed=params.seed, pins=vm_pins)
+                        seed=params.seed, pins=vm_pins, resolution_vms=params.resolution_vms)
     def key(members: set[str]) -> tuple:
         return (-len(members), min(G.nodes[v]["name"] for v in members))
 
