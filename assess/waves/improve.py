@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 import networkx as nx
+import numpy as np
 
 from assess.waves.schedule import WaveCaps
 
@@ -15,107 +16,130 @@ def improve_waves(Q: nx.Graph, wave: dict, caps: WaveCaps, weight: str = "weight
 
     Never adds a wave or empties one; keeps every cap a wave met, each phase inside its
     wave range (so dev/test stays before production), precedence pairs ``Q.graph["before"]``
-    and keep-apart labels. ``locked`` groups (pins, shared services, pilot) stay. Candidate
-    waves are those of a group's neighbours; swaps are tried for the ``swap_targets`` best
-    waves only. O(passes x groups x (waves + swap_targets x groups per wave x waves)).
+    and keep-apart labels. ``locked`` groups (pins, shared services, pilot) stay. A group's
+    cost in every wave is one product of its link weights per wave with the wave distance
+    matrix; swaps are tried for the ``swap_targets`` best waves only, all partners of a
+    wave scored at once. O(passes x groups x (waves^2 + swap_targets x groups per wave x waves)).
 
     Returns:
         A new mapping group -> wave.
     """
     locked = set(locked or ())
-    wave = dict(wave)
+    names = sorted(wave, key=str)
+    idx = {n: i for i, n in enumerate(names)}
+    numbers = np.array(sorted(set(wave.values())), dtype=float)
+    col = {int(w): j for j, w in enumerate(numbers)}
+    dist = np.abs(numbers[:, None] - numbers[None, :])
     nodes = Q.nodes
+    at = np.array([col[wave[n]] for n in names], dtype=np.int64)
+    size = np.array([[nodes[n][k] for k in ("vms", "tib", "gib", "max_gib")] for n in names], dtype=float)
+    size = size.reshape(len(names), 4)
+    tot = np.zeros((len(numbers), 3))
+    np.add.at(tot, at, size[:, :3])
     members: dict[int, set] = defaultdict(set)
-    for n, w in wave.items():
-        members[w].add(n)
-    locked_waves = {wave[n] for n in locked if n in wave}
-    tot = {w: [sum(nodes[n][k] for n in ms) for k in ("vms", "tib", "gib")] for w, ms in members.items()}
-    apart = {w: Counter(a for n in ms for a in nodes[n].get("apart", ())) for w, ms in members.items()}
+    for i, j in enumerate(at):
+        members[int(j)].add(i)
+    labels = [Counter(nodes[n].get("apart", ())) for n in names]
+    apart = defaultdict(Counter)
+    for i, j in enumerate(at):
+        apart[int(j)] += labels[i]
+    locked_cols = {col[wave[n]] for n in locked if n in wave}
+    phase = [nodes[n]["phase"] for n in names]
     phase_range: dict[int, tuple[int, int]] = {}
-    for n, w in wave.items():
-        lo, hi = phase_range.get(nodes[n]["phase"], (w, w))
-        phase_range[nodes[n]["phase"]] = (min(lo, w), max(hi, w))
-    near: dict = {n: defaultdict(float) for n in wave}  # group -> wave -> link weight to that wave
+    for i, j in enumerate(at):
+        lo, hi = phase_range.get(phase[i], (j, j))
+        phase_range[phase[i]] = (min(lo, j), max(hi, j))
+    adj: list[dict[int, float]] = [{} for _ in names]
+    near = np.zeros((len(names), len(numbers)))  # group x wave: link weight to that wave
     for a, b, d in Q.edges(data=True):
-        near[a][wave[b]] += d.get(weight, 0.0)
-        near[b][wave[a]] += d.get(weight, 0.0)
+        if a == b or a not in idx or b not in idx:
+            continue
+        ia, ib, x = idx[a], idx[b], float(d.get(weight, 0.0))
+        adj[ia][ib] = adj[ib][ia] = x
+        near[ia, at[ib]] += x
+        near[ib, at[ia]] += x
     preds, succs = defaultdict(set), defaultdict(set)
     for a, b in Q.graph.get("before", []):
-        preds[b].add(a)
-        succs[a].add(b)
+        if a in idx and b in idx:
+            preds[idx[b]].add(idx[a])
+            succs[idx[a]].add(idx[b])
 
-    def fits(w: int, add: list, drop: list) -> bool:
-        vms, tib, gib = tot[w]
-        for n in add:
-            vms, tib, gib = vms + nodes[n]["vms"], tib + nodes[n]["tib"], gib + nodes[n]["gib"]
-        for n in drop:
-            vms, tib, gib = vms - nodes[n]["vms"], tib - nodes[n]["tib"], gib - nodes[n]["gib"]
-        biggest = max((nodes[n]["max_gib"] for n in (members[w] - set(drop)) | set(add)), default=0.0)
+    def fits(j: int, add: int, drop: int | None) -> bool:
+        vms, tib, gib = tot[j] + size[add, :3] - (size[drop, :3] if drop is not None else 0.0)
+        rest = members[j] - {drop} | {add}
+        biggest = max(size[i, 3] for i in rest)
         return (vms <= caps.max_vms and tib <= caps.max_tib + 1e-9
                 and caps.hours(gib, biggest) <= caps.window_hours + 1e-9)
 
-    def allowed(n, w: int, drop: list = ()) -> bool:
-        lo, hi = phase_range[nodes[n]["phase"]]
-        if not lo <= w <= hi or w in locked_waves:
+    def allowed(i: int, j: int, drop: int | None = None) -> bool:
+        lo, hi = phase_range[phase[i]]
+        if not lo <= j <= hi or j in locked_cols:
             return False
-        if any(wave[p] > w for p in preds[n]) or any(wave[s] < w for s in succs[n]):
+        if any(at[p] > j for p in preds[i]) or any(at[s] < j for s in succs[i]):
             return False
-        mine = nodes[n].get("apart", ())
-        if not mine:
+        if not labels[i]:
             return True
-        labels = apart[w] - Counter(a for m in drop for a in nodes[m].get("apart", ()))
-        return not any(labels[a] for a in mine)
+        have = apart[j] - labels[drop] if drop is not None else apart[j]
+        return not any(have[a] for a in labels[i])
 
-    def gain(n, w: int) -> float:
-        here = wave[n]
-        return sum(x * (abs(here - v) - abs(w - v)) for v, x in near[n].items() if x)
+    def move(i: int, j: int) -> None:
+        old = int(at[i])
+        members[old].discard(i)
+        members[j].add(i)
+        tot[old] -= size[i, :3]
+        tot[j] += size[i, :3]
+        apart[old] -= labels[i]
+        apart[j] += labels[i]
+        at[i] = j
+        for m, x in adj[i].items():
+            near[m, old] -= x
+            near[m, j] += x
 
-    def move(n, w: int) -> None:
-        old = wave[n]
-        members[old].discard(n)
-        members[w].add(n)
-        for i, k in enumerate(("vms", "tib", "gib")):
-            tot[old][i] -= nodes[n][k]
-            tot[w][i] += nodes[n][k]
-        labels = Counter(nodes[n].get("apart", ()))
-        apart[old] -= labels
-        apart[w] += labels
-        wave[n] = w
-        for m, d in Q[n].items():
-            near[m][old] -= d.get(weight, 0.0)
-            near[m][w] += d.get(weight, 0.0)
-
+    locked_ids = {idx[n] for n in locked if n in idx}
     for _ in range(max_passes):
         improved = False
-        for n in sorted(wave, key=str):
-            here = wave[n]
-            if n in locked or here in locked_waves or len(members[here]) == 1:
+        for i in range(len(names)):
+            here = int(at[i])
+            if i in locked_ids or here in locked_cols or len(members[here]) == 1 or not adj[i]:
                 continue
-            gains = sorted(((gain(n, w), w) for w, x in near[n].items() if x and w != here), reverse=True)
+            cost = near[i] @ dist
+            gains = cost[here] - cost
             best = None
-            for rank, (g, w) in enumerate(gains):
+            for rank, j in enumerate(np.argsort(-gains, kind="stable")):
+                g, j = float(gains[j]), int(j)
                 if g <= 1e-9:
                     break
-                if allowed(n, w) and fits(w, [n], []):
+                if allowed(i, j) and fits(j, i, None):
                     if best is None or g > best[0]:
-                        best = (g, w, None)
+                        best = (g, j, None)
                     continue
                 if rank >= swap_targets:
                     continue
-                for h in sorted(members[w], key=str):  # swap n with a group h of wave w
-                    if h in locked or not allowed(h, here, [n]) or not allowed(n, w, [h]):
-                        continue
-                    both = g + gain(h, here) + 2 * Q.edges[n, h].get(weight, 0.0) * abs(w - here) \
-                        if Q.has_edge(n, h) else g + gain(h, here)
-                    if both > 1e-9 and (best is None or both > best[0]) and fits(w, [n], [h]) \
-                            and fits(here, [h], [n]):
-                        best = (both, w, h)
+                best = _best_swap(i, here, j, g, best, members, near, dist, adj, locked_ids, allowed, fits)
             if best is not None:
-                _, w, h = best
-                move(n, w)
+                _, j, h = best
+                move(i, j)
                 if h is not None:
                     move(h, here)
                 improved = True
         if not improved:
             break
-    return wave
+    return {n: int(numbers[at[i]]) for i, n in enumerate(names)}
+
+
+def _best_swap(i, here, j, g, best, members, near, dist, adj, locked_ids, allowed, fits):
+    """``best``, or a better swap of group ``i`` (wave ``here``, gain ``g`` in ``j``) with one of ``j``."""
+    partners = np.array(sorted(h for h in members[j] if h not in locked_ids), dtype=np.int64)
+    if not len(partners):
+        return best
+    back = near[partners] @ (dist[:, j] - dist[:, here])  # each partner's gain moving to ``here``
+    link = np.array([adj[i].get(int(h), 0.0) for h in partners])
+    both = g + back - 2 * link * dist[here, j]  # their shared link keeps its length: counted twice above
+    for k in np.argsort(-both, kind="stable"):
+        total = float(both[k])
+        if total <= 1e-9 or (best is not None and total <= best[0]):
+            break
+        h = int(partners[k])
+        if allowed(h, here, i) and allowed(i, j, h) and fits(j, i, h) and fits(here, h, i):
+            return (total, j, h)
+    return best
