@@ -14,8 +14,13 @@ def test_estate_round_trips_to_disk_identically(tmp_path):
     est["vms"] = _vms(("vc/vm-1", "web01", 2, "False"), ("vc/vm-2", "db01", 8.0, "True"))
     est["disks"] = pd.DataFrame({"vm_id": ["vc/vm-1"], "disk_key": ["2000"], "capacity_mib": [1024]})
     est["utilization"] = pd.DataFrame(
-        {"vm_id": ["vc/vm-1"], "timestamp": ["2025-01-01T00:00:00Z"], "metric": ["cpu_usage_mhz"],
-         "value": [12.5], "interval_s": [7200]}
+        {
+            "vm_id": ["vc/vm-1"],
+            "timestamp": ["2025-01-01T00:00:00Z"],
+            "metric": ["cpu_usage_mhz"],
+            "value": [12.5],
+            "interval_s": [7200],
+        }
     )
     est.add_source("rvtools", path="x.xlsx")
     est.warn("test.code", "something odd", row=3, table="vms")
@@ -57,3 +62,49 @@ def test_merge_replaces_vm_rows_and_their_children_by_key(tmp_path):
     assert sorted(merged["vms"]["name"]) == ["keep", "new-name"]
     assert sorted(zip(merged["disks"]["vm_id"], merged["disks"]["disk_key"])) == [("a", "1"), ("b", "1")]
     assert Estate.load(tmp_path).counts()["vms"] == 2
+
+
+def _flows(connections, first, last):
+    return pd.DataFrame(
+        {
+            "src": ["a"],
+            "dst": ["b"],
+            "port": [443],
+            "protocol": ["tcp"],
+            "connections": [connections],
+            "bytes": [1000.0 * connections],
+            "first_seen": [first],
+            "last_seen": [last],
+        }
+    )
+
+
+def test_flows_from_disjoint_periods_add_up_and_a_reimport_replaces():
+    week1 = Estate()
+    week1["flows"] = _flows(10, "2025-01-01T00:00Z", "2025-01-07T00:00Z")
+    week2 = Estate()
+    week2["flows"] = _flows(4, "2025-01-08T00:00Z", "2025-01-14T00:00Z")
+    both = week1.merge(week2)["flows"]
+    assert len(both) == 1 and both.loc[0, "connections"] == 14 and both.loc[0, "bytes"] == 14000.0
+    assert (
+        str(both.loc[0, "first_seen"].date()) == "2025-01-01"
+        and str(both.loc[0, "last_seen"].date()) == "2025-01-14"
+    )
+    again = week1.merge(week1)["flows"]  # the same export imported twice counts once
+    assert again["connections"].tolist() == [10]
+
+
+def test_merged_sources_keep_distinct_ids_and_rows_follow_them():
+    first, second = Estate(), Estate()
+    for est, name in ((first, "a.xlsx"), (second, "b.xlsx")):
+        sid = est.add_source("rvtools", path=name)
+        est["vms"] = _vms((f"vc/{name}", name, 1, "False")).assign(source=sid)
+    merged = first.merge(second)
+    assert [(p["id"], p["path"]) for p in merged.provenance] == [
+        ("rvtools-1", "a.xlsx"),
+        ("rvtools-2", "b.xlsx"),
+    ]
+    assert dict(zip(merged["vms"]["name"], merged["vms"]["source"])) == {
+        "a.xlsx": "rvtools-1",
+        "b.xlsx": "rvtools-2",
+    }

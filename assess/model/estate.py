@@ -150,9 +150,13 @@ class Estate:
 
         VMs present in both are taken from ``other``; for those VMs, a child table that
         ``other`` supplies (any row for the VM) replaces the older rows. Other keyed tables
-        keep the newer row per key; utilization and flows are concatenated and de-duplicated
-        by key so that history from separate files accumulates.
+        keep the newer row per key; utilization is concatenated and de-duplicated by key so
+        that history from separate files accumulates. A flow seen in both adds up when the two
+        observations cover disjoint periods, and the newer one replaces the older when they
+        overlap (a re-import of the same export). Source ids of ``other`` that are taken here
+        are renumbered, with the ``source`` columns that name them.
         """
+        other = other._renumbered({p["id"] for p in self.provenance})
         tables = {}
         for name, table in TABLES.items():
             old, new = self.tables[name], other.tables[name]
@@ -162,7 +166,9 @@ class Estate:
             if old.empty:
                 tables[name] = new
                 continue
-            if name in VM_CHILD_TABLES:
+            if name == "flows":
+                tables[name] = _merged_flows(old, new)
+            elif name in VM_CHILD_TABLES:
                 old = old[~old["vm_id"].isin(set(new["vm_id"]))]
                 tables[name] = pd.concat([old, new], ignore_index=True)
             elif table.key:
@@ -174,6 +180,28 @@ class Estate:
                 tables[name] = pd.concat([old, new], ignore_index=True)
         return Estate(tables, self.provenance + other.provenance,
                       self.utilization_files + other.utilization_files)
+
+    def _renumbered(self, taken: set[str]) -> Estate:
+        """This estate with source ids that collide with ``taken`` given free numbers."""
+        used = set(taken) | {p["id"] for p in self.provenance}
+        renames: dict[str, str] = {}
+        provenance = []
+        for source in self.provenance:
+            if source["id"] in taken:
+                n = 1
+                while f"{source['kind']}-{n}" in used:
+                    n += 1
+                renames[source["id"]] = f"{source['kind']}-{n}"
+                used.add(renames[source["id"]])
+                source = {**source, "id": renames[source["id"]]}
+            provenance.append(source)
+        if not renames:
+            return self
+        tables = {
+            name: frame.assign(source=frame["source"].replace(renames)) if "source" in frame else frame
+            for name, frame in self.tables.items()
+        }
+        return Estate(tables, provenance, self.utilization_files)
 
     def validate(self) -> Estate:
         """Check keys and references; record a warning for each problem found.
@@ -296,6 +324,23 @@ def _rows(path: Path) -> int:
 
 def _sql_text(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+def _merged_flows(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """Flows of two observations; see :meth:`Estate.merge` for how a flow seen in both combines."""
+    key = list(TABLES["flows"].key)
+    both = old.merge(new[key + ["connections", "bytes", "first_seen", "last_seen"]], on=key, how="inner",
+                     suffixes=("", "_new"))
+    disjoint = (both["first_seen_new"] > both["last_seen"]) | (both["last_seen_new"] < both["first_seen"])
+    added = both[disjoint.fillna(False).astype(bool)]
+    summed = added[old.columns].assign(
+        connections=added["connections"].fillna(0) + added["connections_new"].fillna(0),
+        bytes=added["bytes"].add(added["bytes_new"], fill_value=0),
+        first_seen=added[["first_seen", "first_seen_new"]].min(axis=1),
+        last_seen=added[["last_seen", "last_seen_new"]].max(axis=1),
+    )
+    merged = pd.concat([old, new, summed], ignore_index=True)
+    return merged.drop_duplicates(key, keep="last").reset_index(drop=True)
 
 
 def merge_into_folder(folder: str | Path, added: Estate) -> Estate:
