@@ -64,12 +64,17 @@ def improve_waves(Q: nx.Graph, wave: dict, caps: WaveCaps, weight: str = "weight
             preds[idx[b]].add(idx[a])
             succs[idx[a]].add(idx[b])
 
+    top = np.zeros(len(numbers))  # per wave: at least its largest single copy (exact when it matters)
+    np.maximum.at(top, at, size[:, 3])
+
     def fits(j: int, add: int, drop: int | None) -> bool:
-        vms, tib, gib = tot[j] + size[add, :3] - (size[drop, :3] if drop is not None else 0.0)
-        rest = members[j] - {drop} | {add}
-        biggest = max(size[i, 3] for i in rest)
-        return (vms <= caps.max_vms and tib <= caps.max_tib + 1e-9
-                and caps.hours(gib, biggest) <= caps.window_hours + 1e-9)
+        vms, tib, gib = (tot[j] + size[add, :3] - (size[drop, :3] if drop is not None else 0.0)).tolist()
+        if vms > caps.max_vms or tib > caps.max_tib + 1e-9:
+            return False
+        if caps.hours(gib, max(top[j], size[add, 3])) <= caps.window_hours + 1e-9:
+            return True
+        biggest = size[list(members[j] - {drop} | {add}), 3].max()
+        return caps.hours(gib, biggest) <= caps.window_hours + 1e-9
 
     def allowed(i: int, j: int, drop: int | None = None) -> bool:
         lo, hi = phase_range[phase[i]]
@@ -88,6 +93,7 @@ def improve_waves(Q: nx.Graph, wave: dict, caps: WaveCaps, weight: str = "weight
         members[j].add(i)
         tot[old] -= size[i, :3]
         tot[j] += size[i, :3]
+        top[j] = max(top[j], size[i, 3])
         apart[old] -= labels[i]
         apart[j] += labels[i]
         at[i] = j
@@ -129,17 +135,15 @@ def improve_waves(Q: nx.Graph, wave: dict, caps: WaveCaps, weight: str = "weight
 
 def _best_swap(i, here, j, g, best, members, near, dist, adj, locked_ids, allowed, fits):
     """``best``, or a better swap of group ``i`` (wave ``here``, gain ``g`` in ``j``) with one of ``j``."""
-    partners = np.array(sorted(h for h in members[j] if h not in locked_ids), dtype=np.int64)
+    partners = np.sort(np.fromiter((h for h in members[j] if h not in locked_ids), dtype=np.int64))
     if not len(partners):
         return best
     back = near[partners] @ (dist[:, j] - dist[:, here])  # each partner's gain moving to ``here``
-    link = np.array([adj[i].get(int(h), 0.0) for h in partners])
+    link = np.array([adj[i].get(h, 0.0) for h in partners.tolist()])
     both = g + back - 2 * link * dist[here, j]  # their shared link keeps its length: counted twice above
-    for k in np.argsort(-both, kind="stable"):
-        total = float(both[k])
-        if total <= 1e-9 or (best is not None and total <= best[0]):
-            break
+    floor = 1e-9 if best is None else best[0]
+    for k in np.flatnonzero(both > floor)[np.argsort(-both[both > floor], kind="stable")].tolist():
         h = int(partners[k])
         if allowed(h, here, i) and allowed(i, j, h) and fits(j, i, h) and fits(here, h, i):
-            return (total, j, h)
+            return (float(both[k]), j, h)
     return best

@@ -104,6 +104,21 @@ def _named_groups(G: nx.Graph, facts: pd.DataFrame, params: WavesParams, vm_pins
     return out
 
 
+def _part_sizes(G: nx.Graph, facts: pd.DataFrame, parts: list[set[str]]) -> pd.DataFrame:
+    """Per part (in order): storage and in-window GiB, largest copy, environments, low risk. O(VMs)."""
+    vms = [v for part in parts for v in part]
+    f = facts.loc[vms]
+    f = f[["storage_gib", "transfer_gib"]].assign(
+        part=np.repeat(np.arange(len(parts)), [len(p) for p in parts]),
+        low_risk=((f["verdict"] == "ready") & (f["effort"].fillna(1) <= 2)).to_numpy(),
+        prod=[G.nodes[v]["env"] == "prod" for v in vms],
+        nonprod=[G.nodes[v]["env"] == "nonprod" for v in vms])
+    return f.groupby("part", sort=True).agg(
+        storage_gib=("storage_gib", "sum"), transfer_gib=("transfer_gib", "sum"),
+        max_gib=("transfer_gib", "max"), max_storage_gib=("storage_gib", "max"),
+        low_risk=("low_risk", "all"), prod=("prod", "any"), nonprod=("nonprod", "all"))
+
+
 def plan_waves(estate: Estate, readiness: pd.DataFrame | None = None, sizing: pd.DataFrame | None = None,
                params: WavesParams | None = None) -> StageResult:
     """Plan migration waves: tables ``move_groups``, ``wave_plan``, ``waves``, ``wave_metrics``.
@@ -151,23 +166,19 @@ def plan_waves(estate: Estate, readiness: pd.DataFrame | None = None, sizing: pd
     Q = quotient_graph(G, parts, links=(SOFT, HARD))
     Q = nx.relabel_nodes(Q, {i: gid for i, (gid, _) in enumerate(part_ids)})
     apart = {v: r for r, rule in enumerate(G.graph["keep_apart"]) for v in rule}
-    for (gid, shared), part in zip(part_ids, parts):
-        f = facts.loc[sorted(part)]
-        envs = {G.nodes[v]["env"] for v in part}
-        phase = 2 if "prod" in envs else (0 if envs == {"nonprod"} else 1)
+    for (gid, shared), part, row in zip(part_ids, parts, _part_sizes(G, facts, parts).itertuples()):
+        phase = 2 if row.prod else (0 if row.nonprod else 1)
         pins = {vm_pins[v] for v in part if v in vm_pins}
         pins |= {params.pins[gid]} if gid in params.pins else set()
         if len(pins) > 1:
             raise AssessError(f"waves parameter pins: group {gid} holds hard-linked VMs pinned to different "
                               f"waves {sorted(pins)}; pin them to one wave")
-        effort_ok = bool((f["effort"].fillna(1) <= 2).all())
-        Q.add_node(gid, vms=len(part), tib=float(f["storage_gib"].sum()) / 1024.0,
-                   gib=float(f["transfer_gib"].sum()), max_gib=float(f["transfer_gib"].max()),
-                   phase=phase, shared=shared, pin=next(iter(pins), None),
+        Q.add_node(gid, vms=len(part), tib=row.storage_gib / 1024.0, gib=row.transfer_gib,
+                   max_gib=row.max_gib, phase=phase, shared=shared, pin=next(iter(pins), None),
                    apart=frozenset(apart[v] for v in part if v in apart),
-                   pilot=bool((f["verdict"] == "ready").all() and effort_ok and phase != 2 and not shared
+                   pilot=bool(row.low_risk and phase != 2 and not shared
                               and len(part) <= params.pilot_max_group_vms
-                              and (f["storage_gib"] <= params.pilot_max_gib).all()))
+                              and row.max_storage_gib <= params.pilot_max_gib))
     if params.database_links == "soft":
         Q.graph["before"] = sorted({(group_of[d["db_server"]], group_of[b if d["db_server"] == a else a])
                                     for a, b, d in G.edges(data=True)
@@ -191,21 +202,22 @@ def _tables(G, Q, facts, groups, group_of, how_of, held_by, plan, caps, params) 
     shared_of = {gid: sh for gid, _, _, sh in groups}
     rows_g, rows_p = [], []
     wave_of: dict[str, int] = {}
-    for v, f in facts.iterrows():
+    for f in facts.itertuples():
+        v = f.Index
         gid = group_of.get(v)
         shared = bool(G.nodes[v].get("shared"))
         if gid is None:
-            why_group = f"excluded from planning: {f['excluded_reason'] or 'readiness verdict excluded'}"
+            why_group = f"excluded from planning: {f.excluded_reason or 'readiness verdict excluded'}"
         else:
             why_group = _group_reason(G, v, members_of[gid], how_of[v], params)
         rows_g.append((v, gid, why_group, shared))
-        note = f"; {f['note']}" if f["note"] else ""
-        if f["status"] == "excluded":
+        note = f"; {f.note}" if f.note else ""
+        if f.status == "excluded":
             rows_p.append((v, gid, None, "excluded", why_group + note))
-        elif f["status"] == "remediate":
-            step = f["remediation"].split("\n")[0] if f["remediation"] else "see readiness concerns"
+        elif f.status == "remediate":
+            step = f.remediation.split("\n")[0] if f.remediation else "see readiness concerns"
             rows_p.append((v, gid, None, "remediate-first",
-                           f"not ready ({f['verdict']}, method {f['method']}): remediate first ({step}), "
+                           f"not ready ({f.verdict}, method {f.method}): remediate first ({step}), "
                            "then re-plan" + note))
         elif v in held_by:
             rows_p.append((v, gid, None, "remediate-first",
@@ -216,9 +228,9 @@ def _tables(G, Q, facts, groups, group_of, how_of, held_by, plan, caps, params) 
             wave_of[v] = w
             bucket = "shared-services" if shared_of[gid] else ("pilot" if w == 1 and plan.reason[gid]
                                                                 .startswith("pilot") else "wave")
-            how = ("warm: pre-copied ahead of the window, "
-                   f"{f['transfer_gib']:.0f} of {f['storage_gib']:.0f} GiB in the window"
-                   if f["method"] == "warm" else f"cold: {f['storage_gib']:.0f} GiB copied in the window")
+            how = (f"warm: pre-copied ahead of the window, {f.transfer_gib:.0f} of {f.storage_gib:.0f} GiB "
+                   "in the window" if f.method == "warm"
+                   else f"cold: {f.storage_gib:.0f} GiB copied in the window")
             rows_p.append((v, gid, w, bucket, f"group {gid} in wave {w}: {plan.reason[gid]}; {how}{note}"))
     move_groups = pd.DataFrame(rows_g, columns=["vm_id", "group", "group_reason", "shared_service"])
     wave_plan = pd.DataFrame(rows_p, columns=["vm_id", "group", "wave", "bucket", "reason"])
