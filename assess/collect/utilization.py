@@ -28,6 +28,8 @@ from assess.collect.vm_lookup import resolve_vms
 from assess.model import METRICS, AssessError, Estate, conform
 from assess.model.estate import UTILIZATION_IN_MEMORY_MAX_ROWS
 
+#: DuckDB's memory ceiling when reading samples to spill (beyond it, work tables go to disk).
+DUCKDB_MEMORY_LIMIT = "5GB"
 #: A step longer than this many sampling intervals is a gap.
 GAP_FACTOR = 1.5
 _EXAMPLES = 5
@@ -100,7 +102,12 @@ def read_utilization(
     out = Estate()
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
+    if spill_to is not None:  # large inputs: bounded memory, DuckDB spills its work tables to disk
+        con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
+        con.execute(f"SET temp_directory = {sql_text(str(Path(spill_to).parent / '.duckdb_tmp'))}")
+        con.execute("SET preserve_insertion_order = false")
     selects, notes, formats = [], {}, {}
+    names = sorted(files)  # the work tables hold a file's rank, not its (long) name, per sample
     for path in paths:
         fmt = format or detect_format(path)
         formats[str(path)] = fmt
@@ -111,13 +118,13 @@ def read_utilization(
             sql, notes[str(path)] = per_vm_select(con, path, _vm_for_file(path, vm_map, has_vm))
         else:
             sql, notes[str(path)] = long_select(path, fmt), FileNotes()
-        selects.append(sql)
+        selects.append(f"SELECT * REPLACE ({names.index(str(path))}::INTEGER AS file) FROM ({sql})")
     try:
         con.execute(f"CREATE TEMP TABLE raw AS SELECT {RAW_COLUMNS} FROM ({' UNION ALL '.join(selects)})")
     except duckdb.Error as exc:
         raise AssessError(f"utilization files {', '.join(files)} cannot be read: {exc}") from exc
-    warnings = _resolve(con, inventory)
-    found, counts = _check(con, notes)
+    warnings = _resolve(con, inventory, names)
+    found, counts = _check(con, notes, names)
     warnings += found
     query = "SELECT vm_id, timestamp, metric, value, interval_s FROM samples"
     if spill_to is not None and sum(counts.values()) > in_memory_max_rows:
@@ -134,6 +141,11 @@ def read_utilization(
     return out
 
 
+def _named(rows: list[tuple], names: list[str]) -> list[tuple]:
+    """Rows whose first field is a file rank, with the file name in its place."""
+    return [(names[r[0]], *r[1:]) for r in rows]
+
+
 def _warning(code: str, file: str, message: str, column: str = "") -> dict:
     return dict(code=code, source=file, table="utilization", row="", column=column, message=message)
 
@@ -143,7 +155,7 @@ def _examples(rows: list[tuple], fmt) -> str:
     return shown + (f" and {len(rows) - _EXAMPLES} more" if len(rows) > _EXAMPLES else "")
 
 
-def _resolve(con: duckdb.DuckDBPyConnection, inventory: Estate) -> list[dict]:
+def _resolve(con: duckdb.DuckDBPyConnection, inventory: Estate, names: list[str]) -> list[dict]:
     """Create view ``samples`` (rows kept, with vm_id) and warn about the rows left out."""
     keys = con.execute("SELECT DISTINCT vm_key FROM raw").df()["vm_key"]
     con.register("resolved_df", resolve_vms(keys.astype("string"), inventory))
@@ -156,15 +168,15 @@ def _resolve(con: duckdb.DuckDBPyConnection, inventory: Estate) -> list[dict]:
         SELECT r.*, m.vm_id, m.status, m.candidates, r.metric IN (SELECT metric FROM metrics) AS known
         FROM raw r LEFT JOIN vm_map m USING (vm_key)""")
     warnings = []
-    for file, key, candidates, n in con.execute("""
+    for file, key, candidates, n in _named(con.execute("""
             SELECT file, vm_key, candidates, count(*) FROM joined WHERE status = 'ambiguous'
-            GROUP BY ALL ORDER BY file, vm_key""").fetchall():
+            GROUP BY ALL ORDER BY file, vm_key""").fetchall(), names):
         warnings.append(_warning("utilization.vm.ambiguous", file,
                                  f"{file}: VM '{key}' names several VMs ({candidates}); its {n} "
                                  "sample(s) were not imported; use the vm_id or instance UUID", "vm"))
-    unknown = con.execute("""
+    unknown = _named(con.execute("""
         SELECT file, vm_key, count(*) FROM joined WHERE status IS NULL OR status = 'unknown'
-        GROUP BY ALL ORDER BY file, count(*) DESC, vm_key""").fetchall()
+        GROUP BY ALL ORDER BY file, count(*) DESC, vm_key""").fetchall(), names)
     for file in dict.fromkeys(r[0] for r in unknown):
         rows = [r[1:] for r in unknown if r[0] == file]
         total = sum(n for _, n in rows)
@@ -173,16 +185,16 @@ def _resolve(con: duckdb.DuckDBPyConnection, inventory: Estate) -> list[dict]:
             f"{file}: {len(rows)} VM value(s) not in the inventory, {total} sample(s) not imported: "
             + _examples(rows, lambda k, n: f"'{k}' ({n})")
             + "; import the inventory that holds them or add a row to the --mapping table (file,vm)", "vm"))
-    for file, n, example in con.execute("""
+    for file, n, example in _named(con.execute("""
             SELECT file, count(*), min(ts_raw) FROM joined WHERE status = 'resolved' AND timestamp IS NULL
-            GROUP BY file ORDER BY file""").fetchall():
+            GROUP BY file ORDER BY file""").fetchall(), names):
         warnings.append(_warning("utilization.timestamp.invalid", file,
                                  f"{file}: {n} sample(s) with an unreadable timestamp (e.g. '{example}') "
                                  "were not imported; timestamps must be ISO 8601 or epoch numbers",
                                  "timestamp"))
-    for file, metric, n in con.execute("""
+    for file, metric, n in _named(con.execute("""
             SELECT file, metric, count(*) FROM joined WHERE status = 'resolved' AND timestamp IS NOT NULL
-            AND NOT coalesce(known, false) GROUP BY ALL ORDER BY file, metric""").fetchall():
+            AND NOT coalesce(known, false) GROUP BY ALL ORDER BY file, metric""").fetchall(), names):
         warnings.append(_warning("utilization.metric.unknown", file,
                                  f"{file}: metric '{metric}' is not one of {', '.join(METRICS)}; its {n} "
                                  "sample(s) were not imported", "metric"))
@@ -192,7 +204,8 @@ def _resolve(con: duckdb.DuckDBPyConnection, inventory: Estate) -> list[dict]:
     return warnings
 
 
-def _check(con: duckdb.DuckDBPyConnection, notes: dict[str, FileNotes]) -> tuple[list[dict], dict[str, int]]:
+def _check(con: duckdb.DuckDBPyConnection, notes: dict[str, FileNotes], names: list[str]
+           ) -> tuple[list[dict], dict[str, int]]:
     """Fill missing intervals from the sample spacing and warn about what the samples show.
 
     Creates view ``samples`` (the rows to import); returns the warnings and samples per file.
@@ -207,21 +220,23 @@ def _check(con: duckdb.DuckDBPyConnection, notes: dict[str, FileNotes]) -> tuple
         FROM kept""")
     con.execute("""
         CREATE TEMP TABLE inferred AS SELECT file, vm_id, CAST(round(median(step)) AS BIGINT) AS spacing
-        FROM steps WHERE step > 0 GROUP BY ALL""")
+        FROM steps WHERE step > 0  -- only where an interval is missing: it fills those
+        AND (file, vm_id) IN (SELECT DISTINCT file, vm_id FROM steps WHERE interval_s IS NULL)
+        GROUP BY ALL""")
     con.execute("""
         CREATE TEMP VIEW samples AS
         SELECT k.vm_id, k.timestamp, k.metric, k.value, coalesce(k.interval_s, i.spacing) AS interval_s,
                k.file
         FROM kept k LEFT JOIN inferred i USING (file, vm_id)""")
     warnings = []
-    for file, n, example in con.execute("""
+    for file, n, example in _named(con.execute("""
             SELECT file, count(DISTINCT vm_id), min(spacing) FROM inferred
             WHERE (file, vm_id) IN (SELECT DISTINCT file, vm_id FROM kept WHERE interval_s IS NULL)
-            GROUP BY file ORDER BY file""").fetchall():
+            GROUP BY file ORDER BY file""").fetchall(), names):
         warnings.append(_warning("utilization.interval.inferred", file,
                                  f"{file}: no sampling interval given; took the median spacing of "
                                  f"each VM's samples (e.g. {example} s) for {n} VM(s)", "interval_s"))
-    gaps = con.execute(f"""
+    gaps = _named(con.execute(f"""
         WITH s AS (SELECT s.file, s.vm_id, s.metric, s.step, coalesce(s.interval_s, i.spacing) AS iv
                    FROM steps s LEFT JOIN inferred i USING (file, vm_id)),
         per_metric AS (
@@ -232,7 +247,8 @@ def _check(con: duckdb.DuckDBPyConnection, notes: dict[str, FileNotes]) -> tuple
                    max(iv) AS iv
             FROM s GROUP BY ALL)
         SELECT file, vm_id, max(dups), max(gaps), max(missing), max(longest), max(iv)
-        FROM per_metric GROUP BY ALL HAVING max(dups) > 0 OR max(gaps) > 0 ORDER BY file, vm_id""").fetchall()
+        FROM per_metric GROUP BY ALL HAVING max(dups) > 0 OR max(gaps) > 0
+        ORDER BY file, vm_id""").fetchall(), names)
     for file in dict.fromkeys(r[0] for r in gaps):
         rows = [r[1:] for r in gaps if r[0] == file]
         dup_rows = [(vm, d) for vm, d, *_ in rows if d]
@@ -249,11 +265,11 @@ def _check(con: duckdb.DuckDBPyConnection, notes: dict[str, FileNotes]) -> tuple
                 "kept as gaps (not filled): " + _examples(
                     gap_rows, lambda vm, g, m, lng, iv: f"{vm}: {g} gap(s), ~{m:.0f} missing sample(s) of "
                     f"{iv} s, longest {lng / 3600:.1f} h"), "timestamp"))
-    per_vm = con.execute("""
+    per_vm = _named(con.execute("""
         SELECT file, vm_id, count(*), count(*) FILTER (WHERE value IS NULL),
                count(value) FILTER (WHERE metric = 'mem_consumed_mib'),
                count(*) FILTER (WHERE metric = 'mem_consumed_mib' AND value = 0)
-        FROM kept GROUP BY ALL ORDER BY file, vm_id""").fetchall()
+        FROM kept GROUP BY ALL ORDER BY file, vm_id""").fetchall(), names)
     counts: dict[str, int] = {}
     for file, _, n, *_ in per_vm:
         counts[file] = counts.get(file, 0) + n

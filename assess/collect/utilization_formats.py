@@ -179,7 +179,9 @@ def long_select(path: Path, fmt: str) -> str:
     interval = f"TRY_CAST({col['interval_s']} AS BIGINT)" if "interval_s" in col else "NULL::BIGINT"
     return (f"SELECT CAST({col[vm_col]} AS VARCHAR) AS vm_key, "
             f"TRY_CAST({col['timestamp']} AS TIMESTAMPTZ) AS timestamp, "
-            f"CAST({col['timestamp']} AS VARCHAR) AS ts_raw, CAST({col['metric']} AS VARCHAR) AS metric, "
+            f"CASE WHEN TRY_CAST({col['timestamp']} AS TIMESTAMPTZ) IS NULL "  # kept for the warning only
+            f"THEN CAST({col['timestamp']} AS VARCHAR) END AS ts_raw, "
+            f"CAST({col['metric']} AS VARCHAR) AS metric, "
             f"TRY_CAST({col['value']} AS DOUBLE) AS value, {interval} AS interval_s, {file} AS file "
             f"FROM {source}")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from assess.collect.utilization import DUCKDB_MEMORY_LIMIT
 from assess.collect.utilization_stats import file_stats, frame_stats
 from assess.model import AssessError
 from assess.model.estate import Estate
@@ -122,7 +123,7 @@ def _stats(estate: Estate, lookback_days: float, end) -> tuple[pd.DataFrame, pd.
         if not estate["utilization"].empty:
             raise AssessError("sizing: utilization both in memory and in files; write them into one Parquet "
                               "file first (assess.model.estate.write_utilization)")
-        stats = file_stats(estate.utilization_files, lookback_days, end)
+        stats = file_stats(estate.utilization_files, lookback_days, end, memory_limit=DUCKDB_MEMORY_LIMIT)
         return stats, end if end is not None else (stats["last"].max() if len(stats) else None)
     utilization = estate["utilization"]
     end = lookback_window(utilization, lookback_days, end)[1]
