@@ -185,10 +185,10 @@ def main():
     peak = max(clock.peak.values()) / GB
     print(f"{'total':<10} {total:9.1f} {1:7.1%} {user:11.1f} {peak:12.2f}")
     counts = summary["counts"]
-    sizing = summary["stages"]["sizing"]
-    print(f"\nVMs {counts['vms']:,}, utilization rows in memory {counts['utilization']:,}, "
-          f"flows {counts['flows']:,}; nodes {sizing.get('nodes', '?')}, "
-          f"waves {summary['stages']['waves'].get('waves', '?')}")
+    results = summary["results"]
+    print(f"\nVMs {counts['vms']:,}, utilization samples {counts['utilization']:,}, "
+          f"flows {counts['flows']:,}; nodes {results['sizing']['nodes']:,}, "
+          f"waves {results['waves']['waves']:,}")
     ratio = clock.seconds["import"] / scan_s
     print(f"bare scan of the inputs {scan_s:.1f} s; import {clock.seconds['import']:.1f} s")
 
