@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from assess.model import AssessError, Estate
-from assess.waves.links import HARD, SOFT, classify_flows, port_label, shared_service_nodes
+from assess.waves.links import HARD, SOFT, classify_flows, is_in, port_label, shared_service_nodes
 from assess.waves.params import WavesParams
 
 PROD_WORDS = ("prod", "prd", "live")
@@ -27,6 +27,9 @@ NONPROD_WORDS = ("dev", "test", "tst", "qa", "uat", "stag", "sandbox", "lab", "p
 
 def resolve_vms(items: Iterable[str], vms: pd.DataFrame, what: str) -> list[str]:
     """vm_ids for VM references given as vm_id or unique VM name; unknown names raise AssessError."""
+    items = list(items)
+    if not items:
+        return []
     ids = set(vms["vm_id"])
     by_name = vms.drop_duplicates("name", keep=False).set_index("name")["vm_id"]
     repeated = set(vms.loc[vms["name"].duplicated(keep=False), "name"])
@@ -70,7 +73,7 @@ def application_members(estate: Estate, params: WavesParams) -> pd.DataFrame:
         mapped = resolve_vms(params.app_mapping, estate["vms"], "app_mapping")
         user = pd.DataFrame({"vm_id": mapped, "value": list(params.app_mapping.values())})
         pairs = pd.concat([pairs[~pairs["vm_id"].isin(mapped)], user], ignore_index=True)
-    pairs = pairs[pairs["vm_id"].isin(set(estate["vms"]["vm_id"]))]
+    pairs = pairs[is_in(pairs["vm_id"], estate["vms"]["vm_id"])]
     return pairs.rename(columns={"value": "app"}).drop_duplicates().reset_index(drop=True)
 
 
@@ -105,12 +108,22 @@ def _edge_frame(links: pd.DataFrame, params: WavesParams) -> pd.DataFrame:
     grouped = links.groupby(["a", "b"], sort=False)
     edges = grouped.agg(weight=("weight", "sum"), rank=("rank", "max"), n_ports=("port", "nunique"),
                         db_server=("db_server", "first"))
-    top = links.drop_duplicates(["a", "b"]).set_index(["a", "b"])["port"]
-    edges["port"] = top.reindex(edges.index).map(lambda p: port_label(p, params))
+    top = links.drop_duplicates(["a", "b"]).set_index(["a", "b"])["port"].reindex(edges.index)
+    labels = {p: port_label(p, params) for p in pd.unique(top.to_numpy(dtype=object))}
+    edges["port"] = top.map(labels)
     hard_port = links[links["link"] == HARD].drop_duplicates(["a", "b"]).set_index(["a", "b"])["port"]
     edges["hard_port"] = hard_port.reindex(edges.index)
     edges["link"] = edges["rank"].map({3: "shared", 2: "external", 1: HARD, 0: SOFT})
     return edges.reset_index()
+
+
+def _joined_apps(pairs: pd.DataFrame) -> pd.Series:
+    """vm_id -> its application names, sorted and comma separated (one join per VM with several)."""
+    pairs = pairs.sort_values(["vm_id", "app"])
+    many = pairs["vm_id"].duplicated(keep=False).to_numpy()
+    single = pairs[~many].set_index("vm_id")["app"].astype(object)
+    joined = pairs[many].groupby("vm_id")["app"].agg(", ".join).astype(object)
+    return pd.concat([single, joined])
 
 
 def dependency_graph(estate: Estate, params: WavesParams | None = None) -> nx.Graph:
@@ -129,7 +142,7 @@ def dependency_graph(estate: Estate, params: WavesParams | None = None) -> nx.Gr
     links = classify_flows(flows, vm_ids, shared, params)
     edges = _edge_frame(links, params)
 
-    apps = application_members(estate, params).groupby("vm_id")["app"].agg(lambda s: ", ".join(sorted(s)))
+    apps = _joined_apps(application_members(estate, params))
     env = _attribute_values(estate["attributes"], params.env_attributes).drop_duplicates("vm_id")
     env_class = env.set_index("vm_id")["value"].map(environment_class)
     G = nx.Graph(keep_apart=[resolve_vms(rule, vms, f"keep_apart[{i}]")
@@ -145,13 +158,15 @@ def dependency_graph(estate: Estate, params: WavesParams | None = None) -> nx.Gr
     ends = pd.unique(np.concatenate([edges["a"].to_numpy(dtype=object), edges["b"].to_numpy(dtype=object)]))
     G.add_nodes_from((n, {"kind": "external", "name": str(n), "app": None, "env": None,
                           "shared": shared.get(n)}) for n in ends if n not in G)
-    db = [x if isinstance(x, str) else None for x in edges["db_server"]]
-    hard_port = [x if isinstance(x, str) else None for x in edges["hard_port"]]
+    cols = {c: edges[c].to_numpy(dtype=object) for c in ("a", "b", "link", "port", "db_server", "hard_port")}
+    db = [x if isinstance(x, str) else None for x in cols["db_server"]]
+    hard_port = [x if isinstance(x, str) else None for x in cols["hard_port"]]
     G.add_edges_from(
-        (a, b, {"weight": float(w), "link": link, "port": port, "n_ports": int(n), "db_server": d,
+        (a, b, {"weight": w, "link": link, "port": port, "n_ports": n, "db_server": d,
                 **({"hard_reasons": [f"database {port_label(hp, params)}"]} if hp else {})})
-        for a, b, w, link, port, n, d, hp in zip(edges["a"], edges["b"], edges["weight"], edges["link"],
-                                                 edges["port"], edges["n_ports"], db, hard_port)
+        for a, b, w, link, port, n, d, hp in zip(cols["a"], cols["b"], edges["weight"].astype(float).tolist(),
+                                                 cols["link"], cols["port"],
+                                                 edges["n_ports"].astype(int).tolist(), db, hard_port)
     )
     for members, reason in hard_rules(estate, params):
         add_hard_links(G, members, reason)
