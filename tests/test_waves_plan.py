@@ -6,6 +6,7 @@ from waves_helpers import groups_by_name, make_estate, two_apps_and_dns, waves_b
 
 from assess.model import AssessError
 from assess.waves import WavesParams, plan_waves
+from assess.waves.groups import scaled_resolution
 
 F = frozenset
 
@@ -162,3 +163,29 @@ def test_calendar_dates_from_start_cadence_and_window():
     assert str(w.loc[2, "end"]) == "2025-03-23 20:00:00+00:00"
     # wave 1: 300 GiB cold: max(300 * 8.59 / 7, 100 * 8.59 / 2) s = 429.5 s after the start
     assert (w.loc[1, "transfer_end"] - w.loc[1, "start"]).total_seconds() == pytest.approx(429.4967, abs=0.01)
+
+
+def ring_of_triangles(n):
+    """n triangles t<i>a-b-c (links of weight 10) in a ring, neighbours joined by one link of weight 1."""
+    names = [f"t{i}{x}" for i in range(n) for x in "abc"]
+    flows = [(f"t{i}{x}", f"t{i}{y}", 8080, 10) for i in range(n) for x, y in ("ab", "bc", "ca")]
+    flows += [(f"t{i}c", f"t{(i + 1) % n}a", 443, 1) for i in range(n)]
+    return make_estate(names, flows)
+
+
+def test_resolution_grows_with_the_estate_so_light_links_do_not_merge_applications():
+    # 200 triangles = 600 VMs. Each triangle: traffic d = 2 x 30 inside + 2 x 1 ring = 62; 2m = 200 x 62.
+    # Modularity merges two neighbours when 1 > resolution x 62 x 62 / 12400 = 0.31 x resolution:
+    # at resolution 1 it glues triangles (the resolution limit); scaled to 600 / 150 = 4 it needs
+    # 1 > 1.24 and every triangle stays its own group.
+    est = ring_of_triangles(200)
+    triangles = {F({f"t{i}a", f"t{i}b", f"t{i}c"}) for i in range(200)}
+    assert groups_by_name(plan_waves(est, params=WavesParams(pilot_vms=0))) == triangles
+    fixed = groups_by_name(plan_waves(est, params=WavesParams(pilot_vms=0, resolution_vms=None)))
+    assert len(fixed) < 200 and all(len(g) % 3 == 0 for g in fixed)  # whole triangles, glued together
+
+
+def test_scaled_resolution_is_proportional_above_the_reference_size():
+    assert scaled_resolution(1.0, 100, 150) == 1.0  # small estates keep the resolution as given
+    assert scaled_resolution(2.0, 3000, 150) == 40.0  # 2 x 3000 / 150
+    assert scaled_resolution(2.0, 3000, None) == 2.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections import Counter, defaultdict
 
 import networkx as nx
@@ -11,15 +12,78 @@ from assess.waves.schedule import WaveCaps
 
 
 def improve_waves(Q: nx.Graph, wave: dict, caps: WaveCaps, weight: str = "weight", locked: set | None = None,
-                  max_passes: int = 4, swap_targets: int = 3) -> dict:
-    """``wave`` improved by single moves and pairwise swaps that lower sum(weight x waves crossed).
+                  max_passes: int = 4, swap_targets: int = 3, kicks: int | None = None,
+                  seed: int | None = 0) -> dict:
+    """``wave`` improved by local search, then kicked out of its local optimum ``kicks`` times.
 
-    Never adds a wave or empties one; keeps every cap a wave met, each phase inside its
-    wave range (so dev/test stays before production), precedence pairs ``Q.graph["before"]``
-    and keep-apart labels. ``locked`` groups (pins, shared services, pilot) stay. A group's
-    cost in every wave is one product of its link weights per wave with the wave distance
-    matrix; swaps are tried for the ``swap_targets`` best waves only, all partners of a
-    wave scored at once. O(passes x groups x (waves^2 + swap_targets x groups per wave x waves)).
+    The local search (:func:`local_search`) moves and swaps groups and reorders whole waves.
+    Each kick swaps two random groups of the same phase between waves (caps still met, no
+    precedence or keep-apart group involved) and searches again; the best plan is kept
+    (iterated local search, ``seed`` fixed for reproducible plans). By default the kicks
+    fit a work budget: ``min(50, 20,000 / (groups + links))``, so small plans are searched
+    hard and a 1,000-group plan is searched once.
+
+    Returns:
+        A new mapping group -> wave.
+    """
+    best = local_search(Q, wave, caps, weight, locked, max_passes, swap_targets)
+    if kicks is None:
+        kicks = min(50, 20_000 // max(1, len(Q) + Q.number_of_edges()))
+    free = [n for n in sorted(best, key=str) if n not in set(locked or ()) and not Q.nodes[n].get("apart")]
+    before = {n for pair in Q.graph.get("before", []) for n in pair}
+    free = [n for n in free if n not in before]
+    if kicks <= 0 or len(free) < 2:
+        return best
+    rng = random.Random(seed)
+    cost = _plan_cost(Q, best, weight)
+    held = {best[n] for n in set(locked or ()) if n in best}
+    for _ in range(kicks):
+        trial = _kicked(Q, best, free, held, caps, rng)
+        trial = local_search(Q, trial, caps, weight, locked, max_passes, swap_targets)
+        trial_cost = _plan_cost(Q, trial, weight)
+        if trial_cost < cost - 1e-9:
+            best, cost = trial, trial_cost
+    return best
+
+
+def _plan_cost(Q: nx.Graph, wave: dict, weight: str) -> float:
+    return sum(d.get(weight, 0.0) * abs(wave[a] - wave[b]) for a, b, d in Q.edges(data=True))
+
+
+def _kicked(Q: nx.Graph, wave: dict, free: list, held: set, caps: WaveCaps, rng: random.Random,
+            swaps: int = 2) -> dict:
+    """``wave`` with up to ``swaps`` random swaps of same-phase groups between waves that keep the caps."""
+    wave = dict(wave)
+    nodes = Q.nodes
+    for _ in range(swaps):
+        a, b = rng.sample(free, 2)
+        wa, wb = wave[a], wave[b]
+        if wa == wb or wa in held or wb in held or nodes[a]["phase"] != nodes[b]["phase"]:
+            continue
+        trial = {**wave, a: wb, b: wa}
+        if all(_wave_fits(Q, [n for n in trial if trial[n] == w], caps) for w in (wa, wb)):
+            wave = trial
+    return wave
+
+
+def _wave_fits(Q: nx.Graph, groups: list, caps: WaveCaps) -> bool:
+    d = [Q.nodes[n] for n in groups]
+    return (sum(x["vms"] for x in d) <= caps.max_vms and sum(x["tib"] for x in d) <= caps.max_tib + 1e-9
+            and caps.hours(sum(x["gib"] for x in d), max((x["max_gib"] for x in d), default=0.0))
+            <= caps.window_hours + 1e-9)
+
+
+def local_search(Q: nx.Graph, wave: dict, caps: WaveCaps, weight: str = "weight", locked: set | None = None,
+                 max_passes: int = 4, swap_targets: int = 3) -> dict:
+    """``wave`` improved by single moves, pairwise swaps and neighbouring-wave reorders.
+
+    Each lowers sum(weight x waves crossed). Never adds a wave or empties one; keeps every
+    cap a wave met, each phase inside its wave range (so dev/test stays before production),
+    precedence pairs ``Q.graph["before"]`` and keep-apart labels. ``locked`` groups (pins,
+    shared services, pilot) and their waves stay. A group's cost in every wave is one
+    product of its link weights per wave with the wave distance matrix; swaps are tried for
+    the ``swap_targets`` best waves only, all partners of a wave scored at once.
+    O(passes x groups x (waves^2 + swap_targets x groups per wave x waves)).
 
     Returns:
         A new mapping group -> wave.
@@ -101,6 +165,42 @@ def improve_waves(Q: nx.Graph, wave: dict, caps: WaveCaps, weight: str = "weight
             near[m, old] -= x
             near[m, j] += x
 
+    def reorder() -> bool:
+        """Swap the contents of neighbouring waves while that shortens the links between waves."""
+        changed = False
+        for _ in range(len(numbers) ** 2):
+            between = np.zeros((len(numbers), len(numbers)))
+            np.add.at(between, at, near)  # wave x wave link weight
+            best = None
+            for j in range(len(numbers) - 1):
+                k = j + 1
+                if j in locked_cols or k in locked_cols:
+                    continue
+                order = np.arange(len(numbers))
+                order[[j, k]] = [k, j]
+                gain = float((between * dist).sum() - (between * dist[order][:, order]).sum()) / 2
+                if gain > 1e-9 and (best is None or gain > best[0]) and block_allowed(j, k):
+                    best = (gain, j, k)
+            if best is None:
+                return changed
+            _, j, k = best
+            ours, theirs = list(members[j]), list(members[k])
+            for i in ours:
+                move(i, k)
+            for i in theirs:
+                move(i, j)
+            changed = True
+        return changed
+
+    def block_allowed(j: int, k: int) -> bool:
+        """Whether waves ``j`` and ``k`` may trade contents: phase ranges and precedence hold."""
+        for here, there in ((j, k), (k, j)):
+            for i in members[here]:
+                lo, hi = phase_range[phase[i]]
+                if not lo <= there <= hi or any(at[m] == there for m in succs[i] | preds[i]):
+                    return False
+        return True
+
     locked_ids = {idx[n] for n in locked if n in idx}
     for _ in range(max_passes):
         improved = False
@@ -128,6 +228,7 @@ def improve_waves(Q: nx.Graph, wave: dict, caps: WaveCaps, weight: str = "weight
                 if h is not None:
                     move(h, here)
                 improved = True
+        improved |= reorder()
         if not improved:
             break
     return {n: int(numbers[at[i]]) for i, n in enumerate(names)}

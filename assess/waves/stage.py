@@ -188,7 +188,7 @@ def plan_waves(estate: Estate, readiness: pd.DataFrame | None = None, sizing: pd
                         start_wave=params.start_wave)
     locked = {g for g in Q if Q.nodes[g]["pin"] is not None or Q.nodes[g]["shared"]
               or plan.reason[g].startswith("pilot")}
-    better = improve_waves(Q, plan.wave, caps, locked=locked)
+    better = improve_waves(Q, plan.wave, caps, locked=locked, seed=params.seed)
     for g, w in better.items():
         if w != plan.wave[g]:
             plan.reason[g] += (f"; moved from wave {plan.wave[g]} to {w} by local search "
