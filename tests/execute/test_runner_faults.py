@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import pytest
 import yaml
@@ -167,7 +168,7 @@ def test_cleanup_refuses_a_wave_that_succeeded(k8s):
         cleanup(k8s.run, 1, k8s.params())
 
 
-def test_executor_rbac_has_the_least_verbs_and_reader_matches_the_cronjob(shared):
+def test_executor_rbac_has_the_least_verbs_and_reader_matches_the_cronjob():
     from assess.execute.params import ExecuteParams
 
     objects = executor_rbac(ExecuteParams())
@@ -190,9 +191,10 @@ def test_executor_rbac_has_the_least_verbs_and_reader_matches_the_cronjob(shared
         "resources": ["plans", "migrations"],
         "verbs": ["get", "list", "watch", "create", "patch", "delete"],
     }
+    cronjob = Path(__file__).resolve().parents[2] / "deploy" / "cronjob.yaml"
     deploy = [
         d
-        for d in yaml.safe_load_all((shared.parent / "main" / "deploy" / "cronjob.yaml").read_text())
+        for d in yaml.safe_load_all(cronjob.read_text())
         if d["kind"] in ("ServiceAccount", "ClusterRole", "ClusterRoleBinding")
     ]
     assert reader_rbac() == deploy
