@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import networkx as nx
+import numpy as np
 
 from assess.waves.links import HARD, SOFT
 from assess.waves.schedule import WaveCaps
@@ -51,16 +52,22 @@ def wave_lower_bound(vms: int, tib: float, gib: float, caps: WaveCaps) -> int:
 
 
 def group_modularity(G: nx.Graph, groups: list[set], weight: str = "weight") -> float:
-    """Modularity of the move groups over VM-VM flow links (higher: fewer links between groups)."""
-    members = set().union(*groups) if groups else set()
-    H = nx.Graph()
-    H.add_nodes_from(members)
-    H.add_weighted_edges_from(((a, b, float(d.get(weight) or 0.0)) for a, b, d in G.edges(data=True)
-                               if d.get("link") in (HARD, SOFT) and a in members and b in members
-                               and (d.get(weight) or 0) > 0), weight=weight)
-    if H.number_of_edges() == 0:
+    """Modularity of the move groups over VM-VM flow links (higher: fewer links between groups).
+
+    ``sum over groups of (inside / m - (degree / 2m)^2)`` with ``m`` the weight of the links
+    among the groups' VMs, computed from one pass over the edges (no second graph). O(edges).
+    """
+    group_of = {n: i for i, g in enumerate(groups) for n in g}
+    ends = [(group_of[a], group_of[b], w) for a, b, d in G.edges(data=True)
+            if d.get("link") in (HARD, SOFT) and (w := float(d.get(weight) or 0.0)) > 0
+            and a in group_of and b in group_of]
+    if not ends:
         return 0.0
-    return float(nx.community.modularity(H, groups, weight=weight))
+    ga, gb, w = (np.array(x) for x in zip(*ends))
+    m = w.sum()
+    inside = w[ga == gb].sum()
+    degree = np.bincount(ga, w, minlength=len(groups)) + np.bincount(gb, w, minlength=len(groups))
+    return float(inside / m - ((degree / (2 * m)) ** 2).sum())
 
 
 def group_plan_cost(Q: nx.Graph, wave_of: dict, weight: str = "weight") -> tuple[int, float]:
