@@ -130,16 +130,18 @@ def choose_preferences(vms: pd.DataFrame, table: pd.DataFrame, firmware: pd.Seri
     fw = vms["firmware"].astype("string").str.lower()
     if firmware is not None:
         fw = vms["vm_id"].map(firmware).astype("string").str.lower().fillna(fw)
+    by_text = {t: preference_for_os(t) for t in set(text)}  # an estate has few distinct OS texts
+    prefs = known.to_dict("index")
     rows = []
     for vm_id, os_text, vm_fw in zip(vms["vm_id"], text, fw):
-        name = preference_for_os(os_text)
-        if name not in known.index:
-            name = FALLBACK if FALLBACK in known.index else None
+        name = by_text[os_text]
+        if name not in prefs:
+            name = FALLBACK if FALLBACK in prefs else None
         reason = "matched on guest OS" if name != FALLBACK else "guest OS not recognised: legacy devices"
         if name is None:
             rows.append((vm_id, pd.NA, "no preference in the table matches this guest OS", 1, 0.0))
             continue
-        pref = known.loc[name]
+        pref = prefs[name]
         if pd.isna(vm_fw):
             reason += "; source firmware unknown"
         elif vm_fw == "bios" and pref["efi"]:
