@@ -167,30 +167,31 @@ def local_search(Q: nx.Graph, wave: dict, caps: WaveCaps, weight: str = "weight"
 
     def reorder() -> bool:
         """Swap the contents of neighbouring waves while that shortens the links between waves."""
+        between = np.stack([np.bincount(at, near[:, c], minlength=len(numbers)) for c in range(len(numbers))],
+                           axis=1)  # wave x wave link weight
+        rows = np.arange(len(numbers) - 1)
         changed = False
         for _ in range(len(numbers) ** 2):
-            between = np.zeros((len(numbers), len(numbers)))
-            np.add.at(between, at, near)  # wave x wave link weight
-            best = None
-            for j in range(len(numbers) - 1):
-                k = j + 1
-                if j in locked_cols or k in locked_cols:
-                    continue
-                order = np.arange(len(numbers))
-                order[[j, k]] = [k, j]
-                gain = float((between * dist).sum() - (between * dist[order][:, order]).sum()) / 2
-                if gain > 1e-9 and (best is None or gain > best[0]) and block_allowed(j, k):
-                    best = (gain, j, k)
-            if best is None:
+            # contents of j and j+1 trade places; their links to each other and inside keep their length
+            terms = (between[:-1] - between[1:]) * (dist[:-1] - dist[1:])
+            terms[rows, rows] = terms[rows, rows + 1] = 0.0
+            gains = terms.sum(axis=1)
+            pick = next((j for j in np.argsort(-gains, kind="stable").tolist() if gains[j] > 1e-9
+                         and not {j, j + 1} & locked_cols and block_allowed(j, j + 1)), None)
+            if pick is None:
                 return changed
-            _, j, k = best
-            ours, theirs = list(members[j]), list(members[k])
-            for i in ours:
-                move(i, k)
-            for i in theirs:
-                move(i, j)
+            trade(pick, pick + 1, between)
             changed = True
         return changed
+
+    def trade(j: int, k: int, between: np.ndarray) -> None:
+        """Waves ``j`` and ``k`` exchange their groups (caps hold: each wave keeps its contents)."""
+        ours, theirs = np.flatnonzero(at == j), np.flatnonzero(at == k)
+        at[ours], at[theirs] = k, j
+        for table in (near.T, tot, top, between, between.T):
+            table[[j, k]] = table[[k, j]]
+        members[j], members[k] = members[k], members[j]
+        apart[j], apart[k] = apart[k], apart[j]
 
     def block_allowed(j: int, k: int) -> bool:
         """Whether waves ``j`` and ``k`` may trade contents: phase ranges and precedence hold."""
