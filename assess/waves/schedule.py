@@ -109,10 +109,13 @@ def assign_waves(Q: nx.Graph, caps: WaveCaps, weight: str = "weight", pilot_vms:
     pinned = {n: nodes[n]["pin"] for n in rest if nodes[n].get("pin") is not None}
     prio: dict = defaultdict(float)
     heap: list = []
+    sizes_left = Counter(nodes[n]["vms"] for n in rest)  # VMs of each unplaced group -> how many
 
     def place(n, w: int, why: str) -> None:
         out.wave[n], out.reason[n] = w, why
         waves[w].add(n, nodes[n])
+        if not nodes[n].get("shared"):
+            sizes_left[nodes[n]["vms"]] -= 1
         for m, d in Q[n].items():
             if m not in out.wave:
                 prio[m] += 2 * d.get(weight, 0.0)
@@ -152,9 +155,12 @@ def assign_waves(Q: nx.Graph, caps: WaveCaps, weight: str = "weight", pilot_vms:
             pool.sort(key=lambda n: (-nodes[n]["vms"], -nodes[n]["tib"], str(n)))
             pools[p] = pool
 
+    def smallest_left() -> int:
+        return min((size for size, count in sizes_left.items() if count > 0), default=0)
+
     def eligible(n, wave: _Wave) -> str | None:
         d = nodes[n]
-        if d["phase"] != current_phase():
+        if d["phase"] != phase_now:
             return "phase"
         if any(p not in out.wave for p in preds[n]):
             return "waits for its database group"
@@ -202,7 +208,9 @@ def assign_waves(Q: nx.Graph, caps: WaveCaps, weight: str = "weight", pilot_vms:
             place(n, w, f"pinned by the user to wave {w}")
             remaining -= 1
         blocked: Counter = Counter()
-        while current_phase() is not None:
+        while (phase_now := current_phase()) is not None:
+            if wave.vms and caps.max_vms - wave.vms < smallest_left():
+                break  # no group fits the VMs left in this wave
             pick = None
             while heap:
                 neg, _, n = heapq.heappop(heap)
@@ -233,8 +241,7 @@ def assign_waves(Q: nx.Graph, caps: WaveCaps, weight: str = "weight", pilot_vms:
                 remaining -= 1
                 left[nodes[forced]["phase"]] -= 1
         caps_hit = [k for k in blocked if k.startswith(("VM cap", "storage cap", "transfer window"))]
-        if wave.vms and (caps.max_vms - wave.vms) < min((nodes[n]["vms"] for n in rest if n not in out.wave),
-                                                         default=0):
+        if wave.vms and (caps.max_vms - wave.vms) < smallest_left():
             caps_hit.insert(0, f"VM cap {caps.max_vms}")
         _close(w, Q, waves, out, prio, heap, weight, caps_hit[0] if caps_hit else "")
         push_back(parked_wave)
