@@ -22,6 +22,10 @@ from assess.model.schema import TIME
 
 PERCENTILES = (50, 90, 95, 99)
 
+#: Samples summarised per DuckDB pass in :func:`file_stats`; percentiles hold every value of a
+#: pass in memory, so larger inputs go in several passes over disjoint sets of VMs (~2 GB each).
+ROWS_PER_PASS = 20_000_000
+
 #: Columns of the stats table, in order.
 STATS_COLUMNS = ["vm_id", "metric", "samples", "min", "mean", "std", "max", *[f"p{p}" for p in PERCENTILES],
                  "first", "last", "interval_s", "coverage", "day_night_ratio", "daily_cycle"]
@@ -143,7 +147,7 @@ def file_stats(
                    CAST(timestamp AS TIMESTAMPTZ) AS ts, CAST(value AS DOUBLE) AS v,
                    CAST(interval_s AS DOUBLE) AS iv
             FROM {_source(paths)} WHERE value IS NOT NULL""")
-        latest = con.execute("SELECT max(ts) FROM src").fetchone()[0]
+        latest, rows = con.execute("SELECT max(ts), count(*) FROM src").fetchone()
     except duckdb.Error as exc:
         raise AssessError(f"utilization files {', '.join(map(str, paths))} cannot be read as the canonical "
                           f"table (vm_id, timestamp, metric, value, interval_s): {exc}") from exc
@@ -154,7 +158,18 @@ def file_stats(
     where = f"ts <= {sql_text(end.isoformat())}::TIMESTAMPTZ"
     if start is not None:
         where += f" AND ts > {sql_text(start.isoformat())}::TIMESTAMPTZ"
-    con.execute(f"CREATE TEMP VIEW w AS SELECT * FROM src WHERE {where}")
+    passes = max(1, -(-rows // ROWS_PER_PASS))
+    frames = []
+    for part in range(passes):  # VMs split by hash: a pass holds all samples of its VMs
+        con.execute(f"CREATE OR REPLACE TEMP VIEW w AS SELECT * FROM src WHERE {where}"
+                    + (f" AND hash(vm_id) % {passes} = {part}" if passes > 1 else ""))
+        frames.append(_stats_pass(con, day_hours))
+    con.close()
+    return _finish(pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0])
+
+
+def _stats_pass(con: duckdb.DuckDBPyConnection, day_hours: tuple[int, int]) -> pd.DataFrame:
+    """The stats of the samples in view ``w``, one row per (vm_id, metric)."""
     day = f"hour(ts) >= {int(day_hours[0])} AND hour(ts) < {int(day_hours[1])}"
     percentiles = ", ".join(f"quantile_cont(v, {p / 100}) AS p{p}" for p in PERCENTILES)
     frame = con.sql(f"""
@@ -184,8 +199,7 @@ def file_stats(
                CASE WHEN night_mean <> 0 THEN day_mean / night_mean END AS day_night_ratio,
                CASE WHEN total > 0 THEN between / total END AS daily_cycle
         FROM joined ORDER BY vm_id, metric""").df()
-    con.close()
-    return _finish(frame)
+    return frame
 
 
 file_stats.__doc__ += _DOC
