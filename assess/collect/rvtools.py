@@ -93,12 +93,13 @@ def _read_export(ctx: ExportContext, parts: dict[str, list[pd.DataFrame]]) -> No
     vms["vcenter_uuid"] = vms["vcenter_uuid"].str.lower() if "vcenter_uuid" in vms else pd.NA
     if "instance_uuid" in vms:
         vms["instance_uuid"] = vms["instance_uuid"].str.lower()
+    parts["attributes"].append(_custom_attributes(sheet, vms))
+    del sheet  # its rows are many Python objects; free them before the next sheet is read
     by_name = _name_index(vms)
     vm_ids = set(vms["vm_id"])
     for detail in VM_DETAIL_SHEETS:
         _add_vm_details(ctx, detail, vms, by_name, vm_ids)
     parts["vms"].append(vms)
-    parts["attributes"].append(_custom_attributes(sheet, vms))
     parts["affinity_rules"].append(_affinity_rules(ctx, vms))
     for sheet_name, (table, kind) in CHILD_SHEETS.items():
         rows = _child_rows(ctx, sheet_name, by_name, vm_ids)
@@ -193,7 +194,7 @@ def _finish_child(table: str, kind: str, rows: pd.DataFrame) -> pd.DataFrame:
 
 def _custom_attributes(sheet, vms: pd.DataFrame) -> pd.DataFrame:
     """Long-form custom attributes: vInfo columns between 'Annotation' and 'Datacenter'."""
-    headers = list(sheet.frame.columns)
+    headers = sheet.headers
     norm = [normalise_header(h) for h in headers]
     if "annotation" not in norm or "datacenter" not in norm:
         return pd.DataFrame(columns=["vm_id", "kind", "name", "value"])
@@ -202,7 +203,8 @@ def _custom_attributes(sheet, vms: pd.DataFrame) -> pd.DataFrame:
               if n not in VINFO_HEADERS]
     if not custom:
         return pd.DataFrame(columns=["vm_id", "kind", "name", "value"])
-    values = [text(sheet.frame.loc[vms.index, h]).to_numpy() for h in custom]
+    sheet.load(custom)
+    values = [text(sheet.raw(h).loc[vms.index]).to_numpy() for h in custom]
     return pd.DataFrame({
         "vm_id": np.tile(vms["vm_id"].to_numpy(), len(custom)),
         "kind": "custom",

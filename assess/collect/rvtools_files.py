@@ -1,8 +1,8 @@
 """Open an RVTools export (xlsx workbook or 'export all to CSV' folder) and read its sheets raw.
 
 Raw means: cell values as the file holds them (numbers, datetimes, strings), one column per
-header, fully empty rows dropped, and the frame index set to the source row number
-(the header is row 1) so warnings can name the row. Interpreting the values is the job of
+header, fully empty rows dropped, and each column indexed by its source row number (the
+header is row 1) so warnings can name the row. Interpreting the values is the job of
 :mod:`assess.collect.rvtools_values`.
 """
 
@@ -13,6 +13,7 @@ import io
 import itertools
 import re
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
@@ -29,20 +30,44 @@ _SNIFF_BYTES = 1 << 16
 
 @dataclass
 class RawSheet:
-    """One sheet as read: values untouched, headers trimmed, source row numbers as index."""
+    """One sheet as read: values untouched, headers trimmed, source row numbers as index.
+
+    Cells stay in the rows the reader gave until a column is asked for, so only the columns
+    the import uses are ever turned into arrays.
+    """
 
     name: str
-    frame: pd.DataFrame
+    headers: list[str]
     lookup: dict[str, str]
+    index: pd.Index
+    _rows: list = field(repr=False)
+    _position: dict[str, int] = field(repr=False)
     decimal_comma: bool = False
+    _cache: dict[str, pd.Series] = field(default_factory=dict, repr=False)
 
     def column(self, aliases: tuple[str, ...]) -> str | None:
-        """Return the frame column matching the first alias found, or None."""
+        """Return the header matching the first alias found, or None."""
         for alias in aliases:
             hit = self.lookup.get(normalise_header(alias))
             if hit is not None:
                 return hit
         return None
+
+    def raw(self, header: str) -> pd.Series:
+        """Cells of the column ``header`` as objects, indexed by source row."""
+        if header not in self._cache:
+            self.load([header])
+        return self._cache[header]
+
+    def load(self, headers: list[str]) -> None:
+        """Extract the columns ``headers`` from the rows (C-level, no per-cell Python code)."""
+        wanted = [h for h in dict.fromkeys(headers) if h not in self._cache]
+        if not wanted:
+            return
+        for header in wanted:
+            values = np.empty(len(self.index), dtype=object)
+            values[:] = list(map(itemgetter(self._position[header]), self._rows))
+            self._cache[header] = pd.Series(values, index=self.index, dtype=object, copy=False)
 
 
 @dataclass
@@ -71,10 +96,10 @@ class Export:
         where = self.sheets[sheet.lower()]
         try:
             if self.kind == "xlsx":
-                header, frame = _xlsx_frame(self._workbook, where)
+                rows = self._workbook.get_sheet_by_name(where).to_python()
                 decimal_comma = False
             else:
-                header, frame, decimal_comma = self._csv_frame(Path(where))
+                rows, decimal_comma = self._csv_rows(Path(where))
         except AssessError:
             raise
         except Exception as exc:  # calamine, zip and csv errors have no common base class
@@ -82,9 +107,9 @@ class Export:
                 f"{self.path}, sheet {sheet}: cannot be read ({type(exc).__name__}: {exc}); "
                 "re-export it from RVTools"
             ) from exc
-        return self._raw(sheet, header, frame, decimal_comma)
+        return self._raw(sheet, rows, decimal_comma)
 
-    def _csv_frame(self, path: Path) -> tuple[list[str], pd.DataFrame, bool]:
+    def _csv_rows(self, path: Path) -> tuple[list[list[str]], bool]:
         raw = path.read_bytes()
         encoding = "utf-8-sig"
         try:
@@ -104,22 +129,26 @@ class Export:
                                     f"CSV is {'semicolon' if sep == ';' else 'tab'}-delimited "
                                     f"(Excel in a non-English locale); read with {how}"))
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
-        if not rows:
-            return [], pd.DataFrame(), decimal_comma
-        columns = list(itertools.zip_longest(*rows[1:], fillvalue=""))  # pads ragged rows
-        frame = pd.DataFrame(dict(enumerate(columns)), dtype=object)
-        header = rows[0] + [""] * max(0, len(columns) - len(rows[0]))
-        return header, frame.reindex(columns=range(len(header))), decimal_comma
+        width = max(map(len, rows), default=0)
+        return [row + [""] * (width - len(row)) if len(row) < width else row  # pads ragged rows
+                for row in rows], decimal_comma
 
-    def _raw(self, sheet: str, header: list, frame: pd.DataFrame, decimal_comma: bool) -> RawSheet:
-        if not header:
+    def _raw(self, sheet: str, rows: list, decimal_comma: bool) -> RawSheet:
+        if not rows or not rows[0]:
             raise AssessError(f"{self.path}, sheet {sheet}: the sheet is empty (no header row); "
                               "re-export it from RVTools")
-        names, lookup, keep = [], {}, []
+        header, rows = rows[0], rows[1:]
+        width = len(header)
+        # calamine and the CSV reader give "" for empty cells (never None)
+        full = [row.count("") != width for row in rows]
+        index = pd.Index(np.flatnonzero(full) + 2) if rows else pd.RangeIndex(2, 2)
+        if len(index) < len(rows):
+            rows = list(itertools.compress(rows, full))
+        names, lookup, position = [], {}, {}
         for i, h in enumerate(header):
             name = "" if h is None else str(h).strip()
             if not name:
-                if frame.shape[0] and _nonblank(frame[i]).any():
+                if any(_nonblank(row[i]) for row in rows):
                     self.warnings.append(_w(self.path, "rvtools.header.missing", sheet,
                                             f"values in column {i + 1} have no header; ignored"))
                 continue
@@ -132,15 +161,8 @@ class Export:
             else:
                 lookup[norm] = name
             names.append(name)
-            keep.append(i)
-        frame = frame[keep]
-        frame.columns = names
-        frame.index = pd.RangeIndex(2, len(frame) + 2)
-        if len(frame):  # calamine and the CSV reader give "" for empty cells (never None)
-            empty = (frame.to_numpy() == "").all(axis=1)
-            if empty.any():
-                frame = frame[~empty]
-        return RawSheet(sheet, frame, lookup, decimal_comma)
+            position[name] = i
+        return RawSheet(sheet, names, lookup, index, rows, position, decimal_comma)
 
 
 def open_export(path: Path) -> Export:
@@ -184,19 +206,8 @@ def open_export(path: Path) -> Export:
     return export
 
 
-def _xlsx_frame(workbook, sheet_name: str) -> tuple[list, pd.DataFrame]:
-    rows = workbook.get_sheet_by_name(sheet_name).to_python()
-    if not rows:
-        return [], pd.DataFrame()
-    header = rows[0]
-    frame = pd.DataFrame(rows[1:], columns=range(len(header)), dtype=object) if len(rows) > 1 \
-        else pd.DataFrame(columns=range(len(header)), dtype=object)
-    return header, frame
-
-
-def _nonblank(series: pd.Series) -> np.ndarray:
-    values = series.to_numpy()
-    return ~((values == "") | pd.isna(values))
+def _nonblank(cell: object) -> bool:
+    return not (cell is None or cell == "" or (isinstance(cell, float) and np.isnan(cell)))
 
 
 def _w(path: Path, code: str, sheet: str, message: str, column: str = "", row: object = "") -> dict:

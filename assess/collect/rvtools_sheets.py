@@ -66,13 +66,14 @@ def sheet_fields(ctx: ExportContext, sheet_name: str, require_vm: bool = False
     ctx.warnings.extend({**w, "source": ctx.source} for w in export.warnings)
     export.warnings.clear()
     if require_vm and sheet.column(spec["name"]) is None:
-        found = ", ".join(list(sheet.frame.columns)[:8])
+        found = ", ".join(sheet.headers[:8])
         raise AssessError(f"{export.path}, sheet {sheet_name}: no 'VM' column (headers found: "
                           f"{found or 'none'}); restore the 'VM' header")
     columns, missing = {}, []
     dtypes = TABLES[table].dtypes if table else {}
-    for col, aliases in spec.items():
-        name = sheet.column(aliases)
+    found = {col: sheet.column(aliases) for col, aliases in spec.items()}
+    sheet.load([name for name in found.values() if name is not None])
+    for col, name in found.items():
         if name is None:
             missing.append(col)
             continue
@@ -81,7 +82,7 @@ def sheet_fields(ctx: ExportContext, sheet_name: str, require_vm: bool = False
             first = bad.idxmax()
             ctx.warn("rvtools.value.invalid", sheet_name,
                      f"column '{name}': {int(bad.sum())} value(s) cannot be read "
-                     f"(first at row {first}: {sheet.frame.at[first, name]!r}); read as empty",
+                     f"(first at row {first}: {sheet.raw(name).at[first]!r}); read as empty",
                      row=first, column=name)
         columns[col] = values
     if missing and table:
@@ -90,7 +91,7 @@ def sheet_fields(ctx: ExportContext, sheet_name: str, require_vm: bool = False
             ctx.warn("rvtools.column.missing", sheet_name,
                      f"no column for {', '.join(shown)}; these stay unknown")
         ctx.absent(table, _own_columns(sheet_name, missing))
-    return pd.DataFrame(columns, index=sheet.frame.index), sheet
+    return pd.DataFrame(columns, index=sheet.index), sheet
 
 
 def _own_columns(sheet_name: str, columns) -> list[str]:
@@ -99,7 +100,7 @@ def _own_columns(sheet_name: str, columns) -> list[str]:
 
 
 def _typed(sheet: RawSheet, name: str, col: str, dtype: str) -> tuple[pd.Series, pd.Series | None]:
-    raw = sheet.frame[name]
+    raw = sheet.raw(name)
     if col == "hw_version":
         return versions(raw)
     if dtype in (FLOAT, INT):

@@ -28,19 +28,26 @@ def blank(raw: pd.Series) -> pd.Series:
 def text(raw: pd.Series) -> pd.Series:
     """Cells as trimmed strings; whole numbers without '.0'; empty cells as <NA>."""
     values = raw.to_numpy(dtype=object)
-    if pd.api.types.infer_dtype(values, skipna=True) != "string":
-        empty = pd.isna(values) | (values == "")
-        filled = pd.Series(values[~empty])
-        if pd.api.types.infer_dtype(filled, skipna=True) in ("floating", "integer",
-                                                              "mixed-integer-float"):
-            filled = _number_text(filled.astype("float64"))
-        else:
-            filled = filled.map(_cell_text)
-        values = np.full(len(values), None, dtype=object)
-        values[~empty] = filled.to_numpy(dtype=object)
-    strings = pc.utf8_trim_whitespace(pa.array(values, type=pa.string(), from_pandas=True))
+    try:  # the common case, every cell a string or empty: straight to arrow
+        strings = pa.array(values, type=pa.string(), from_pandas=True)
+    except pa.ArrowTypeError:  # numbers, booleans or dates among the cells
+        strings = pa.array(_cell_texts(values), type=pa.string(), from_pandas=True)
+    strings = pc.utf8_trim_whitespace(strings)
     strings = pc.if_else(pc.equal(strings, ""), pa.scalar(None, pa.string()), strings)
     return pd.Series(pd.arrays.ArrowStringArray(strings), index=raw.index)
+
+
+def _cell_texts(values: np.ndarray) -> np.ndarray:
+    """Non-string cells as text (None where empty), numbers vectorised."""
+    empty = pd.isna(values) | (values == "")
+    filled = pd.Series(values[~empty], dtype=object)
+    if pd.api.types.infer_dtype(filled, skipna=True) in ("floating", "integer", "mixed-integer-float"):
+        filled = _number_text(filled.astype("float64"))
+    else:
+        filled = filled.map(_cell_text)
+    out = np.full(len(values), None, dtype=object)
+    out[~empty] = filled.to_numpy(dtype=object)
+    return out
 
 
 def _number_text(values: pd.Series) -> pd.Series:
@@ -120,7 +127,9 @@ def times(raw: pd.Series, dayfirst: bool = False) -> tuple[pd.Series, pd.Series]
             parsed = pd.to_datetime(cells, errors="coerce", format="mixed", dayfirst=dayfirst,
                                     utc=True)
         out[rest] = parsed.dt.tz_localize(None).astype("datetime64[ns]")
-    bad = ~empty & out.isna() & text(raw).notna()
+    bad = ~empty & out.isna()
+    if bad.any():  # whitespace-only cells are empty, not bad
+        bad[bad] = text(raw[bad]).notna().to_numpy(dtype=bool)
     return out.dt.tz_localize("UTC"), bad
 
 
