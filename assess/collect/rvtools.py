@@ -18,7 +18,7 @@ from assess.collect.rvtools_columns import SHEET_MEANING, SHEETS, VM_KEY, normal
 from assess.collect.rvtools_files import open_export
 from assess.collect.rvtools_inventory import read_inventory
 from assess.collect.rvtools_sheets import VINFO_HEADERS, ExportContext, column, sheet_fields, vm_keys
-from assess.collect.rvtools_values import text
+from assess.collect.rvtools_values import first_group, text
 from assess.model.errors import AssessError
 from assess.model.estate import Estate
 
@@ -177,7 +177,7 @@ def _finish_child(table: str, kind: str, rows: pd.DataFrame) -> pd.DataFrame:
     """Table-specific completion of child rows (derived columns, fallbacks)."""
     if table == "disks":
         rows["disk_key"] = column(rows, "disk_key").fillna(column(rows, "label"))
-        rows["datastore"] = column(rows, "file").str.extract(r"^\[([^\]]+)\]", expand=False)
+        rows["datastore"] = first_group(column(rows, "file"), r"^\[([^\]]+)\]")
     elif table == "partitions":
         if "_free_pct" in rows and "capacity_mib" in rows:
             estimate = rows["capacity_mib"] * rows["_free_pct"] / 100

@@ -65,8 +65,8 @@ class RawSheet:
         if not wanted:
             return
         for header in wanted:
-            values = np.empty(len(self.index), dtype=object)
-            values[:] = list(map(itemgetter(self._position[header]), self._rows))
+            values = np.fromiter(map(itemgetter(self._position[header]), self._rows),
+                                 dtype=object, count=len(self._rows))
             self._cache[header] = pd.Series(values, index=self.index, dtype=object, copy=False)
 
 
@@ -139,8 +139,8 @@ class Export:
                               "re-export it from RVTools")
         header, rows = rows[0], rows[1:]
         width = len(header)
-        # calamine and the CSV reader give "" for empty cells (never None)
-        full = [row.count("") != width for row in rows]
+        # calamine and the CSV reader give "" for empty cells (never None); most rows have a first cell
+        full = [row[0] != "" or row.count("") != width for row in rows]
         index = pd.Index(np.flatnonzero(full) + 2) if rows else pd.RangeIndex(2, 2)
         if len(index) < len(rows):
             rows = list(itertools.compress(rows, full))

@@ -136,6 +136,16 @@ def times(raw: pd.Series, dayfirst: bool = False) -> tuple[pd.Series, pd.Series]
 def versions(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Hardware versions ('vmx-21', 21 or '21') as integers."""
     words = text(raw)
-    digits = words.str.extract(r"(\d+)", expand=False)
-    out = pd.to_numeric(digits, errors="coerce").astype("Int64")
+    out = pd.to_numeric(first_group(words, r"(\d+)"), errors="coerce").astype("Int64")
     return out, (words.notna() & out.isna()).astype(bool)
+
+
+def first_group(words: pd.Series, pattern: str) -> pd.Series:
+    """The first capture group of ``pattern`` in each string (<NA> where it does not match).
+
+    Arrow's regex engine works on the whole column at once; pandas' ``str.extract`` calls
+    Python's ``re`` once per cell.
+    """
+    named = pattern.replace("(", "(?P<g>", 1)
+    found = pc.extract_regex(pa.array(words.array), named).flatten()[0]
+    return pd.Series(pd.arrays.ArrowStringArray(found), index=words.index)
