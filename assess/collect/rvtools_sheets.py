@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from assess.collect.rvtools_columns import (
     EMPTY_MEANS_FALSE,
@@ -126,16 +127,16 @@ def vm_keys(frame: pd.DataFrame, fallback: str) -> tuple[pd.Series, pd.Series]:
     ``fallback`` names the export when a row has no vCenter name either. Returns the keys
     and a mask of rows that had to fall back to the name.
     """
-    uuid = column(frame, "vcenter_uuid").str.lower()
-    moref = column(frame, "moref")
-    instance = column(frame, "instance_uuid").str.lower()
-    prefix = column(frame, "vcenter").fillna(fallback)
-    by_name = prefix + ":" + column(frame, "name")
-    keys = np.where(uuid.notna() & moref.notna(), uuid + "/" + moref,
-                    np.where(instance.notna(), instance, by_name))
-    named = uuid.isna() | moref.isna()
-    named &= instance.isna()
-    return pd.Series(keys, index=frame.index, dtype="string"), named
+    def arrow(name: str) -> pa.Array:
+        return pa.array(column(frame, name).array, type=pa.string())
+
+    by_moref = pc.binary_join_element_wise(pc.utf8_lower(arrow("vcenter_uuid")), arrow("moref"), "/")
+    instance = pc.utf8_lower(arrow("instance_uuid"))
+    by_name = pc.binary_join_element_wise(pc.coalesce(arrow("vcenter"), fallback), arrow("name"), ":")
+    keys = pc.coalesce(by_moref, instance, by_name)
+    named = pc.and_(pc.is_null(by_moref), pc.is_null(instance))
+    return (pd.Series(pd.arrays.ArrowStringArray(keys), index=frame.index),
+            pd.Series(named.to_numpy(zero_copy_only=False), index=frame.index))
 
 
 def object_ids(frame: pd.DataFrame, *name_cols: str) -> pd.Series:
