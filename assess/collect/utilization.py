@@ -156,27 +156,36 @@ def _examples(rows: list[tuple], fmt) -> str:
 
 
 def _resolve(con: duckdb.DuckDBPyConnection, inventory: Estate, names: list[str]) -> list[dict]:
-    """Create view ``samples`` (rows kept, with vm_id) and warn about the rows left out."""
-    keys = con.execute("SELECT DISTINCT vm_key FROM raw").df()["vm_key"]
+    """Create view ``kept`` (rows to keep, with vm_id) and warn about the rows left out.
+
+    The raw rows are read once, into a small table per (file, VM value, metric); the warnings
+    and the VM resolution work on that table.
+    """
+    con.execute("""
+        CREATE TEMP TABLE keyed AS
+        SELECT file, vm_key, metric, count(*) AS n, count(*) FILTER (WHERE timestamp IS NULL) AS bad_ts,
+               min(ts_raw) AS bad_example
+        FROM raw GROUP BY ALL""")
+    keys = con.execute("SELECT DISTINCT vm_key FROM keyed").df()["vm_key"]
     con.register("resolved_df", resolve_vms(keys.astype("string"), inventory))
     con.register("metrics_df", pd.DataFrame({"metric": list(METRICS)}))
     con.execute("CREATE TEMP TABLE vm_map AS "
                 "SELECT value AS vm_key, vm_id, status, candidates FROM resolved_df")
     con.execute("CREATE TEMP TABLE metrics AS SELECT metric FROM metrics_df")
     con.execute("""
-        CREATE TEMP VIEW joined AS
-        SELECT r.*, m.vm_id, m.status, m.candidates, r.metric IN (SELECT metric FROM metrics) AS known
-        FROM raw r LEFT JOIN vm_map m USING (vm_key)""")
+        CREATE TEMP VIEW keyed_joined AS
+        SELECT k.*, m.vm_id, m.status, m.candidates, k.metric IN (SELECT metric FROM metrics) AS known
+        FROM keyed k LEFT JOIN vm_map m USING (vm_key)""")
     warnings = []
     for file, key, candidates, n in _named(con.execute("""
-            SELECT file, vm_key, candidates, count(*) FROM joined WHERE status = 'ambiguous'
+            SELECT file, vm_key, candidates, sum(n) FROM keyed_joined WHERE status = 'ambiguous'
             GROUP BY ALL ORDER BY file, vm_key""").fetchall(), names):
         warnings.append(_warning("utilization.vm.ambiguous", file,
                                  f"{file}: VM '{key}' names several VMs ({candidates}); its {n} "
                                  "sample(s) were not imported; use the vm_id or instance UUID", "vm"))
     unknown = _named(con.execute("""
-        SELECT file, vm_key, count(*) FROM joined WHERE status IS NULL OR status = 'unknown'
-        GROUP BY ALL ORDER BY file, count(*) DESC, vm_key""").fetchall(), names)
+        SELECT file, vm_key, sum(n) AS n FROM keyed_joined WHERE status IS NULL OR status = 'unknown'
+        GROUP BY ALL ORDER BY file, n DESC, vm_key""").fetchall(), names)
     for file in dict.fromkeys(r[0] for r in unknown):
         rows = [r[1:] for r in unknown if r[0] == file]
         total = sum(n for _, n in rows)
@@ -186,21 +195,24 @@ def _resolve(con: duckdb.DuckDBPyConnection, inventory: Estate, names: list[str]
             + _examples(rows, lambda k, n: f"'{k}' ({n})")
             + "; import the inventory that holds them or add a row to the --mapping table (file,vm)", "vm"))
     for file, n, example in _named(con.execute("""
-            SELECT file, count(*), min(ts_raw) FROM joined WHERE status = 'resolved' AND timestamp IS NULL
-            GROUP BY file ORDER BY file""").fetchall(), names):
+            SELECT file, sum(bad_ts), min(bad_example) FROM keyed_joined WHERE status = 'resolved'
+            AND bad_ts > 0 GROUP BY file ORDER BY file""").fetchall(), names):
         warnings.append(_warning("utilization.timestamp.invalid", file,
                                  f"{file}: {n} sample(s) with an unreadable timestamp (e.g. '{example}') "
                                  "were not imported; timestamps must be ISO 8601 or epoch numbers",
                                  "timestamp"))
     for file, metric, n in _named(con.execute("""
-            SELECT file, metric, count(*) FROM joined WHERE status = 'resolved' AND timestamp IS NOT NULL
-            AND NOT coalesce(known, false) GROUP BY ALL ORDER BY file, metric""").fetchall(), names):
+            SELECT file, metric, sum(n - bad_ts) AS n FROM keyed_joined WHERE status = 'resolved'
+            AND NOT coalesce(known, false) GROUP BY ALL HAVING n > 0 ORDER BY file, metric""").fetchall(),
+            names):
         warnings.append(_warning("utilization.metric.unknown", file,
                                  f"{file}: metric '{metric}' is not one of {', '.join(METRICS)}; its {n} "
                                  "sample(s) were not imported", "metric"))
     con.execute("""
-        CREATE TEMP VIEW kept AS SELECT vm_id, timestamp, metric, value, interval_s, file FROM joined
-        WHERE status = 'resolved' AND timestamp IS NOT NULL AND known""")
+        CREATE TEMP VIEW kept AS
+        SELECT m.vm_id, r.timestamp, r.metric, r.value, r.interval_s, r.file
+        FROM raw r JOIN (SELECT vm_key, vm_id FROM vm_map WHERE status = 'resolved') m USING (vm_key)
+        WHERE r.timestamp IS NOT NULL AND r.metric IN (SELECT metric FROM metrics)""")
     return warnings
 
 
@@ -209,15 +221,35 @@ def _check(con: duckdb.DuckDBPyConnection, notes: dict[str, FileNotes], names: l
     """Fill missing intervals from the sample spacing and warn about what the samples show.
 
     Creates view ``samples`` (the rows to import); returns the warnings and samples per file.
-    Gaps (a step over ``GAP_FACTOR`` intervals),
-    duplicate timestamps, empty values and VMs without memory data are reported per file.
+    Gaps (a step over ``GAP_FACTOR`` intervals), duplicate timestamps, empty values and VMs
+    without memory data are reported per file.
+
+    Sorting every series to find its steps is the costly part, so one hash pass first marks
+    the series that cannot have a gap or a duplicate: one interval, every timestamp on that
+    interval's grid, and every grid slot from first to last sample filled exactly once
+    (counted with a 64-slot bitmap per block). Only the other series are sorted.
     """
+    con.execute("""
+        CREATE TEMP TABLE blocks AS
+        SELECT file, vm_id, metric, interval_s, count(*) AS n,
+               count(*) FILTER (WHERE value IS NULL) AS empty, count(*) FILTER (WHERE value = 0) AS zeros,
+               min(us) AS t0, max(us) AS t1, min(us % step_us) AS off_lo, max(us % step_us) AS off_hi,
+               bit_count(bit_or(1::UBIGINT << (us // step_us % 64)::UBIGINT)) AS slots
+        FROM (SELECT *, epoch_us(timestamp) AS us, interval_s * 1000000 AS step_us FROM kept)
+        GROUP BY file, vm_id, metric, interval_s, us // step_us // 64""")
+    con.execute("""
+        CREATE TEMP TABLE series AS
+        SELECT file, vm_id, metric, sum(n) AS n, sum(empty) AS empty, sum(zeros) AS zeros,
+               count(*) FILTER (WHERE interval_s IS NULL) = 0 AND min(interval_s) = max(interval_s)
+               AND min(off_lo) = max(off_hi) AND sum(slots) = sum(n)
+               AND sum(n) = (max(t1) - min(t0)) // (max(interval_s) * 1000000) + 1 AS regular
+        FROM blocks GROUP BY ALL""")
     con.execute("""
         CREATE TEMP TABLE steps AS
         SELECT file, vm_id, metric, interval_s,
                epoch(timestamp) - epoch(lag(timestamp) OVER (PARTITION BY vm_id, metric ORDER BY timestamp))
                    AS step
-        FROM kept""")
+        FROM kept WHERE (file, vm_id) IN (SELECT DISTINCT file, vm_id FROM series WHERE NOT regular)""")
     con.execute("""
         CREATE TEMP TABLE inferred AS SELECT file, vm_id, CAST(round(median(step)) AS BIGINT) AS spacing
         FROM steps WHERE step > 0  -- only where an interval is missing: it fills those
@@ -231,7 +263,6 @@ def _check(con: duckdb.DuckDBPyConnection, notes: dict[str, FileNotes], names: l
     warnings = []
     for file, n, example in _named(con.execute("""
             SELECT file, count(DISTINCT vm_id), min(spacing) FROM inferred
-            WHERE (file, vm_id) IN (SELECT DISTINCT file, vm_id FROM kept WHERE interval_s IS NULL)
             GROUP BY file ORDER BY file""").fetchall(), names):
         warnings.append(_warning("utilization.interval.inferred", file,
                                  f"{file}: no sampling interval given; took the median spacing of "
@@ -266,10 +297,10 @@ def _check(con: duckdb.DuckDBPyConnection, notes: dict[str, FileNotes], names: l
                     gap_rows, lambda vm, g, m, lng, iv: f"{vm}: {g} gap(s), ~{m:.0f} missing sample(s) of "
                     f"{iv} s, longest {lng / 3600:.1f} h"), "timestamp"))
     per_vm = _named(con.execute("""
-        SELECT file, vm_id, count(*), count(*) FILTER (WHERE value IS NULL),
-               count(value) FILTER (WHERE metric = 'mem_consumed_mib'),
-               count(*) FILTER (WHERE metric = 'mem_consumed_mib' AND value = 0)
-        FROM kept GROUP BY ALL ORDER BY file, vm_id""").fetchall(), names)
+        SELECT file, vm_id, sum(n), sum(empty),
+               coalesce(sum(n - empty) FILTER (WHERE metric = 'mem_consumed_mib'), 0),
+               coalesce(sum(zeros) FILTER (WHERE metric = 'mem_consumed_mib'), 0)
+        FROM series GROUP BY ALL ORDER BY file, vm_id""").fetchall(), names)
     counts: dict[str, int] = {}
     for file, _, n, *_ in per_vm:
         counts[file] = counts.get(file, 0) + n

@@ -169,37 +169,57 @@ def file_stats(
 
 
 def _stats_pass(con: duckdb.DuckDBPyConnection, day_hours: tuple[int, int]) -> pd.DataFrame:
-    """The stats of the samples in view ``w``, one row per (vm_id, metric)."""
-    day = f"hour(ts) >= {int(day_hours[0])} AND hour(ts) < {int(day_hours[1])}"
-    percentiles = ", ".join(f"quantile_cont(v, {p / 100}) AS p{p}" for p in PERCENTILES)
-    frame = con.sql(f"""
-        WITH base AS (
-            SELECT vm_id, metric, count(v) AS samples, min(v) AS min, avg(v) AS mean, stddev_samp(v) AS std,
-                   max(v) AS max, {percentiles}, min(ts) AS first, max(ts) AS last,
-                   median(iv) AS recorded, coalesce(sum(iv), 0) AS iv_sum, count(*) - count(iv) AS iv_missing,
-                   avg(v) FILTER (WHERE {day}) AS day_mean, avg(v) FILTER (WHERE NOT ({day})) AS night_mean,
-                   var_pop(v) AS total
-            FROM w GROUP BY vm_id, metric),
-        spacing AS (
-            SELECT vm_id, metric, median(step) AS spacing FROM (
-                SELECT vm_id, metric, epoch(ts) - epoch(lag(ts) OVER (PARTITION BY vm_id, metric ORDER BY ts))
-                       AS step
-                FROM w WHERE (vm_id, metric) IN (SELECT vm_id, metric FROM base WHERE recorded IS NULL))
-            GROUP BY vm_id, metric),
-        hourly AS (
-            SELECT vm_id, metric, var_pop(hm) AS between FROM (
-                SELECT vm_id, metric, hour(ts) AS h, avg(v) AS hm FROM w GROUP BY vm_id, metric, h)
-            GROUP BY vm_id, metric),
-        joined AS (
-            SELECT b.*, coalesce(b.recorded, s.spacing) AS interval_s, h.between
-            FROM base b LEFT JOIN spacing s USING (vm_id, metric) LEFT JOIN hourly h USING (vm_id, metric))
-        SELECT vm_id, metric, samples, min, mean, std, max, {", ".join(f"p{p}" for p in PERCENTILES)},
-               first, last, interval_s,
-               (iv_sum + iv_missing * interval_s) / (epoch(last) - epoch(first) + interval_s) AS coverage,
-               CASE WHEN night_mean <> 0 THEN day_mean / night_mean END AS day_night_ratio,
-               CASE WHEN total > 0 THEN between / total END AS daily_cycle
-        FROM joined ORDER BY vm_id, metric""").df()
-    return frame
+    """The stats of the samples in view ``w``, one row per (vm_id, metric).
+
+    Two scans: every figure but the hourly means in one (the percentiles share one quantile
+    state; the hour is integer arithmetic on the UTC epoch, not a time-zone lookup), the
+    hourly means in the other. The recorded interval's median is taken only where it varies,
+    and samples are sorted (for their spacing) only in series without a recorded interval.
+    """
+    hour = "((epoch_us(ts) // 3600000000) % 24)"
+    day = f"h >= {int(day_hours[0])} AND h < {int(day_hours[1])}"
+    keys = ["vm_id", "metric"]
+    base = con.sql(f"""
+        SELECT vm_id, metric, count(v) AS samples, min(v) AS min, avg(v) AS mean, stddev_samp(v) AS std,
+               max(v) AS max, quantile_cont(v, [{", ".join(str(p / 100) for p in PERCENTILES)}]) AS pct,
+               min(ts) AS first, max(ts) AS last, min(iv) AS iv_lo, max(iv) AS iv_hi,
+               coalesce(sum(iv), 0) AS iv_sum, count(*) - count(iv) AS iv_missing,
+               avg(v) FILTER (WHERE {day}) AS day_mean, avg(v) FILTER (WHERE NOT ({day})) AS night_mean,
+               var_pop(v) AS total
+        FROM (SELECT *, {hour} AS h FROM w) GROUP BY vm_id, metric""").df().set_index(keys)
+    between = con.sql(f"""
+        SELECT vm_id, metric, var_pop(hm) AS between FROM (
+            SELECT vm_id, metric, {hour} AS h, avg(v) AS hm FROM w GROUP BY ALL) GROUP BY ALL
+        """).df().set_index(keys)["between"].reindex(base.index)
+    out = base[["samples", "min", "mean", "std", "max"]].copy()
+    for k, p in enumerate(PERCENTILES):
+        out[f"p{p}"] = base["pct"].str[k]
+    out["first"], out["last"] = base["first"], base["last"]
+    out["interval_s"] = base["iv_lo"].where(base["iv_lo"] == base["iv_hi"])
+    varied = base.index[base["iv_lo"] != base["iv_hi"]]  # NaN compares unequal: exclude the missing
+    varied = varied[base.loc[varied, "iv_lo"].notna()]
+    out["interval_s"] = out["interval_s"].fillna(_per_series(con, varied, "median(iv)", "w"))
+    spacing = ("(SELECT vm_id, metric, "
+               "epoch(ts) - epoch(lag(ts) OVER (PARTITION BY vm_id, metric ORDER BY ts)) AS step FROM w)")
+    out["interval_s"] = out["interval_s"].fillna(
+        _per_series(con, base.index[base["iv_lo"].isna()], "median(step)", spacing))
+    span = (out["last"] - out["first"]).dt.total_seconds() + out["interval_s"]
+    out["coverage"] = (base["iv_sum"] + base["iv_missing"] * out["interval_s"]) / span
+    out["day_night_ratio"] = base["day_mean"] / base["night_mean"].where(base["night_mean"] != 0)
+    out["daily_cycle"] = between / base["total"].where(base["total"] > 0)
+    return out.reset_index()
+
+
+def _per_series(con: duckdb.DuckDBPyConnection, series: pd.MultiIndex, aggregate: str, source: str
+                ) -> pd.Series:
+    """``aggregate`` over ``source`` for the (vm_id, metric) pairs in ``series`` only."""
+    if series.empty:
+        return pd.Series(dtype="float64")
+    con.register("todo", series.to_frame(index=False))
+    found = con.sql(f"SELECT vm_id, metric, {aggregate} FROM {source} "
+                    "SEMI JOIN todo USING (vm_id, metric) GROUP BY ALL").df()
+    con.unregister("todo")
+    return found.set_index(["vm_id", "metric"]).iloc[:, 0]
 
 
 file_stats.__doc__ += _DOC
