@@ -77,6 +77,21 @@ def test_anti_affinity_keeps_group_members_apart():
         assert len({assign[i] for i in (0, 1, 2)}) == 3, name
 
 
+def test_large_inputs_pack_in_chunks_close_to_the_bound_and_keep_anti_affinity():
+    rng = np.random.default_rng(3)
+    demand = np.column_stack([rng.integers(1, 9, 600), rng.integers(1, 9, 600), np.ones(600, int)])
+    capacity = np.array([32, 32, 16])
+    groups = [[0, 1, 2, 3], [10, 300, 599]]
+    whole = pack(demand, capacity, groups, time_limit=1, improve_with_cpsat=False)
+    chunked = pack(demand, capacity, groups, time_limit=1, improve_with_cpsat=False, chunk_items=200)
+    _assert_valid(demand, capacity, chunked.assign)
+    for group in groups:
+        assert len({chunked.assign[i] for i in group}) == len(group)
+    assert chunked.method.startswith("3 chunks") and chunked.runs[-1]["method"] == "final"
+    # three chunks cost at most one partly filled node each over packing the whole at once
+    assert whole.bound["bound"] <= whole.nodes <= chunked.nodes <= whole.nodes + 3
+
+
 def test_balanced_fit_returns_none_when_nodes_are_too_few():
     assert balanced_fit(np.array([[6, 6], [6, 6]]), np.array([10, 10]), 1) is None
 
