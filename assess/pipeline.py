@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -84,11 +85,16 @@ def load_estate(source: Path, spill_to: Path | None = None) -> Estate:
             f"{source}: no inventory found (expected an estate folder, an RVTools .xlsx, or a "
             f"folder with {RVTOOLS_CSV_MARKER})"
         )
-    estate = read_rvtools(files.rvtools)
-    if files.utilization:
-        from assess.collect.utilization import read_utilization
+    raw = None
+    if files.utilization:  # parsed by DuckDB (outside the GIL) while the inventory is read
+        from assess.collect.utilization import RawUtilization
 
-        estate = estate.merge(read_utilization(files.utilization, estate, spill_to=spill_to))
+        pool = ThreadPoolExecutor(1)
+        raw = pool.submit(RawUtilization, files.utilization, spill_to=spill_to)
+        pool.shutdown(wait=False)
+    estate = read_rvtools(files.rvtools)
+    if raw is not None:
+        estate = estate.merge(raw.result().resolve(estate))
     if files.flows:
         from assess.collect.flows import read_flows
 

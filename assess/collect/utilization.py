@@ -88,57 +88,75 @@ def read_utilization(
         An Estate with ``utilization`` rows (values in the units of :data:`METRICS`), the
         warnings found, and one provenance entry per file; ready to merge into ``inventory``.
     """
-    if format is not None and format not in FORMATS:
-        raise AssessError(f"unknown utilization format '{format}'; use one of {', '.join(FORMATS)}")
-    if inventory["vms"].empty:
-        raise AssessError("the estate has no VMs to attach utilization to; import the inventory first "
-                          "(assess import rvtools FILE --out ESTATE)")
-    paths = [Path(p) for p in paths]
-    for path in paths:
-        if not path.is_file():
-            raise AssessError(f"{path}: no such utilization file")
-    files = {str(p): p for p in paths}
-    vm_map = read_mapping(Path(mapping)) if mapping else {}
-    out = Estate()
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
-    if spill_to is not None:  # large inputs: bounded memory, DuckDB spills its work tables to disk
-        con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
-        con.execute(f"SET temp_directory = {sql_text(str(Path(spill_to).parent / '.duckdb_tmp'))}")
-        con.execute("SET preserve_insertion_order = false")
-    selects, notes, formats = [], {}, {}
-    names = sorted(files)  # the work tables hold a file's rank, not its (long) name, per sample
-    for path in paths:
-        fmt = format or detect_format(path)
-        formats[str(path)] = fmt
-        if fmt == "per-vm-csv":
-            from assess.collect.utilization_formats import counter_role, header
+    return RawUtilization(paths, format, mapping, spill_to).resolve(inventory, in_memory_max_rows)
 
-            has_vm = any(counter_role(c)[0] == "vm" for c in header(path))
-            sql, notes[str(path)] = per_vm_select(con, path, _vm_for_file(path, vm_map, has_vm))
+
+class RawUtilization:
+    """Utilization files parsed into DuckDB, not yet matched to an inventory.
+
+    Parsing is most of the cost of an import and needs no inventory, so it can run while the
+    inventory is read (DuckDB works outside the GIL): build this in a thread, then
+    :meth:`resolve` it against the inventory.
+    """
+
+    def __init__(self, paths: Sequence[Path], format: str | None = None, mapping: Path | None = None,
+                 spill_to: Path | None = None):
+        """Parse ``paths`` (arguments as for :func:`read_utilization`)."""
+        if format is not None and format not in FORMATS:
+            raise AssessError(f"unknown utilization format '{format}'; use one of {', '.join(FORMATS)}")
+        self.paths = [Path(p) for p in paths]
+        for path in self.paths:
+            if not path.is_file():
+                raise AssessError(f"{path}: no such utilization file")
+        self.spill_to = spill_to
+        vm_map = read_mapping(Path(mapping)) if mapping else {}
+        self.con = con = duckdb.connect()
+        con.execute("SET TimeZone = 'UTC'")
+        if spill_to is not None:  # large inputs: bounded memory, DuckDB spills its work tables to disk
+            con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
+            con.execute(f"SET temp_directory = {sql_text(str(Path(spill_to).parent / '.duckdb_tmp'))}")
+            con.execute("SET preserve_insertion_order = false")
+        selects, self.notes, self.formats = [], {}, {}
+        self.names = sorted(str(p) for p in self.paths)  # work tables hold a file's rank, not its name
+        for path in self.paths:
+            fmt = format or detect_format(path)
+            self.formats[str(path)] = fmt
+            if fmt == "per-vm-csv":
+                from assess.collect.utilization_formats import counter_role, header
+
+                has_vm = any(counter_role(c)[0] == "vm" for c in header(path))
+                sql, self.notes[str(path)] = per_vm_select(con, path, _vm_for_file(path, vm_map, has_vm))
+            else:
+                sql, self.notes[str(path)] = long_select(path, fmt), FileNotes()
+            selects.append(f"SELECT * REPLACE ({self.names.index(str(path))}::INTEGER AS file) FROM ({sql})")
+        try:
+            con.execute(f"CREATE TEMP TABLE raw AS SELECT {RAW_COLUMNS} FROM ({' UNION ALL '.join(selects)})")
+        except duckdb.Error as exc:
+            raise AssessError(f"utilization files {', '.join(self.names)} cannot be read: {exc}") from exc
+
+    def resolve(self, inventory: Estate, in_memory_max_rows: int = UTILIZATION_IN_MEMORY_MAX_ROWS) -> Estate:
+        """The Estate of the samples that belong to ``inventory``'s VMs (see :func:`read_utilization`)."""
+        if inventory["vms"].empty:
+            raise AssessError("the estate has no VMs to attach utilization to; import the inventory first "
+                              "(assess import rvtools FILE --out ESTATE)")
+        con, names = self.con, self.names
+        out = Estate()
+        warnings = _resolve(con, inventory, names)
+        found, counts = _check(con, self.notes, names)
+        warnings += found
+        query = "SELECT vm_id, timestamp, metric, value, interval_s FROM samples"
+        if self.spill_to is not None and sum(counts.values()) > in_memory_max_rows:
+            con.execute(f"COPY ({query}) TO {sql_text(str(self.spill_to))} (FORMAT parquet)")
+            out.utilization_files.append(Path(self.spill_to))
         else:
-            sql, notes[str(path)] = long_select(path, fmt), FileNotes()
-        selects.append(f"SELECT * REPLACE ({names.index(str(path))}::INTEGER AS file) FROM ({sql})")
-    try:
-        con.execute(f"CREATE TEMP TABLE raw AS SELECT {RAW_COLUMNS} FROM ({' UNION ALL '.join(selects)})")
-    except duckdb.Error as exc:
-        raise AssessError(f"utilization files {', '.join(files)} cannot be read: {exc}") from exc
-    warnings = _resolve(con, inventory, names)
-    found, counts = _check(con, notes, names)
-    warnings += found
-    query = "SELECT vm_id, timestamp, metric, value, interval_s FROM samples"
-    if spill_to is not None and sum(counts.values()) > in_memory_max_rows:
-        con.execute(f"COPY ({query}) TO {sql_text(str(spill_to))} (FORMAT parquet)")
-        out.utilization_files.append(Path(spill_to))
-    else:
-        out["utilization"] = conform("utilization", con.sql(query).to_arrow_table().to_pandas())
-    con.close()
-    for path in paths:
-        out.add_source("utilization", path=str(path), format=formats[str(path)],
-                       samples=int(counts.get(str(path), 0)),
-                       ignored_columns=notes[str(path)].ignored_columns)
-    out.warn_many(warnings)
-    return out
+            out["utilization"] = conform("utilization", con.sql(query).to_arrow_table().to_pandas())
+        con.close()
+        for path in self.paths:
+            out.add_source("utilization", path=str(path), format=self.formats[str(path)],
+                           samples=int(counts.get(str(path), 0)),
+                           ignored_columns=self.notes[str(path)].ignored_columns)
+        out.warn_many(warnings)
+        return out
 
 
 def _named(rows: list[tuple], names: list[str]) -> list[tuple]:

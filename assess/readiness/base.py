@@ -150,8 +150,9 @@ def combine(*frames: pd.DataFrame) -> pd.DataFrame:
 def join_groups(keys: pd.Series, values: pd.Series, sep: str = ", ") -> pd.Series:
     """Per distinct key (first-appearance order): its values joined by ``sep``, in row order.
 
-    String concatenation by ``numpy.add.reduceat`` over the rows sorted by key: one pass in C,
-    no Python call per group.
+    One ``str.join`` per group over the rows sorted by key: linear in the text (a running
+    concatenation would copy a group's text once per member, quadratic for a rule that fires on
+    100,000 VMs).
     """
     if len(keys) == 0:
         return pd.Series(dtype="str")
@@ -159,10 +160,10 @@ def join_groups(keys: pd.Series, values: pd.Series, sep: str = ", ") -> pd.Serie
     order = np.argsort(codes, kind="stable")
     sorted_codes = codes[order]
     starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
-    pieces = values.to_numpy(dtype=object)[order] + sep
-    text = np.add.reduceat(pieces, starts)
-    return pd.Series([t[: -len(sep)] for t in text] if sep else text,
-                     index=pd.Index(uniques[sorted_codes[starts]], dtype=object), dtype="str")
+    pieces = values.to_numpy(dtype=object)[order].tolist()
+    ends = [*starts[1:].tolist(), len(pieces)]
+    text = [sep.join(pieces[a:b]) for a, b in zip(starts.tolist(), ends)]
+    return pd.Series(text, index=pd.Index(uniques[sorted_codes[starts]], dtype=object), dtype="str")
 
 
 def joined(frame: pd.DataFrame, column: str, by: str = "vm_id", limit: int = 10) -> pd.Series:
