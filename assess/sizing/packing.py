@@ -113,12 +113,10 @@ def _pack_chunks(demand: np.ndarray, capacity: np.ndarray, groups: Sequence[Sequ
     """
     start = time.perf_counter()
     chunks = -(-len(demand) // chunk_items)
-    order = np.argsort(-(demand / capacity).max(axis=1), kind="stable")
     assign = np.empty(len(demand), dtype=np.int64)
     runs: dict[str, dict] = {}
     nodes = 0
-    for c in range(chunks):
-        items = np.sort(order[c::chunks])
+    for items in interleaved_chunks(demand, capacity, chunk_items):
         part = pack(demand[items], capacity, _restrict(groups, items), time_limit / chunks, seed,
                     improve_with_cpsat, chunk_items)
         assign[items] = part.assign + nodes
@@ -135,6 +133,14 @@ def _pack_chunks(demand: np.ndarray, capacity: np.ndarray, groups: Sequence[Sequ
     outcome.runs.append({"method": "final", "nodes": outcome.nodes, "seconds": time.perf_counter() - start})
     outcome.optimal = outcome.nodes <= bound["bound"]
     return outcome
+
+
+def interleaved_chunks(demand: np.ndarray, capacity: np.ndarray, chunk_items: int = CHUNK_ITEMS
+                       ) -> list[np.ndarray]:
+    """Item positions in chunks of at most ``chunk_items``, dealt round-robin by size (same mix each)."""
+    chunks = max(1, -(-len(demand) // chunk_items))
+    order = np.argsort(-(demand / capacity).max(axis=1), kind="stable")
+    return [np.sort(order[c::chunks]) for c in range(chunks)]
 
 
 def node_capacity(profile: NodeProfile, params: Packing) -> np.ndarray:
@@ -236,13 +242,14 @@ def place_vms(
     def quick_cost(parts: dict[str, np.ndarray]) -> float:
         total = 0.0
         for name, items in parts.items():
-            if len(items):
-                d, c = caps[name]
-                assign = HEURISTICS["ffd_max"](d[items], c, _restrict(groups, items))
+            d, c = caps[name]
+            for chunk in interleaved_chunks(d[items], c) if len(items) else []:
+                assign = HEURISTICS["ffd_max"](d[items[chunk]], c, _restrict(groups, items[chunk]))
                 total += (assign.max() + 1) * node_cost[name]
         return total
 
-    parts = min((split(p) for p in profiles), key=quick_cost)
+    candidates = [split(p) for p in profiles]
+    parts = candidates[0] if len(candidates) == 1 else min(candidates, key=quick_cost)
     node_of = np.full(len(sized), "", dtype=object)
     profile_of = np.full(len(sized), "", dtype=object)
     node_rows, run_rows, bounds, gaps, optimal = [], [], 0, 0, True

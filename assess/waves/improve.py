@@ -74,7 +74,7 @@ def _wave_fits(Q: nx.Graph, groups: list, caps: WaveCaps) -> bool:
 
 
 def local_search(Q: nx.Graph, wave: dict, caps: WaveCaps, weight: str = "weight", locked: set | None = None,
-                 max_passes: int = 4, swap_targets: int = 3) -> dict:
+                 max_passes: int = 4, swap_targets: int = 3, max_targets: int = 200) -> dict:
     """``wave`` improved by single moves, pairwise swaps and neighbouring-wave reorders.
 
     Each lowers sum(weight x waves crossed). Never adds a wave or empties one; keeps every
@@ -82,8 +82,10 @@ def local_search(Q: nx.Graph, wave: dict, caps: WaveCaps, weight: str = "weight"
     precedence pairs ``Q.graph["before"]`` and keep-apart labels. ``locked`` groups (pins,
     shared services, pilot) and their waves stay. A group's cost in every wave is one
     product of its link weights per wave with the wave distance matrix; swaps are tried for
-    the ``swap_targets`` best waves only, all partners of a wave scored at once.
-    O(passes x groups x (waves^2 + swap_targets x groups per wave x waves)).
+    the ``swap_targets`` best waves only, all partners of a wave scored at once; moves to the
+    ``max_targets`` best waves only (a 100,000-VM plan has thousands of waves, and a group that
+    fits none of its best 200 rarely fits a worse one).
+    O(passes x groups x (linked waves x waves + swap_targets x groups per wave x waves)).
 
     Returns:
         A new mapping group -> wave.
@@ -209,13 +211,15 @@ def local_search(Q: nx.Graph, wave: dict, caps: WaveCaps, weight: str = "weight"
             here = int(at[i])
             if i in locked_ids or here in locked_cols or len(members[here]) == 1 or not adj[i]:
                 continue
-            cost = near[i] @ dist
+            linked = np.flatnonzero(near[i])  # the waves it has links to: few, of many waves
+            cost = near[i, linked] @ dist[linked]
             gains = cost[here] - cost
             best = None
             for rank, j in enumerate(np.argsort(-gains, kind="stable")):
                 g, j = float(gains[j]), int(j)
-                if g <= 1e-9:
-                    break
+                if g <= 1e-9 or rank >= max_targets or (best is not None and rank >= swap_targets
+                                                         and best[0] >= g):
+                    break  # later waves gain less: no move there beats the best found
                 if allowed(i, j) and fits(j, i, None):
                     if best is None or g > best[0]:
                         best = (g, j, None)
