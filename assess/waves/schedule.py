@@ -83,7 +83,7 @@ class WaveAssignment:
 
 
 def assign_waves(Q: nx.Graph, caps: WaveCaps, weight: str = "weight", pilot_vms: int = 0,
-                 shared_wave: str = "first", start_wave: int = 1) -> WaveAssignment:
+                 shared_wave: str = "first", start_wave: int = 1, max_blocked: int = 64) -> WaveAssignment:
     """Assign every group of ``Q`` to a wave (see the module docstring for node attributes).
 
     Shared-service groups go to wave 0 (``shared_wave="first"``) or after every other wave
@@ -93,7 +93,9 @@ def assign_waves(Q: nx.Graph, caps: WaveCaps, weight: str = "weight", pilot_vms:
     fits; phases (dev/test, unknown, production) and precedence pairs gate candidates; caps
     close a wave; a group too large for any wave gets one of its own. Waves before
     ``start_wave`` are frozen (re-planning after they ran): only pins go there and no pilot
-    is planned. O((V + E) log E).
+    is planned. A pick looks past at most ``max_blocked`` linked candidates that do not fit
+    (they wait for the next wave) before taking the largest group that fits, so thousands of
+    waves do not each pop every blocked candidate again. O((V + E) log E + waves x max_blocked).
     """
     out = WaveAssignment()
     nodes = Q.nodes
@@ -219,8 +221,8 @@ def assign_waves(Q: nx.Graph, caps: WaveCaps, weight: str = "weight", pilot_vms:
         while (phase_now := current_phase()) is not None:
             if wave.vms and caps.max_vms - wave.vms < smallest_left():
                 break  # no group fits the VMs left in this wave
-            pick = None
-            while heap:
+            pick, looked = None, 0
+            while heap and looked < max_blocked:
                 neg, _, n = heapq.heappop(heap)
                 if n in out.wave or -neg != prio[n] or n in pinned:
                     continue
@@ -229,6 +231,7 @@ def assign_waves(Q: nx.Graph, caps: WaveCaps, weight: str = "weight", pilot_vms:
                     pick = n
                     break
                 blocked[problem] += 1
+                looked += 1
                 (parked_phase if problem == "phase" else parked_wave).append(n)
             linked = pick is not None
             if pick is None:
