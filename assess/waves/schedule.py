@@ -11,6 +11,7 @@ pairs ``(a, b)`` meaning wave(a) <= wave(b) (a database no later than its applic
 from __future__ import annotations
 
 import heapq
+import itertools
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
@@ -94,8 +95,9 @@ def assign_waves(Q: nx.Graph, caps: WaveCaps, weight: str = "weight", pilot_vms:
     close a wave; a group too large for any wave gets one of its own. Waves before
     ``start_wave`` are frozen (re-planning after they ran): only pins go there and no pilot
     is planned. A pick looks past at most ``max_blocked`` linked candidates that do not fit
-    (they wait for the next wave) before taking the largest group that fits, so thousands of
-    waves do not each pop every blocked candidate again. O((V + E) log E + waves x max_blocked).
+    (they wait for the next wave) before taking the largest group that fits, and at most
+    ``max_blocked`` unlinked groups that do not fit before closing the wave, so thousands of
+    waves do not each check every waiting group again. O((V + E) log E + waves x max_blocked).
     """
     out = WaveAssignment()
     nodes = Q.nodes
@@ -188,7 +190,8 @@ def assign_waves(Q: nx.Graph, caps: WaveCaps, weight: str = "weight", pilot_vms:
                 lo = mid + 1
             else:
                 hi = mid
-        return next((n for n in pool[lo:] if n not in out.wave and eligible(n, wave) is None), None)
+        unplaced = (n for n in itertools.islice(pool, lo, None) if n not in out.wave)
+        return next((n for n in itertools.islice(unplaced, max_blocked) if eligible(n, wave) is None), None)
 
     def why(n, w: int, linked: bool) -> str:
         d = nodes[n]
