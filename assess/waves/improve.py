@@ -168,21 +168,32 @@ def local_search(Q: nx.Graph, wave: dict, caps: WaveCaps, weight: str = "weight"
             near[m, j] += x
 
     def reorder() -> bool:
-        """Swap the contents of neighbouring waves while that shortens the links between waves."""
+        """Swap the contents of neighbouring waves while that shortens the links between waves.
+
+        A trade of waves j and j+1 changes the gain of trading only j-1, j and j+1 (for any
+        other pair, columns j and j+1 lie on the same side and just exchange values), so the
+        gains are computed once and then three at a time.
+        """
         between = np.stack([np.bincount(at, near[:, c], minlength=len(numbers)) for c in range(len(numbers))],
                            axis=1)  # wave x wave link weight
-        rows = np.arange(len(numbers) - 1)
+
+        def gain(j: int) -> float:
+            # contents of j and j+1 trade places; their links to each other and inside keep their length
+            terms = (between[j] - between[j + 1]) * (dist[j] - dist[j + 1])
+            terms[j] = terms[j + 1] = 0.0
+            return float(terms.sum())
+
+        gains = np.array([gain(j) for j in range(len(numbers) - 1)])
         changed = False
         for _ in range(len(numbers) ** 2):
-            # contents of j and j+1 trade places; their links to each other and inside keep their length
-            terms = (between[:-1] - between[1:]) * (dist[:-1] - dist[1:])
-            terms[rows, rows] = terms[rows, rows + 1] = 0.0
-            gains = terms.sum(axis=1)
-            pick = next((j for j in np.argsort(-gains, kind="stable").tolist() if gains[j] > 1e-9
-                         and not {j, j + 1} & locked_cols and block_allowed(j, j + 1)), None)
+            positive = np.flatnonzero(gains > 1e-9)
+            pick = next((j for j in positive[np.argsort(-gains[positive], kind="stable")].tolist()
+                         if not {j, j + 1} & locked_cols and block_allowed(j, j + 1)), None)
             if pick is None:
                 return changed
             trade(pick, pick + 1, between)
+            for j in range(max(0, pick - 1), min(len(gains), pick + 2)):
+                gains[j] = gain(j)
             changed = True
         return changed
 
