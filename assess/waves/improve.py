@@ -74,7 +74,8 @@ def _wave_fits(Q: nx.Graph, groups: list, caps: WaveCaps) -> bool:
 
 
 def local_search(Q: nx.Graph, wave: dict, caps: WaveCaps, weight: str = "weight", locked: set | None = None,
-                 max_passes: int = 4, swap_targets: int = 3, max_targets: int = 200) -> dict:
+                 max_passes: int = 4, swap_targets: int = 3, max_targets: int = 200,
+                 max_trades: int = 20) -> dict:
     """``wave`` improved by single moves, pairwise swaps and neighbouring-wave reorders.
 
     Each lowers sum(weight x waves crossed). Never adds a wave or empties one; keeps every
@@ -84,7 +85,8 @@ def local_search(Q: nx.Graph, wave: dict, caps: WaveCaps, weight: str = "weight"
     product of its link weights per wave with the wave distance matrix; swaps are tried for
     the ``swap_targets`` best waves only, all partners of a wave scored at once; moves to the
     ``max_targets`` best waves only (a 100,000-VM plan has thousands of waves, and a group that
-    fits none of its best 200 rarely fits a worse one).
+    fits none of its best 200 rarely fits a worse one); at most ``max_trades`` x waves
+    neighbouring-wave trades per pass.
     O(passes x groups x (linked waves x waves + swap_targets x groups per wave x waves)).
 
     Returns:
@@ -172,7 +174,8 @@ def local_search(Q: nx.Graph, wave: dict, caps: WaveCaps, weight: str = "weight"
 
         A trade of waves j and j+1 changes the gain of trading only j-1, j and j+1 (for any
         other pair, columns j and j+1 lie on the same side and just exchange values), so the
-        gains are computed once and then three at a time.
+        gains are computed once and then three at a time. At most ``max_trades`` x waves
+        trades (contents can bubble a long way, one neighbour at a time).
         """
         between = np.stack([np.bincount(at, near[:, c], minlength=len(numbers)) for c in range(len(numbers))],
                            axis=1)  # wave x wave link weight
@@ -185,7 +188,7 @@ def local_search(Q: nx.Graph, wave: dict, caps: WaveCaps, weight: str = "weight"
 
         gains = np.array([gain(j) for j in range(len(numbers) - 1)])
         changed = False
-        for _ in range(len(numbers) ** 2):
+        for _ in range(max_trades * len(numbers)):
             positive = np.flatnonzero(gains > 1e-9)
             pick = next((j for j in positive[np.argsort(-gains[positive], kind="stable")].tolist()
                          if not {j, j + 1} & locked_cols and block_allowed(j, j + 1)), None)
@@ -199,8 +202,7 @@ def local_search(Q: nx.Graph, wave: dict, caps: WaveCaps, weight: str = "weight"
 
     def trade(j: int, k: int, between: np.ndarray) -> None:
         """Waves ``j`` and ``k`` exchange their groups (caps hold: each wave keeps its contents)."""
-        ours, theirs = np.flatnonzero(at == j), np.flatnonzero(at == k)
-        at[ours], at[theirs] = k, j
+        at[list(members[j])], at[list(members[k])] = k, j
         for table in (near.T, tot, top, between, between.T):
             table[[j, k]] = table[[k, j]]
         members[j], members[k] = members[k], members[j]
