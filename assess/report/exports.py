@@ -25,13 +25,35 @@ def _spreadsheet_ready(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _cells(column: pd.Series) -> list:
+    """A column as Python values for xlsxwriter: missing values None (an empty cell)."""
+    if pd.api.types.is_datetime64_any_dtype(column.dtype):
+        return [None if pd.isna(v) else v.to_pydatetime() for v in column]
+    values = column.astype(object)
+    return values.where(column.notna(), None).tolist()
+
+
 def _write_xlsx(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
-    with pd.ExcelWriter(path, engine="xlsxwriter") as writer:
-        for name, frame in sheets.items():
-            frame = _spreadsheet_ready(frame)
-            frame.to_excel(writer, sheet_name=name, index=False, freeze_panes=(1, 0))
-            if len(frame.columns):
-                writer.sheets[name].autofilter(0, 0, len(frame), len(frame.columns) - 1)
+    """Write ``sheets`` with a bold frozen header row and autofilter.
+
+    Rows are streamed to xlsxwriter (constant memory) from whole-column conversions: pandas'
+    ``to_excel`` formats cell by cell and takes most of the report time at 100,000 VMs.
+    """
+    import xlsxwriter
+
+    workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True,
+                                               "default_date_format": "yyyy-mm-dd hh:mm:ss"})
+    bold = workbook.add_format({"bold": True})
+    for name, frame in sheets.items():
+        frame = _spreadsheet_ready(frame)
+        sheet = workbook.add_worksheet(name)
+        sheet.freeze_panes(1, 0)
+        if len(frame.columns):
+            sheet.autofilter(0, 0, len(frame), len(frame.columns) - 1)
+        sheet.write_row(0, 0, [str(c) for c in frame.columns], bold)
+        for r, row in enumerate(zip(*(_cells(frame[c]) for c in frame.columns)), start=1):
+            sheet.write_row(r, 0, row)
+    workbook.close()
 
 
 def write_exports(estate: Estate, results: dict[str, StageResult], out: Path) -> list[str]:

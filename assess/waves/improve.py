@@ -118,7 +118,8 @@ def local_search(Q: nx.Graph, wave: dict, caps: WaveCaps, weight: str = "weight"
         lo, hi = phase_range.get(phase[i], (j, j))
         phase_range[phase[i]] = (min(lo, j), max(hi, j))
     adj: list[dict[int, float]] = [{} for _ in names]
-    near = np.zeros((len(names), len(numbers)))  # group x wave: link weight to that wave
+    # group x wave: link weight to that wave; column-major, as trades swap whole waves (columns)
+    near = np.zeros((len(names), len(numbers)), order="F")
     for a, b, d in Q.edges(data=True):
         if a == b or a not in idx or b not in idx:
             continue
