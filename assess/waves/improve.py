@@ -21,12 +21,14 @@ def improve_waves(Q: nx.Graph, wave: dict, caps: WaveCaps, weight: str = "weight
     precedence or keep-apart group involved) and searches again; the best plan is kept
     (iterated local search, ``seed`` fixed for reproducible plans). By default the kicks
     fit a work budget: ``min(50, 20,000 / (groups + links))``, so small plans are searched
-    hard and a 1,000-group plan is searched once.
+    hard and a 1,000-group plan is searched once. Passes of the local search fit a budget
+    too: ``max_passes``, down to one from 20,000 groups (a 100,000-VM plan).
 
     Returns:
         A new mapping group -> wave.
     """
-    best = local_search(Q, wave, caps, weight, locked, max_passes, swap_targets)
+    passes = min(max_passes, max(1, 40_000 // max(1, len(Q))))  # one pass over 20,000+ groups
+    best = local_search(Q, wave, caps, weight, locked, passes, swap_targets)
     if kicks is None:
         kicks = min(50, 20_000 // max(1, len(Q) + Q.number_of_edges()))
     free = [n for n in sorted(best, key=str) if n not in set(locked or ()) and not Q.nodes[n].get("apart")]
@@ -118,8 +120,7 @@ def local_search(Q: nx.Graph, wave: dict, caps: WaveCaps, weight: str = "weight"
         lo, hi = phase_range.get(phase[i], (j, j))
         phase_range[phase[i]] = (min(lo, j), max(hi, j))
     adj: list[dict[int, float]] = [{} for _ in names]
-    # group x wave: link weight to that wave; column-major, as trades swap whole waves (columns)
-    near = np.zeros((len(names), len(numbers)), order="F")
+    near = np.zeros((len(names), len(numbers)))  # group x wave: link weight to that wave
     for a, b, d in Q.edges(data=True):
         if a == b or a not in idx or b not in idx:
             continue
@@ -204,8 +205,11 @@ def local_search(Q: nx.Graph, wave: dict, caps: WaveCaps, weight: str = "weight"
     def trade(j: int, k: int, between: np.ndarray) -> None:
         """Waves ``j`` and ``k`` exchange their groups (caps hold: each wave keeps its contents)."""
         at[list(members[j])], at[list(members[k])] = k, j
-        for table in (near.T, tot, top, between, between.T):
+        for table in (tot, top, between, between.T):
             table[[j, k]] = table[[k, j]]
+        # only groups linked to j or k have link weight there: swap their two cells, not two columns
+        linked = list({m for i in members[j] | members[k] for m in adj[i]})
+        near[linked, j], near[linked, k] = near[linked, k], near[linked, j]
         members[j], members[k] = members[k], members[j]
         apart[j], apart[k] = apart[k], apart[j]
 
