@@ -85,20 +85,28 @@ def load_estate(source: Path, spill_to: Path | None = None) -> Estate:
             f"{source}: no inventory found (expected an estate folder, an RVTools .xlsx, or a "
             f"folder with {RVTOOLS_CSV_MARKER})"
         )
+    # DuckDB works outside the GIL: utilization is parsed while the inventory is read, and
+    # matched to it (and spilled) while the flows are read
+    pool = ThreadPoolExecutor(1)
     raw = None
-    if files.utilization:  # parsed by DuckDB (outside the GIL) while the inventory is read
+    if files.utilization:
         from assess.collect.utilization import RawUtilization
 
-        pool = ThreadPoolExecutor(1)
         raw = pool.submit(RawUtilization, files.utilization, spill_to=spill_to)
-        pool.shutdown(wait=False)
-    estate = read_rvtools(files.rvtools)
-    if raw is not None:
-        estate = estate.merge(raw.result().resolve(estate))
-    if files.flows:
-        from assess.collect.flows import read_flows
+    try:
+        estate = read_rvtools(files.rvtools)
+        utilization = pool.submit(lambda inventory: raw.result().resolve(inventory), estate) if raw else None
+        flows = None
+        if files.flows:
+            from assess.collect.flows import read_flows
 
-        estate = estate.merge(read_flows(files.flows, estate))
+            flows = read_flows(files.flows, estate)
+        if utilization:
+            estate = estate.merge(utilization.result())
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+    if flows is not None:
+        estate = estate.merge(flows)
     return estate.validate()
 
 
