@@ -195,3 +195,24 @@ def test_bad_input_gives_clear_errors(tmp_path):
     bad_unit.write_text("Time,Memory usage [pages]\n2024-01-01T00:00:00Z,5\n")
     with pytest.raises(AssessError, match="'Memory usage \\[pages\\]' has unit 'pages'"):
         read_utilization([bad_unit], INV, format="per-vm-csv")
+
+
+def test_gap_screen_catches_a_duplicate_that_hides_a_missing_sample(tmp_path):
+    # Recorded 300 s intervals. app1: 48 regular samples. app2: 48 samples over the same span,
+    # but slot 10 is missing and slot 20 is doubled (the count alone looks regular, as after a
+    # DST change in a local-time export). app3: timestamps jitter off the grid by a few seconds.
+    start = pd.Timestamp("2024-05-01T00:00:00Z")
+    slots = list(range(48))
+    doubled = [s for s in slots if s != 10] + [20]
+    rows = [("app1", start + pd.Timedelta(seconds=300 * s)) for s in slots]
+    rows += [("app2", start + pd.Timedelta(seconds=300 * s)) for s in doubled]
+    rows += [("app3", start + pd.Timedelta(seconds=300 * s + (s % 3) * 4)) for s in slots]
+    path = tmp_path / "utilization.csv"
+    path.write_text("vm,timestamp,metric,value,interval_s\n" + "".join(
+        f"{vm},{ts.isoformat()},cpu_usage_mhz,100,300\n" for vm, ts in rows))
+    est = read_utilization([path], INV)
+    assert len(est["utilization"]) == 3 * 48
+    dup = _message(est, "utilization.timestamp.duplicate")
+    assert "1 duplicate timestamp(s) in 1 VM(s)" in dup and "vc1/vm-2 (1)" in dup
+    gap = _message(est, "utilization.gap")
+    assert "in 1 VM(s)" in gap and "vc1/vm-2: 1 gap(s), ~1 missing sample(s) of 300 s" in gap

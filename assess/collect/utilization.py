@@ -88,7 +88,14 @@ def read_utilization(
         An Estate with ``utilization`` rows (values in the units of :data:`METRICS`), the
         warnings found, and one provenance entry per file; ready to merge into ``inventory``.
     """
+    _require_vms(inventory)
     return RawUtilization(paths, format, mapping, spill_to).resolve(inventory, in_memory_max_rows)
+
+
+def _require_vms(inventory: Estate) -> None:
+    if inventory["vms"].empty:
+        raise AssessError("the estate has no VMs to attach utilization to; import the inventory first "
+                          "(assess import rvtools FILE --out ESTATE)")
 
 
 class RawUtilization:
@@ -136,9 +143,7 @@ class RawUtilization:
 
     def resolve(self, inventory: Estate, in_memory_max_rows: int = UTILIZATION_IN_MEMORY_MAX_ROWS) -> Estate:
         """The Estate of the samples that belong to ``inventory``'s VMs (see :func:`read_utilization`)."""
-        if inventory["vms"].empty:
-            raise AssessError("the estate has no VMs to attach utilization to; import the inventory first "
-                              "(assess import rvtools FILE --out ESTATE)")
+        _require_vms(inventory)
         con, names = self.con, self.names
         out = Estate()
         warnings = _resolve(con, inventory, names)
