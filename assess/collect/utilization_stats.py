@@ -198,8 +198,7 @@ def _stats_pass(con: duckdb.DuckDBPyConnection, day_hours: tuple[int, int]) -> p
         out[f"p{p}"] = base["pct"].str[k]
     out["first"], out["last"] = base["first"], base["last"]
     out["interval_s"] = base["iv_lo"].where(base["iv_lo"] == base["iv_hi"])
-    varied = base.index[base["iv_lo"] != base["iv_hi"]]  # NaN compares unequal: exclude the missing
-    varied = varied[base.loc[varied, "iv_lo"].notna()]
+    varied = base.index[base["iv_lo"].notna() & (base["iv_lo"] != base["iv_hi"])]
     out["interval_s"] = out["interval_s"].fillna(_per_series(con, varied, "median(iv)", "w"))
     spacing = ("(SELECT vm_id, metric, "
                "epoch(ts) - epoch(lag(ts) OVER (PARTITION BY vm_id, metric ORDER BY ts)) AS step FROM w)")
