@@ -216,3 +216,18 @@ def test_gap_screen_catches_a_duplicate_that_hides_a_missing_sample(tmp_path):
     assert "1 duplicate timestamp(s) in 1 VM(s)" in dup and "vc1/vm-2 (1)" in dup
     gap = _message(est, "utilization.gap")
     assert "in 1 VM(s)" in gap and "vc1/vm-2: 1 gap(s), ~1 missing sample(s) of 300 s" in gap
+
+
+def test_a_period_two_files_both_hold_is_reported_as_duplicates(tmp_path):
+    # Each file alone is a perfect 300 s series; together the VM has every sample twice.
+    start = pd.Timestamp("2024-05-01T00:00:00Z")
+    stamps = [(start + pd.Timedelta(seconds=300 * s)).isoformat() for s in range(24)]
+    rows = "".join(f"app1,{t},cpu_usage_mhz,100,300\n" for t in stamps)
+    text = "vm,timestamp,metric,value,interval_s\n" + rows
+    first, second = tmp_path / "utilization-a.csv", tmp_path / "utilization-b.csv"
+    first.write_text(text)
+    second.write_text(text)
+    est = read_utilization([first, second], INV)
+    assert len(est["utilization"]) == 48  # kept, as found
+    dup = _message(est, "utilization.timestamp.duplicate")
+    assert "24 duplicate timestamp(s) in 1 VM(s)" in dup and "vc1/vm-1 (24)" in dup

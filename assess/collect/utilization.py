@@ -250,31 +250,40 @@ def _check(con: duckdb.DuckDBPyConnection, notes: dict[str, FileNotes], names: l
     without memory data are reported per file.
 
     Sorting every series to find its steps is the costly part, so one hash pass first marks
-    the series that cannot have a gap or a duplicate: one interval, every timestamp on that
-    interval's grid, and every grid slot from first to last sample filled exactly once
-    (counted with a 64-slot bitmap per block). Only the other series are sorted.
+    the VMs that cannot have a gap or a duplicate in any metric: one interval, every timestamp
+    on that interval's grid, and every grid slot from first to last sample filled exactly once
+    across all files (64-slot bitmaps per block, OR-ed over files, so a period two files both
+    hold is still a duplicate). Only the other VMs' samples are sorted.
     """
     con.execute("""
         CREATE TEMP TABLE blocks AS
-        SELECT file, vm_id, metric, interval_s, count(*) AS n,
+        SELECT file, vm_id, metric, interval_s, us // step_us // 64 AS block, count(*) AS n,
                count(*) FILTER (WHERE value IS NULL) AS empty, count(*) FILTER (WHERE value = 0) AS zeros,
                min(us) AS t0, max(us) AS t1, min(us % step_us) AS off_lo, max(us % step_us) AS off_hi,
-               bit_count(bit_or(1::UBIGINT << (us // step_us % 64)::UBIGINT)) AS slots
+               bit_or(1::UBIGINT << (us // step_us % 64)::UBIGINT) AS bits
         FROM (SELECT *, epoch_us(timestamp) AS us, interval_s * 1000000 AS step_us FROM kept)
-        GROUP BY file, vm_id, metric, interval_s, us // step_us // 64""")
+        GROUP BY ALL""")
     con.execute("""
         CREATE TEMP TABLE series AS
-        SELECT file, vm_id, metric, sum(n) AS n, sum(empty) AS empty, sum(zeros) AS zeros,
-               count(*) FILTER (WHERE interval_s IS NULL) = 0 AND min(interval_s) = max(interval_s)
-               AND min(off_lo) = max(off_hi) AND sum(slots) = sum(n)
-               AND sum(n) = (max(t1) - min(t0)) // (max(interval_s) * 1000000) + 1 AS regular
+        SELECT file, vm_id, metric, sum(n) AS n, sum(empty) AS empty, sum(zeros) AS zeros
         FROM blocks GROUP BY ALL""")
+    con.execute("""
+        CREATE TEMP TABLE irregular AS
+        SELECT DISTINCT vm_id FROM (
+            SELECT vm_id, metric, interval_s, block, sum(n) AS n, bit_count(bit_or(bits)) AS slots,
+                   min(t0) AS t0, max(t1) AS t1, min(off_lo) AS off_lo, max(off_hi) AS off_hi
+            FROM blocks GROUP BY vm_id, metric, interval_s, block)
+        GROUP BY vm_id, metric
+        HAVING NOT coalesce(count(*) FILTER (WHERE interval_s IS NULL) = 0
+                            AND min(interval_s) = max(interval_s) AND min(off_lo) = max(off_hi)
+                            AND sum(slots) = sum(n)
+                            AND sum(n) = (max(t1) - min(t0)) // (max(interval_s) * 1000000) + 1, false)""")
     con.execute("""
         CREATE TEMP TABLE steps AS
         SELECT file, vm_id, metric, interval_s,
                epoch(timestamp) - epoch(lag(timestamp) OVER (PARTITION BY vm_id, metric ORDER BY timestamp))
                    AS step
-        FROM kept WHERE (file, vm_id) IN (SELECT DISTINCT file, vm_id FROM series WHERE NOT regular)""")
+        FROM kept WHERE vm_id IN (SELECT vm_id FROM irregular)""")
     con.execute("""
         CREATE TEMP TABLE inferred AS SELECT file, vm_id, CAST(round(median(step)) AS BIGINT) AS spacing
         FROM steps WHERE step > 0  -- only where an interval is missing: it fills those

@@ -112,12 +112,12 @@ def _pack_chunks(demand: np.ndarray, capacity: np.ndarray, groups: Sequence[Sequ
     among them. Each heuristic's run is reported summed over the chunks.
     """
     start = time.perf_counter()
-    chunks = -(-len(demand) // chunk_items)
+    chunks = interleaved_chunks(demand, capacity, chunk_items)
     assign = np.empty(len(demand), dtype=np.int64)
     runs: dict[str, dict] = {}
     nodes = 0
-    for items in interleaved_chunks(demand, capacity, chunk_items):
-        part = pack(demand[items], capacity, _restrict(groups, items), time_limit / chunks, seed,
+    for items in chunks:
+        part = pack(demand[items], capacity, _restrict(groups, items), time_limit / len(chunks), seed,
                     improve_with_cpsat, chunk_items)
         assign[items] = part.assign + nodes
         nodes += part.nodes
@@ -126,7 +126,7 @@ def _pack_chunks(demand: np.ndarray, capacity: np.ndarray, groups: Sequence[Sequ
             total["nodes"] += run["nodes"]
             total["seconds"] += run["seconds"]
     joined = empty_lightest_nodes(demand, capacity, assign, groups)
-    method = f"{chunks} chunks"
+    method = f"{len(chunks)} chunks"
     if joined.max() < assign.max():
         method, assign = f"{method}+local_search", joined
     outcome = PackOutcome(assign, bound, [r for r in runs.values() if r["method"] != "final"], method)
