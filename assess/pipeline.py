@@ -158,6 +158,7 @@ def run_stages(
             result.summary.setdefault("params", params[name].model_dump(mode="json"))
         results[name] = result
         tables.update(result.tables)
+
     for result in results.values():  # a later stage may refine an earlier table: keep the latest
         result.tables = {name: tables[name] for name in result.tables}
     return results
@@ -193,6 +194,8 @@ def write_run(
     """
     from assess.report.exports import write_exports
     from assess.report.html import render_report
+
+    estate = estate.with_warnings([w for r in results.values() for w in r.warnings])
 
     tables_dir = out / "tables"
     tables_dir.mkdir(parents=True, exist_ok=True)

@@ -131,6 +131,14 @@ class Estate:
         new = conform("warnings", pd.DataFrame.from_records(records).astype("string"))
         self.tables["warnings"] = pd.concat([self.tables["warnings"], new], ignore_index=True)
 
+    def with_warnings(self, records: list[dict]) -> Estate:
+        """Return a new estate sharing these tables, with ``records`` added to its warnings."""
+        tables = dict(self.tables)
+        if records:
+            new = conform("warnings", pd.DataFrame.from_records(records).astype("string"))
+            tables["warnings"] = pd.concat([tables["warnings"], new], ignore_index=True)
+        return Estate(tables, list(self.provenance), list(self.utilization_files))
+
     def add_source(self, kind: str, **details) -> str:
         """Register a source in the provenance and return its id."""
         source_id = f"{kind}-{len(self.provenance) + 1}"

@@ -1,4 +1,4 @@
-"""What a stage returns: result tables plus the few figures that go into summary.json."""
+"""What a stage returns: result tables, the warnings it raised, its figures and parameters."""
 
 from __future__ import annotations
 
@@ -9,7 +9,22 @@ import pandas as pd
 
 @dataclass
 class StageResult:
-    """Result tables of one stage (written as ``tables/<name>.parquet``) and summary figures."""
+    """One stage's output; stages never change their inputs, so everything they learn is here.
+
+    Attributes:
+        tables: result tables by name (written as ``tables/<name>.parquet``).
+        summary: the figures that go into ``summary.json`` under the stage's name.
+        warnings: warnings raised by the stage, as records with the ``warnings`` table's
+            columns (``source``, ``code``, ``table``, ``row``, ``column``, ``message``);
+            the pipeline adds them to the run's warnings.
+    """
 
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     summary: dict = field(default_factory=dict)
+    warnings: list[dict] = field(default_factory=list)
+
+    def warn(self, code: str, message: str, *, source: str = "", table: str = "", row: object = "",
+             column: str = "") -> None:
+        """Record a warning raised by this stage (same fields as :meth:`Estate.warn`)."""
+        self.warnings.append(dict(source=source, code=code, table=table, row=str(row), column=column,
+                                  message=message))

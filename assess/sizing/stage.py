@@ -54,17 +54,18 @@ def size_estate(
         ``pvcs`` (per disk), ``packing_runs`` (each heuristic per node profile) and ``cost``.
     """
     params = params or SizingParams()
+    result = StageResult()
     vms = estate["vms"]
     rightsizing = params.rightsizing
     stats, end = _stats(estate, rightsizing.lookback_days, rightsizing.lookback_end)
     if stats.empty and rightsizing.mode == "performance":
         rightsizing = rightsizing.model_copy(update={"mode": "as_is"})
-        estate.warn("sizing.no_utilization", "no utilization samples in the estate: every VM sized as "
+        result.warn("sizing.no_utilization", "no utilization samples in the estate: every VM sized as "
                     "allocated (as_is)", source="sizing", table="utilization")
     sizer = RightSizer.from_params(rightsizing.model_copy(update={"lookback_end": end}))
     sizer = sizer.fit_stats(stats, vms, estate["hosts"])
     for w in sizer.warnings_.to_dict("records"):
-        estate.warn(w["code"], w["message"], source="sizing", table=w["table"], row=w["row"],
+        result.warn(w["code"], w["message"], source="sizing", table=w["table"], row=w["row"],
                     column=w["column"])
     sized = vms[["vm_id"]].merge(sizer.sizes_, on="vm_id", how="left")
     if rightsizing.lookback_end is not None:  # idle detection's window ends at the latest sample
@@ -100,11 +101,10 @@ def size_estate(
     kept = sizing.loc[sizing["excluded_reason"].isna(), "vm_id"]
     storage = storage_totals(pvcs[pvcs["vm_id"].isin(kept)], k)
     cost = cost_table(estate["hosts"], nodes, params.packing.node_profiles, params.cost)
-    return StageResult(
-        tables={"sizing": sizing, "nodes": nodes, "storage": storage, "pvcs": pvcs, "packing_runs": runs,
-                "cost": cost},
-        summary=_summary(sizing, nodes, storage, cost, packing_summary),
-    )
+    result.tables = {"sizing": sizing, "nodes": nodes, "storage": storage, "pvcs": pvcs,
+                     "packing_runs": runs, "cost": cost}
+    result.summary = _summary(sizing, nodes, storage, cost, packing_summary)
+    return result
 
 
 def _column(frame: pd.DataFrame | None, name: str) -> pd.Series | None:

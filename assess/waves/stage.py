@@ -128,6 +128,7 @@ def plan_waves(estate: Estate, readiness: pd.DataFrame | None = None, sizing: pd
     hard-linked to a VM that is) or ``excluded`` with the reason. See :mod:`assess.waves`.
     """
     params = params or WavesParams()
+    result = StageResult()
     G = dependency_graph(estate, params)
     facts = vm_facts(estate, readiness, sizing, params)
     vm_pin_keys = [k for k in params.pins if k in set(facts.index) or k in set(facts["name"])]
@@ -140,7 +141,7 @@ def plan_waves(estate: Estate, readiness: pd.DataFrame | None = None, sizing: pd
         raise AssessError(f"waves parameter pins: {unknown[0]!r} is neither a VM nor a group id "
                           f"(groups are named g0001.., s001..); fix or remove the pin")
     for r, clash in keep_apart_violations(G, [m for _, m, _, _ in groups]):
-        estate.warn("waves.keep_apart.hard", f"keep_apart[{r}]: VMs {sorted(clash)} are hard-linked "
+        result.warn("waves.keep_apart.hard", f"keep_apart[{r}]: VMs {sorted(clash)} are hard-linked "
                     "(same application, disk or affinity rule) and must move together; rule not honoured",
                     table="waves")
 
@@ -194,7 +195,9 @@ def plan_waves(estate: Estate, readiness: pd.DataFrame | None = None, sizing: pd
             plan.reason[g] += (f"; moved from wave {plan.wave[g]} to {w} by local search "
                                "(less cross-wave traffic)")
     plan.wave = better
-    return _tables(G, Q, facts, groups, group_of, how_of, held_by, plan, caps, params)
+    tables = _tables(G, Q, facts, groups, group_of, how_of, held_by, plan, caps, params)
+    tables.warnings = result.warnings
+    return tables
 
 
 def _tables(G, Q, facts, groups, group_of, how_of, held_by, plan, caps, params) -> StageResult:
