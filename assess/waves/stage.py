@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import copy
+
 import networkx as nx
 import numpy as np
 import pandas as pd
 
+from assess.collect.flows import resolve_flows
 from assess.model import AssessError, Estate
 from assess.model.results import StageResult
-from assess.waves.calendar import wave_calendar
-from assess.waves.graph import dependency_graph, resolve_vms
+from assess.waves.calendar import first_window, wave_calendar
+from assess.waves.graph import dependency_graph, vm_refs
 from assess.waves.groups import hard_components, keep_apart_violations, move_groups, quotient_graph
 from assess.waves.improve import improve_waves
 from assess.waves.links import HARD, SOFT
@@ -17,6 +20,7 @@ from assess.waves.metrics import cross_wave_traffic, group_modularity, wave_lowe
 from assess.waves.params import WavesParams
 from assess.waves.schedule import WaveCaps, assign_waves
 
+NONPROD = ("sandbox", "dev", "test")
 READY_NOTE = "readiness not assessed: assumed ready, cold migration"
 
 
@@ -93,6 +97,7 @@ def _named_groups(G: nx.Graph, facts: pd.DataFrame, params: WavesParams, vm_pins
     shared_members = set().union(*shared_comps) if shared_comps else set()
     rest = [v for v in nodes if v not in shared_members]
     found = move_groups(G, rest, resolution=params.resolution, max_size=params.max_group_vms,
+                        evidence_weights=params.evidence_weights,
                         seed=params.seed, pins=vm_pins, resolution_vms=params.resolution_vms)
     def key(members: set[str]) -> tuple:
         return (-len(members), min(G.nodes[v]["name"] for v in members))
@@ -112,7 +117,7 @@ def _part_sizes(G: nx.Graph, facts: pd.DataFrame, parts: list[set[str]]) -> pd.D
         part=np.repeat(np.arange(len(parts)), [len(p) for p in parts]),
         low_risk=((f["verdict"] == "ready") & (f["effort"].fillna(1) <= 2)).to_numpy(),
         prod=[G.nodes[v]["env"] == "prod" for v in vms],
-        nonprod=[G.nodes[v]["env"] == "nonprod" for v in vms])
+        nonprod=[G.nodes[v]["env"] in NONPROD for v in vms])
     return f.groupby("part", sort=True).agg(
         storage_gib=("storage_gib", "sum"), transfer_gib=("transfer_gib", "sum"),
         max_gib=("transfer_gib", "max"), max_storage_gib=("storage_gib", "max"),
@@ -129,10 +134,15 @@ def plan_waves(estate: Estate, readiness: pd.DataFrame | None = None, sizing: pd
     """
     params = params or WavesParams()
     result = StageResult()
+    flows, notes = resolve_flows(estate["flows"], estate)
+    for note in notes:
+        result.warn(note["code"], note["message"], table="flows")
+    estate = copy.copy(estate)
+    estate.tables = {**estate.tables, "flows": flows}
     G = dependency_graph(estate, params)
     facts = vm_facts(estate, readiness, sizing, params)
     vm_pin_keys = [k for k in params.pins if k in set(facts.index) or k in set(facts["name"])]
-    pinned_ids = resolve_vms(vm_pin_keys, estate["vms"], "pins")
+    pinned_ids = vm_refs(vm_pin_keys, estate, "pins")
     vm_pins = dict(zip(pinned_ids, (params.pins[k] for k in vm_pin_keys)))
     groups = _named_groups(G, facts, params, vm_pins)
     group_ids = {gid for gid, *_ in groups}
@@ -269,7 +279,7 @@ def _wave_table(Q, wave_plan, plan, caps, params) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["wave", "kind", "groups", "vms", "warm_vms", "storage_tib",
                                         "transfer_gib", "transfer_hours", "max_vms", "max_tib",
                                         "window_hours", "within_caps", "closed_by"])
-    return wave_calendar(frame, params.start, params.cadence_days, params.window_hours)
+    return wave_calendar(frame, first_window(params), params.cadence_days, params.window_hours)
 
 
 def _metrics(G, Q, wave_of, wave_plan, waves, caps, groups) -> tuple[pd.DataFrame, dict]:
