@@ -4,9 +4,10 @@ Node attributes: ``kind`` (``vm`` or ``external``), ``name``, ``app`` (applicati
 comma separated), ``env`` (``prod``, ``test``, ``dev``, ``sandbox`` or None) with ``env_source``,
 ``shared`` (shared-service reason or None). Edge attributes: ``weight`` (flow weight), ``link``
 (``hard``, ``soft``, ``shared``, ``external``), ``port`` (heaviest port with its service name),
-``n_ports``, ``db_server`` (the database side of database flows), ``significant`` (may join groups, see :func:`_significance`)
-and, on hard edges, ``hard_reasons`` (list of texts). Graph attributes: ``keep_apart`` (lists of
-vm_ids), ``shared_services`` (node -> reason), ``n_vms``, ``evidence`` (inventory evidence sets).
+``n_ports``, ``db_server`` (the database side of database flows), ``significant`` (may join
+groups, see :func:`_significance`) and, on hard edges, ``hard_reasons`` (list of texts). Graph
+attributes: ``keep_apart`` (lists of vm_ids), ``shared_services`` (node -> reason), ``n_vms``,
+``evidence`` (inventory evidence sets).
 """
 
 from __future__ import annotations
