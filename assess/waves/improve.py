@@ -87,6 +87,8 @@ def local_search(Q: nx.Graph, wave: dict, caps: WaveCaps, weight: str = "weight"
     Returns:
         A new mapping group -> wave.
     """
+    if len(set(wave.values())) < 2:
+        return dict(wave)  # nothing to move between (no waves, or every group in one wave)
     search = _Search(Q, wave, caps, weight, set(locked or ()))
     for _ in range(max_passes):
         improved = search.moves(swap_targets, max_targets)

@@ -155,7 +155,7 @@ class _Scheduler:
         if not nodes[n].get("shared"):
             self.sizes_left[nodes[n]["vms"]] -= 1
             self.remaining -= 1
-            if n not in self.pinned:
+            if n not in self.pinned and n not in self.keep:
                 self.left[nodes[n]["phase"]] -= 1
         for m, d in self.Q[n].items():
             if m not in out.wave:
@@ -172,7 +172,8 @@ class _Scheduler:
                     heapq.heappush(self.heap, (-self.prio[m], str(m), m))
 
     def run(self, pilot_vms: int, shared_wave: str, start_wave: int) -> WaveAssignment:
-        self.left = Counter(self.nodes[n]["phase"] for n in self.rest if n not in self.pinned)
+        self.left = Counter(self.nodes[n]["phase"] for n in self.rest
+                            if n not in self.pinned and n not in self.keep)
         self.remaining = len(self.rest)
         if self.shared and shared_wave == "first":
             for n in self.shared:
@@ -196,15 +197,18 @@ class _Scheduler:
         return self.out
 
     def _keep_wave(self, w: int) -> None:
-        """Groups the previous plan had in wave ``w``, while they fit it."""
-        for n in sorted((n for n, k in self.keep.items() if k == w and n not in self.out.wave), key=str):
+        """Groups the previous plan had in wave ``w``, while they fit it; the others are planned afresh."""
+        for n in sorted((n for n, k in self.keep.items() if k <= w and n not in self.out.wave), key=str):
             if self._eligible(n, self.waves[w], any_phase=True) is None:
                 self.place(n, w, "kept")
+            else:
+                del self.keep[n]
+                self.left[self.nodes[n]["phase"]] += 1
 
     def _pilot(self, pilot_vms: int) -> bool:
         nodes, Q = self.nodes, self.Q
         pilot = sorted((n for n in self.rest if nodes[n].get("pilot") and n not in self.pinned
-                        and n not in self.out.wave and not self.preds[n]),
+                        and n not in self.keep and n not in self.out.wave and not self.preds[n]),
                        key=lambda n: (Q.degree(n, self.weight), nodes[n]["vms"], nodes[n]["tib"], str(n)))
         wave = self.waves[1]
         for n in pilot:
@@ -243,7 +247,7 @@ class _Scheduler:
         looked = 0
         while self.heap and looked < self.max_blocked:
             neg, _, n = heapq.heappop(self.heap)
-            if n in self.out.wave or -neg != self.prio[n] or n in self.pinned:
+            if n in self.out.wave or -neg != self.prio[n] or n in self.pinned or n in self.keep:
                 continue
             problem = self._eligible(n, wave)
             if problem is None:
@@ -255,7 +259,8 @@ class _Scheduler:
 
     def _force(self, w: int) -> None:
         """An empty wave takes the first group of the current phase whose predecessors are placed."""
-        free = [n for n in self.pools.get(self._phase(), []) if n not in self.out.wave]
+        free = [n for n in self.pools.get(self._phase(), [])
+                if n not in self.out.wave and n not in self.keep]
         forced = next((n for n in free if all(p in self.out.wave for p in self.preds[n])),
                       free[0] if free else None)
         if forced is not None:
@@ -303,7 +308,8 @@ class _Scheduler:
                 lo = mid + 1
             else:
                 hi = mid
-        unplaced = (n for n in itertools.islice(pool, lo, None) if n not in self.out.wave)
+        unplaced = (n for n in itertools.islice(pool, lo, None)
+                    if n not in self.out.wave and n not in self.keep)
         window = itertools.islice(unplaced, self.max_blocked)
         return next((n for n in window if self._eligible(n, wave) is None), None)
 
