@@ -133,7 +133,8 @@ def _sizing(estate: Estate, tables: dict[str, pd.DataFrame], params) -> StageRes
 def _waves(estate: Estate, tables: dict[str, pd.DataFrame], params) -> StageResult:
     from assess.waves import plan_waves
 
-    return plan_waves(estate, tables.get("readiness"), tables.get("sizing"), params)
+    return plan_waves(estate, tables.get("readiness"), tables.get("sizing"), params,
+                      previous=tables.get("previous_wave_plan"), cost=tables.get("cost"))
 
 
 def stages() -> list[tuple[str, Stage]]:
@@ -145,11 +146,15 @@ def run_stages(
     estate: Estate,
     params: dict[str, object] | None = None,
     progress: Callable[[str], None] | None = None,
+    previous: dict[str, pd.DataFrame] | None = None,
 ) -> dict[str, StageResult]:
-    """Run every stage on ``estate`` (params by stage name, None for defaults); results by stage."""
+    """Run every stage on ``estate`` (params by stage name, None for defaults); results by stage.
+
+    ``previous`` seeds the tables the stages see, e.g. ``previous_wave_plan`` (a re-run's waves).
+    """
     params = params or {}
     results: dict[str, StageResult] = {}
-    tables: dict[str, pd.DataFrame] = {}
+    tables: dict[str, pd.DataFrame] = dict(previous or {})
     for name, stage in stages():
         if progress:
             progress(name)
@@ -268,9 +273,10 @@ def run_config(config: AssessmentConfig, progress: Callable[[str], None] | None 
     if progress:
         progress("import")
     estate = load_configured_estate(config)
-    results = run_stages(estate, config.stage_params(), progress)
     store = RunStore(config.output.history_path)
     previous = store.runs()["run_id"].tolist()
+    prior = {"previous_wave_plan": store.snapshot(previous[-1])["vm_state"]} if previous else None
+    results = run_stages(estate, config.stage_params(), progress, previous=prior)
     stage_summaries = {"stages": {name: r.summary for name, r in results.items()}}
     snap = snapshot(estate, results, stage_summaries)
     changes = diff_snapshots(store.snapshot(previous[-1]), snap) if previous else None

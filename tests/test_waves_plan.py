@@ -81,7 +81,7 @@ def test_wave_cap_forces_groups_into_separate_waves():
     r = plan_waves(est, params=WavesParams(pilot_vms=0, max_vms_per_wave=4))
     assert waves_by_name(r) == {1: F({"a1", "a2", "a3"}), 2: F({"b1", "b2", "b3"}), 3: F({"c1", "c2"})}
     waves = r.tables["waves"]
-    assert waves["closed_by"].tolist()[:2] == ["VM cap 4", "VM cap 4"]
+    assert waves["closed_by"].tolist()[:2] == ["VM cap 4 (max_vms_per_wave 4)"] * 2
     assert r.summary["waves_lower_bound"] == 2  # ceil(8 / 4); bin packing needs 3
 
 
@@ -97,7 +97,7 @@ def test_storage_cap_and_window_count_cold_fully_and_warm_by_delta():
     readiness = pd.DataFrame({"vm_id": [f"vc/{n}" for n in names], "verdict": "ready",
                               "method": ["cold", "warm", "warm"]})
     r = plan_waves(make_estate(names, disks=disks), readiness,
-                   params=WavesParams(pilot_vms=0, window_hours=1.0))
+                   params=WavesParams(pilot_vms=0, window_hours=1.0, cutover_minutes_per_wave=0))
     w = r.tables["waves"]
     # warm: 2 x 102.4 GiB in the window -> max(204.8*8.59/7, 102.4*8.59/2) s = 0.122 h -> fit wave 1;
     # the cold VM fits no window and gets a wave of its own, flagged over its cap
@@ -106,7 +106,7 @@ def test_storage_cap_and_window_count_cold_fully_and_warm_by_delta():
                                                           1024 * 8.589934592 / 2 / 3600])
     assert w["within_caps"].tolist() == [True, False]
     reason = r.tables["wave_plan"].set_index("name").loc["v1", "reason"]
-    assert "exceeds the transfer window 1 h by itself" in reason
+    assert "exceeds the transfer window 1 h (one VM's copy at 2 Gbit/s) by itself" in reason
 
 
 def test_keep_apart_separates_chatty_vms_into_groups_and_waves():

@@ -26,13 +26,15 @@ def first_window(params: WavesParams, now: datetime | None = None) -> datetime:
 
 
 def wave_calendar(
-    waves: pd.DataFrame, start: datetime, cadence_days: float, window_hours: float
+    waves: pd.DataFrame, start: datetime, cadence_days: float, window_hours: float, parallel: int = 1
 ) -> pd.DataFrame:
     """``waves`` with ``start``, ``end`` (window) and ``transfer_end`` (estimated) columns.
 
-    Wave ``w`` opens at ``start + (w - first wave) x cadence_days`` (pins to a far wave leave
-    gaps on purpose); the window lasts ``window_hours``; the transfer ends ``transfer_hours``
-    after the window opens (later than ``end`` when a wave is over its cap). Times are UTC.
+    Wave ``w`` opens at ``start + slot(w) x cadence_days`` with ``slot(w) = w - first wave``
+    (pins to a far wave leave gaps on purpose); with ``parallel`` > 1, waves other than the
+    shared-services and pilot ones share windows ``parallel`` at a time (each on its own
+    provider), in wave order. The window lasts ``window_hours``; the transfer ends ``transfer_hours`` after the window opens
+    (later than ``end`` when a wave is over its cap). Times are UTC.
     """
     out = waves.copy()
     if out.empty:
@@ -41,7 +43,14 @@ def wave_calendar(
         return out
     origin = pd.Timestamp(start)
     origin = origin.tz_localize("UTC") if origin.tzinfo is None else origin.tz_convert("UTC")
-    offset = (out["wave"].astype("int64") - int(out["wave"].min())) * cadence_days
+    wave = out["wave"].astype("int64")
+    slot = wave - int(wave.min())
+    if parallel > 1:  # shared services and the pilot keep their own windows; the rest share them
+        solo = out["kind"].isin(["shared-services", "pilot"]).to_numpy() if "kind" in out else wave.lt(0)
+        rest = slot[~solo]
+        if len(rest):
+            slot[~solo] = int(rest.min()) + (rest.rank(method="first").astype("int64") - 1) // parallel
+    offset = slot * cadence_days
     out["start"] = (origin + pd.to_timedelta(offset, unit="D")).astype("datetime64[ns, UTC]")
     out["end"] = out["start"] + timedelta(hours=window_hours)
     out["transfer_end"] = out["start"] + pd.to_timedelta(out["transfer_hours"].astype(float), unit="h")

@@ -122,13 +122,43 @@ class WavesParams(BaseModel):
                                "their weakest links (hard-linked components are never split).")
 
     # --- wave caps and transfer model
-    max_vms_per_wave: int = Field(50, ge=1)
-    max_tb_per_wave: float = Field(20.0, gt=0, description="Storage moved per wave, TiB.")
-    window_hours: float = Field(48.0, gt=0, description="Migration window length, hours.")
-    bandwidth_gbps: float = Field(10.0, gt=0, description="Link bandwidth source -> target, Gbit/s.")
-    efficiency: float = Field(0.7, gt=0, le=1, description="Usable share of the bandwidth.")
-    per_vm_gbps: float = Field(2.0, gt=0, description="Throughput of one VM's disk copy, Gbit/s.")
-    max_concurrent: int = Field(10, ge=1, description="Migrations running at the same time.")
+    max_vms_per_wave: int | None = Field(
+        None, ge=1, description="Optional extra cap on VMs per wave; None: the throughput model decides.")
+    max_tb_per_wave: float | None = Field(
+        None, gt=0, description="Optional extra cap on storage moved per wave, TiB; None: no such cap.")
+    window_hours: float = Field(48.0, gt=0, description="Migration window length, hours (a weekend).")
+    bandwidth_gbps: float = Field(10.0, gt=0, description="Network bandwidth from the source datastores to "
+                                  "the target storage, Gbit/s.")
+    efficiency: float = Field(0.7, gt=0, le=1, description="Usable share of the bandwidth (protocol "
+                              "overhead, other traffic; 70% is a common planning figure for a shared "
+                              "10 GbE link).")
+    storage_write_gbps: float | None = Field(
+        None, gt=0, description="Sustained write rate of the target storage, Gbit/s; None: not measured, "
+        "not a "
+        "limit (measure with fio on the target storage class before trusting the plan).")
+    per_vm_gbps: float = Field(2.0, gt=0, description="Throughput of one VM's disk copy, Gbit/s (VDDK over "
+                               "NBD/NBDSSL moves one disk at a few hundred MB/s: VMware VDDK performance "
+                               "guide).")
+    providers: int = Field(1, ge=1, description="Source providers (vCenters) migrating in parallel, each "
+                           "with "
+                           "its own Forklift concurrency.")
+    max_concurrent: int = Field(20, ge=1, description="Forklift maxInFlight per provider: VM migrations "
+                                "running "
+                                "at once (controller_max_vm_inflight, default 20 in the Forklift operator).")
+    parallel_waves: int = Field(1, ge=1, description="Waves that share one window, each on its own provider "
+                                "(at most providers); they share the link and the target storage.")
+    cutover_minutes_per_vm: float = Field(
+        10.0, ge=0, description="Cutover per VM: shutdown, final delta, conversion, boot (minutes; runs "
+        "max_concurrent at a time).")
+    cutover_minutes_per_wave: float = Field(
+        60.0, ge=0, description="Fixed cutover work per wave: change freeze, DNS/load-balancer switch, "
+        "smoke tests.")
+    validate_vms_per_window: int | None = Field(
+        None, ge=1, description="VMs the application teams can validate in one window (people limit); None: "
+        "not a limit.")
+    warm_precopy_days: float = Field(
+        2.0, ge=0, description="Days of warm pre-copy before a warm VM's cutover (Forklift re-copies changed "
+        "blocks every controller_precopy_interval, 60 min by default).")
     warm_delta_fraction: float = Field(
         0.1, ge=0, le=1, description="Share of a warm VM's disk copied inside the window "
         "(the rest is pre-copied ahead of it); cold VMs copy everything inside the window.")

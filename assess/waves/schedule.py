@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 import networkx as nx
 
 from assess.waves.params import WavesParams
+from assess.waves.throughput import Throughput
 
 GIB_TO_GBIT = 8 * 1.073741824
 PHASES = {0: "sandbox/dev/test", 1: "unknown environment", 2: "production"}
@@ -36,14 +38,16 @@ class WaveCaps:
     window_hours: float
     aggregate_gbps: float
     per_vm_gbps: float
+    vms_limit: str = ""
+    copy_limit: str = ""
 
     @classmethod
     def from_params(cls, params: WavesParams) -> WaveCaps:
-        """Caps from planner parameters; concurrency bounds the aggregate rate."""
-        link = params.bandwidth_gbps * params.efficiency
-        per_vm = min(params.per_vm_gbps, link)
-        return cls(params.max_vms_per_wave, params.max_tb_per_wave, params.window_hours,
-                   min(link, params.max_concurrent * per_vm), per_vm)
+        """Caps from the throughput model (:class:`~assess.waves.throughput.Throughput`) and optional caps."""
+        model = Throughput.from_params(params)
+        max_tib = params.max_tb_per_wave if params.max_tb_per_wave is not None else math.inf
+        return cls(model.vms_per_wave, max_tib, params.window_hours, model.copy_gbps, model.per_vm_gbps,
+                   model.vms_limit, model.copy_limit)
 
     def hours(self, sum_gib: float, max_gib: float) -> float:
         """Transfer hours of a wave: all bytes at the aggregate rate, but never faster than its largest VM."""
@@ -53,11 +57,13 @@ class WaveCaps:
     def fits(self, vms: float, tib: float, gib: float, max_gib: float) -> str | None:
         """None when a wave with these totals is within every cap, else the first cap it breaks."""
         if vms > self.max_vms:
-            return f"VM cap {self.max_vms}"
+            return f"VM cap {self.max_vms}" + (f" ({self.vms_limit})" if self.vms_limit else "")
         if tib > self.max_tib + 1e-9:
             return f"storage cap {self.max_tib:g} TiB"
         if self.hours(gib, max_gib) > self.window_hours + 1e-9:
-            return f"transfer window {self.window_hours:g} h"
+            single = max_gib / self.per_vm_gbps >= gib / self.aggregate_gbps
+            why = f"one VM's copy at {self.per_vm_gbps:g} Gbit/s" if single else self.copy_limit
+            return f"transfer window {self.window_hours:g} h" + (f" ({why})" if why else "")
         return None
 
     def group_fits(self, groups: list[dict]) -> str | None:
@@ -224,20 +230,28 @@ class _Scheduler:
             self.place(n, w, "pinned")
         self._keep_wave(w)
         blocked: Counter = Counter()
+        opened = self._phase()
         while self._phase() is not None:
             if wave.vms and self.caps.max_vms - wave.vms < self._smallest_left():
                 break  # no group fits the VMs left in this wave
+            if wave.groups and self._phase() != opened:
+                blocked["phase change: production moves in later windows than dev/test"] += 1
+                break
             pick, linked = self._pick(wave, blocked)
             if pick is None:
+                waiting = next((n for n in self.pools.get(self._phase(), [])
+                                if n not in self.out.wave and n not in self.keep), None)
+                if waiting is not None:
+                    blocked[self._eligible(waiting, wave) or ""] += 1
                 break
             self.place(pick, w, "linked" if linked else "largest")
             if self.left[self.nodes[pick]["phase"]] == 0:
                 self._push_back(self.parked_phase)
         if not wave.groups:
             self._force(w)
-        caps_hit = [k for k in blocked if k.startswith(("VM cap", "storage cap", "transfer window"))]
+        caps_hit = [k for k in blocked if k.startswith(("VM cap", "storage cap", "transfer window", "phase"))]
         if wave.vms and (self.caps.max_vms - wave.vms) < self._smallest_left():
-            caps_hit.insert(0, f"VM cap {self.caps.max_vms}")
+            caps_hit.insert(0, self.caps.fits(self.caps.max_vms + 1, 0.0, 0.0, 0.0) or "")
         self.close(w, caps_hit[0] if caps_hit else "")
         self._push_back(self.parked_wave)
         self._push_back(self.parked_phase)

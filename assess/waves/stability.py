@@ -25,6 +25,20 @@ def _previous_groups(previous: pd.DataFrame) -> tuple[dict[str, frozenset], dict
     return members, waves
 
 
+def _same_wave(groups: list[tuple], previous: pd.DataFrame) -> dict:
+    """Waves to keep when the previous plan has no group ids (the history store keeps waves only).
+
+    A group whose VMs all sat in one wave before keeps that wave.
+    """
+    wave = previous.dropna(subset=["wave"]).set_index("vm_id")["wave"].astype(int).to_dict()
+    keep = {}
+    for gid, members, _, shared in groups:
+        seen = {wave.get(v) for v in members}
+        if not shared and len(seen) == 1 and None not in seen:
+            keep[gid] = seen.pop()
+    return keep
+
+
 def _fresh(prefix: str, width: int, taken: set[str]):
     """Ids ``<prefix><n>`` (zero-padded) not in ``taken``, counting up."""
     n = 0
@@ -41,7 +55,8 @@ def carry_over(groups: list[tuple], previous: pd.DataFrame | None) -> tuple[list
 
     Args:
         groups: ``(gid, members, how, shared)`` as freshly numbered by the planner.
-        previous: the previous run's ``wave_plan`` (``vm_id``, ``group``, ``wave``) or None.
+        previous: the previous run's ``wave_plan`` (``vm_id``, ``group``, ``wave``) or None;
+            without ``group`` (the history store's ``vm_state``) only waves carry over.
 
     Returns:
         ``(groups, keep, changed)``: groups with stable ids; ``keep`` maps a group id to its
@@ -50,6 +65,8 @@ def carry_over(groups: list[tuple], previous: pd.DataFrame | None) -> tuple[list
     """
     if previous is None or previous.empty:
         return groups, {}, {}
+    if "group" not in previous:
+        return groups, _same_wave(groups, previous), {}
     members, waves = _previous_groups(previous)
     by_members = {m: g for g, m in members.items()}
     group_of = {v: g for g, m in members.items() for v in m}

@@ -26,13 +26,18 @@ __all__ = ["plan_waves", "vm_facts"]
 
 
 def plan_waves(estate: Estate, readiness: pd.DataFrame | None = None, sizing: pd.DataFrame | None = None,
-               params: WavesParams | None = None, previous: pd.DataFrame | None = None) -> StageResult:
-    """Plan migration waves: ``move_groups``, ``group_links``, ``wave_plan``, ``waves``, ``wave_metrics``.
+               params: WavesParams | None = None, previous: pd.DataFrame | None = None,
+               cost: pd.DataFrame | None = None) -> StageResult:
+    """Plan migration waves, from move groups to the programme timeline and its dual-running cost.
+
+    Tables: ``move_groups``, ``group_links``, ``wave_plan``, ``waves``, ``wave_metrics``,
+    ``timeline`` and ``dual_running`` (:mod:`assess.waves.timeline`, :mod:`assess.waves.dual_running`).
 
     Every VM of ``estate["vms"]`` gets one ``wave_plan`` row: in a wave (bucket
     ``shared-services``, ``pilot`` or ``wave``), or in ``remediate-first`` (not ready, or
     hard-linked to a VM that is) or ``excluded`` (readiness, retire/retain) with the reason.
-    ``previous`` (an earlier run's ``wave_plan``) keeps unchanged groups in their ids and waves.
+    ``previous`` (an earlier run's ``wave_plan``) keeps unchanged groups in their ids and waves;
+    ``cost`` (the sizing stage's ``cost`` table) prices the months both platforms run.
     Flows are resolved against this estate's inventory first (:func:`resolve_flows`). Pure:
     ``estate`` is not changed. See :mod:`assess.waves`.
     """
@@ -55,7 +60,7 @@ def plan_waves(estate: Estate, readiness: pd.DataFrame | None = None, sizing: pd
     plan.wave = improve_waves(Q, plan.wave, caps, locked=locked, seed=params.seed)
     tables = build_tables(Planned(G=G, Q=Q, facts=facts, groups=groups, group_of=group_of, how_of=how_of,
                                   held_by=held_by, plan=plan, greedy=greedy, caps=caps, params=params,
-                                  changed=changed))
+                                  changed=changed, estate=estate, sizing=sizing, cost=cost))
     tables.warnings = result.warnings + tables.warnings
     return tables
 

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 
 import networkx as nx
 import pandas as pd
 
+from assess.model import Estate
 from assess.model.results import StageResult
 from assess.waves.calendar import first_window, wave_calendar
+from assess.waves.dual_running import dual_running_cost
 from assess.waves.explain import group_labels, vm_group_reason, wave_reasons
 from assess.waves.links import HARD, SOFT
 from assess.waves.metrics import cross_wave_traffic, group_modularity, wave_lower_bound
 from assess.waves.params import WavesParams
 from assess.waves.schedule import WaveAssignment, WaveCaps
+from assess.waves.timeline import programme_timeline
 
 WAVE_COLUMNS = ["wave", "kind", "groups", "vms", "warm_vms", "storage_tib", "transfer_gib", "transfer_hours",
                 "max_vms", "max_tib", "window_hours", "within_caps", "closed_by"]
@@ -36,6 +40,9 @@ class Planned:
     caps: WaveCaps
     params: WavesParams
     changed: dict
+    estate: Estate
+    sizing: pd.DataFrame | None = None
+    cost: pd.DataFrame | None = None
 
 
 def build_tables(p: Planned) -> StageResult:
@@ -50,8 +57,11 @@ def build_tables(p: Planned) -> StageResult:
     waves = _wave_table(p.Q, wave_plan, p.plan, p.caps, p.params)
     wave_of = {v: w for v, w in zip(wave_plan["vm_id"], wave_plan["wave"]) if pd.notna(w)}
     metrics, summary = _metrics(p.G, wave_of, wave_plan, waves, p.caps, p.groups)
+    timeline, summary["programme"] = programme_timeline(waves, wave_plan, p.estate["vms"], p.params, p.caps)
+    dual, summary["dual_running"] = dual_running_cost(timeline, waves, wave_plan, p.sizing, p.estate["hosts"],
+                                                      p.cost)
     tables = {"move_groups": move_groups, "group_links": group_links(p.G, p.group_of), "wave_plan": wave_plan,
-              "waves": waves, "wave_metrics": metrics}
+              "waves": waves, "wave_metrics": metrics, "timeline": timeline, "dual_running": dual}
     return StageResult(tables=tables, summary=summary)
 
 
@@ -143,10 +153,12 @@ def _wave_table(Q, wave_plan, plan, caps, params) -> pd.DataFrame:
         rows.append(dict(wave=int(w), kind=kind, groups=len(gids), vms=len(part),
                          warm_vms=int((part["method"] == "warm").sum()), storage_tib=tib,
                          transfer_gib=float(part["transfer_gib"].sum()), transfer_hours=hours,
-                         max_vms=caps.max_vms, max_tib=caps.max_tib, window_hours=caps.window_hours,
+                         max_vms=caps.max_vms, max_tib=caps.max_tib if math.isfinite(caps.max_tib) else None,
+                         window_hours=caps.window_hours,
                          within_caps=over is None, closed_by=plan.closed_by.get(int(w), "") or ""))
     frame = pd.DataFrame(rows, columns=WAVE_COLUMNS)
-    return wave_calendar(frame, first_window(params), params.cadence_days, params.window_hours)
+    return wave_calendar(frame, first_window(params), params.cadence_days, params.window_hours,
+                         params.parallel_waves)
 def _metrics(G, wave_of, wave_plan, waves, caps, groups) -> tuple[pd.DataFrame, dict]:
     traffic = cross_wave_traffic(G, wave_of)
     waved = wave_plan[wave_plan["wave"].notna()]

@@ -1,0 +1,100 @@
+"""The programme timeline: duration, critical path, and when each cluster and datacenter is empty.
+
+The empty dates say when hardware and licences can go.
+
+One ``timeline`` row per item: ``item``, ``kind`` (``programme``, ``critical path``,
+``cluster empty``, ``datacenter empty``), ``start``, ``end`` (UTC; empty when unknown),
+``days`` and ``detail``. A cluster is empty at the end of the window of its last VM's wave;
+while any of its VMs waits in remediate-first its empty date is unknown (said, not guessed).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pandas as pd
+
+from assess.waves.params import WavesParams
+from assess.waves.schedule import WaveCaps
+
+COLUMNS = ["item", "kind", "start", "end", "days", "detail"]
+
+
+def _row(item: str, kind: str, start, end, detail: str) -> dict:
+    days = (end - start).total_seconds() / 86400 if pd.notna(start) and pd.notna(end) else None
+    return dict(item=item, kind=kind, start=start, end=end, days=days, detail=detail)
+
+
+def _critical_path(waves: pd.DataFrame, plan: pd.DataFrame, params: WavesParams,
+                   caps: WaveCaps) -> list[dict]:
+    rows = []
+    blocked = int((plan["bucket"] == "remediate-first").sum())
+    if blocked:
+        rows.append(_row("remediation", "critical path", pd.NaT, pd.NaT,
+                         f"{blocked} VM(s) in remediate-first: not planned until fixed; how long that "
+                         "takes is not modelled"))
+    for kind, label in (("shared-services", "shared services"), ("pilot", "pilot")):
+        part = waves[waves["kind"] == kind]
+        if len(part):
+            rows.append(_row(label, "critical path", part["start"].min(), part["end"].max(),
+                             f"wave(s) {', '.join(map(str, part['wave']))}: {int(part['vms'].sum())} VMs"))
+    warm = waves[waves["warm_vms"] > 0]
+    if len(warm):
+        first = warm["start"].min()
+        lead = first - timedelta(days=params.warm_precopy_days)
+        rows.append(_row("warm pre-copy lead", "critical path", lead, first,
+                         f"{int(warm['warm_vms'].sum())} warm VM(s); pre-copy starts "
+                         f"{params.warm_precopy_days:g} day(s) before their window"))
+    main = waves[~waves["kind"].isin(["shared-services", "pilot"])]
+    if len(main):
+        rows.append(_row("migration waves", "critical path", main["start"].min(), main["end"].max(),
+                         f"{len(main)} wave(s), {int(main['vms'].sum())} VMs; a wave holds at most "
+                         f"{caps.max_vms} VMs ({caps.vms_limit or 'cap'}) and copies at "
+                         f"{caps.aggregate_gbps:g} Gbit/s ({caps.copy_limit or 'as given'})"))
+    return rows
+
+
+def _empty_dates(plan: pd.DataFrame, waves: pd.DataFrame, vms: pd.DataFrame, column: str,
+                 kind: str) -> list[dict]:
+    """When each ``column`` value (cluster, datacenter) has no VM left to move."""
+    end_of = waves.set_index("wave")["end"]
+    start_of = waves.set_index("wave")["start"]
+    where = vms.set_index("vm_id")[column].astype("string").fillna("(none)")
+    p = plan.assign(place=plan["vm_id"].map(where).fillna("(none)"))
+    rows = []
+    for place, part in p.groupby("place", sort=True):
+        waved = part["wave"].dropna().astype(int)
+        waiting = int((part["bucket"] == "remediate-first").sum())
+        gone = int((part["bucket"] == "excluded").sum())
+        start = start_of.reindex(waved).min() if len(waved) else pd.NaT
+        end = end_of.reindex(waved).max() if len(waved) and not waiting else pd.NaT
+        detail = f"{len(waved)} VM(s) in waves"
+        if waiting:
+            detail += f"; {waiting} in remediate-first: empty once they are fixed and moved (date unknown)"
+        if gone:
+            detail += f"; {gone} excluded or not migrated (retire/retain/template): decommission or keep"
+        rows.append(_row(str(place), kind, start, end, detail))
+    return rows
+
+
+def programme_timeline(waves: pd.DataFrame, plan: pd.DataFrame, vms: pd.DataFrame, params: WavesParams,
+                       caps: WaveCaps) -> tuple[pd.DataFrame, dict]:
+    """The ``timeline`` table and its summary (duration, waves per week, binding limits)."""
+    rows = []
+    summary = {"programme_days": None, "waves_per_week": None, "binding_vms": caps.vms_limit,
+               "binding_copy": caps.copy_limit}
+    if len(waves):
+        start, end = waves["start"].min(), waves["end"].max()
+        days = (end - start).total_seconds() / 86400
+        per_week = len(waves) / max(days / 7, 1.0)
+        summary.update(programme_days=round(days, 1), waves_per_week=round(per_week, 2))
+        rows.append(_row("programme", "programme", start, end,
+                         f"{len(waves)} waves in {days / 7:.1f} weeks ({per_week:.2f} per week, "
+                         f"{params.parallel_waves} per window); {int(waves['vms'].sum())} VMs"))
+    rows += _critical_path(waves, plan, params, caps)
+    rows += _empty_dates(plan, waves, vms, "cluster", "cluster empty")
+    rows += _empty_dates(plan, waves, vms, "datacenter", "datacenter empty")
+    table = pd.DataFrame(rows, columns=COLUMNS)
+    for column in ("start", "end"):
+        table[column] = pd.to_datetime(table[column], utc=True)
+    return table.astype({"item": "string", "kind": "string", "days": "Float64", "detail": "string"}), summary
