@@ -149,7 +149,7 @@ def line(label: str, s: dict) -> None:
 
 def estate_b(n_vms: int) -> tuple[Estate, Estate, dict]:
     """Generator B's inventory with and without its flows (read through ``read_flows``)."""
-    inventory, rows, truth = generate_b(n_vms, slots=8 if n_vms > 2000 else 28)
+    inventory, rows, truth = generate_b(n_vms, slots=14 if n_vms > 2000 else 28)
     with tempfile.TemporaryDirectory() as tmp:
         flows = read_flows([write_flows(rows, Path(tmp) / "dependencies.csv")], inventory)
     return inventory.merge(flows), inventory, truth

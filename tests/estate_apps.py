@@ -64,12 +64,12 @@ def _names(rng, n_apps, sizes, envs):
 
 
 def generate(n_vms: int = 300, seed: int = 11, slots: int = 28, light_links: float = 0.3,
-             light_max_slots: int = 13, ip_only: float = 0.2) -> tuple[Estate, pd.DataFrame, dict]:
+             light_share: float = 13 / 28, ip_only: float = 0.2) -> tuple[Estate, pd.DataFrame, dict]:
     """An estate of about ``n_vms`` VMs with its Azure-Migrate flow rows and the truth.
 
-    ``light_links`` cross-application links per application (each seen in 1 to
-    ``light_max_slots`` of ``slots`` time slots); ``ip_only`` of destination records carry
-    the IP without the server name.
+    ``light_links`` cross-application links per application (each seen in 1 up to
+    ``light_share`` of the ``slots`` time slots: 13 of 28 by default); ``ip_only`` of
+    destination records carry the IP without the server name.
     """
     rng = np.random.default_rng(seed)
     n_infra = 5  # jump host, log collector, 2 DCs, monitoring
@@ -107,11 +107,11 @@ def generate(n_vms: int = 300, seed: int = 11, slots: int = 28, light_links: flo
     for _ in range(n_light):  # light cross-application links: a few slots only
         x, y = rng.integers(0, n_app_vms, size=2)
         if app_of[x] != app_of[y]:
-            links.append((int(x), int(y), 443, rng.integers(1, light_max_slots + 1) / slots))
+            links.append((int(x), int(y), 443, rng.integers(1, int(light_share * slots) + 1) / slots))
     jmp, logc, dc1, dc2, mon = range(n_app_vms, n_app_vms + 5)
     for v in range(n_app_vms):
         if rng.random() < 0.8:
-            links.append((jmp, v, 3389 if rng.random() < 0.4 else 22, rng.uniform(0.03, 0.2)))
+            links.append((jmp, v, 3389 if rng.random() < 0.4 else 22, rng.uniform(1.0, 5.0) / slots))
         if rng.random() < 0.6:
             links.append((v, logc, 6514, rng.uniform(0.5, 1.0)))
         links.append((v, dc1 if v % 2 else dc2, 389, rng.uniform(0.3, 1.0)))

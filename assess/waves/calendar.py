@@ -33,8 +33,9 @@ def wave_calendar(
     Wave ``w`` opens at ``start + slot(w) x cadence_days`` with ``slot(w) = w - first wave``
     (pins to a far wave leave gaps on purpose); with ``parallel`` > 1, waves other than the
     shared-services and pilot ones share windows ``parallel`` at a time (each on its own
-    provider), in wave order. The window lasts ``window_hours``; the transfer ends ``transfer_hours`` after the window opens
-    (later than ``end`` when a wave is over its cap). Times are UTC.
+    provider), in wave order. The window lasts ``window_hours``; the transfer ends
+    ``transfer_hours`` after the window opens (later than ``end`` when a wave is over its cap).
+    Times are UTC.
     """
     out = waves.copy()
     if out.empty:

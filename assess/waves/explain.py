@@ -30,12 +30,26 @@ def _evidence_of(G: nx.Graph) -> dict[str, list[tuple[str, str]]]:
     return out
 
 
-def _flow_summary(G: nx.Graph, members: set[str]) -> str:
-    inside = [(d.get("weight") or 0.0, d.get("port")) for a, b, d in G.subgraph(members).edges(data=True)
-              if d.get("link") in (SOFT, HARD) and (d.get("weight") or 0.0) > 0]
+def _inside(G: nx.Graph, groups: list[tuple]) -> tuple[dict, dict]:
+    """Per group id: flow links inside it ``(weight, port)`` and hard-link reasons, in one pass. O(edges)."""
+    group_of = {v: gid for gid, members, _, _ in groups for v in members}
+    flows: dict = defaultdict(list)
+    hard: dict = defaultdict(set)
+    for a, b, d in G.edges(data=True):
+        g = group_of.get(a)
+        if g is None or g != group_of.get(b):
+            continue
+        if d.get("link") in (SOFT, HARD) and (d.get("weight") or 0.0) > 0:
+            flows[g].append((d["weight"], d.get("port")))
+        if d.get("link") == HARD:
+            hard[g].update(r for r in d.get("hard_reasons", []) if not r.startswith("database"))
+    return flows, hard
+
+
+def _flow_summary(inside: list) -> str:
     if not inside:
         return ""
-    ports = Counter()
+    ports: Counter = Counter()
     for w, port in inside:
         ports[port] += w
     top = ", ".join(str(p) for p, _ in ports.most_common(3) if p)
@@ -49,9 +63,10 @@ def group_labels(G: nx.Graph, groups: list[tuple]) -> dict[str, tuple[str, str]]
     The name is the application tag, vApp, name stem, folder, resource pool or owner shared by
     at least half the members (first kind in :data:`NAMING` order), else the member's name (one
     VM) or the first member's name with ``+N``. The evidence lists every kind with its
-    coverage, the environment, the flows inside and the hard links. O(members + edges inside).
+    coverage, the environment, the flows inside and the hard links. O(VMs + edges).
     """
     evidence = _evidence_of(G)
+    flows_in, hard_in = _inside(G, groups)
     out = {}
     for gid, members, _, shared in groups:
         counts: Counter = Counter(item for v in members for item in dict.fromkeys(evidence.get(v, ())))
@@ -67,11 +82,10 @@ def group_labels(G: nx.Graph, groups: list[tuple]) -> dict[str, tuple[str, str]]
         if envs:
             (env, source), c = envs.most_common(1)[0]
             parts.append(f"environment {env} ({source}" + (f"; {c}/{n} VMs" if c < n else "") + ")")
-        flows = _flow_summary(G, members)
+        flows = _flow_summary(flows_in.get(gid, []))
         if flows:
             parts.append(flows)
-        hard = sorted({r for a, b, d in G.subgraph(members).edges(data=True) if d.get("link") == HARD
-                       for r in d.get("hard_reasons", []) if not r.startswith("database")})
+        hard = sorted(hard_in.get(gid, ()))
         if hard:
             more = f" (+{len(hard) - 3} more)" if len(hard) > 3 else ""
             parts.append("hard: " + "; ".join(hard[:3]) + more)

@@ -81,3 +81,51 @@ def move_group_figure(wave_plan: pd.DataFrame, flows: pd.DataFrame, max_groups: 
     ax.set_title("Move groups (circle area ~ VMs) and the traffic between them"
                  + (f"; {left} smaller groups not drawn" if left > 0 else ""))
     return fig
+
+
+def dependency_map(wave_plan: pd.DataFrame, move_groups: pd.DataFrame, group_links: pd.DataFrame,
+                   max_groups: int = 40, seed: int = 0) -> Figure:
+    """Named move groups joined by their links (width ~ weight, top port on the heaviest), coloured by wave.
+
+    Readable at any estate size: the ``max_groups`` groups with the heaviest links are drawn
+    (shared services included), the rest counted in the title; waves get a discrete legend.
+    Names are drawn as text, never parsed as markup.
+    """
+    fig = Figure(figsize=(9, 7))
+    ax = fig.add_subplot()
+    ax.set_axis_off()
+    if group_links.empty:
+        ax.text(0.5, 0.5, "no links between move groups", ha="center", va="center", transform=ax.transAxes)
+        return fig
+    strength = pd.concat([group_links.set_index("group")["weight"],
+                          group_links.set_index("other_group")["weight"]])
+    top = strength.groupby(level=0).sum().sort_values(ascending=False).head(max_groups).index
+    links = group_links[group_links["group"].isin(top) & group_links["other_group"].isin(top)]
+    G = nx.Graph()
+    G.add_nodes_from(top)
+    G.add_weighted_edges_from(links[["group", "other_group", "weight"]].itertuples(index=False))
+    pos = nx.spring_layout(G, seed=seed, weight=None)
+    heaviest = float(links["weight"].max()) if len(links) else 1.0
+    for a, b, w, ports in links[["group", "other_group", "weight", "ports"]].itertuples(index=False):
+        ax.plot([pos[a][0], pos[b][0]], [pos[a][1], pos[b][1]], color="#888888", zorder=1,
+                linewidth=0.5 + 4 * w / heaviest)
+        if w >= 0.5 * heaviest and isinstance(ports, str):
+            ax.text((pos[a][0] + pos[b][0]) / 2, (pos[a][1] + pos[b][1]) / 2, ports.split(",")[0], fontsize=6,
+                    color="#555555", ha="center", usetex=False, parse_math=False)
+    wave = wave_plan.dropna(subset=["wave"]).groupby("group")["wave"].min()
+    size = wave_plan.groupby("group").size()
+    name = move_groups.dropna(subset=["group"]).drop_duplicates("group").set_index("group")["group_name"]
+    waves = sorted({int(wave[g]) for g in G if g in wave.index})
+    colours = {w: f"C{i % 10}" for i, w in enumerate(waves)}
+    for n in G:
+        c = colours.get(int(wave[n]), "#bab0ac") if n in wave.index else "#bab0ac"
+        ax.scatter(*pos[n], s=40 + 20 * float(size.get(n, 1)), color=c, edgecolors="white", zorder=2)
+        ax.text(pos[n][0], pos[n][1], str(name.get(n, n)), fontsize=6, ha="center", va="center", zorder=3,
+                parse_math=False)
+    handles = [ax.scatter([], [], color=colours[w], label=f"wave {w}") for w in waves]
+    if handles:
+        ax.legend(handles=handles, loc="lower right", fontsize="small", ncols=max(1, len(handles) // 8))
+    left = int(move_groups["group"].nunique()) - len(G)
+    ax.set_title("Move groups and their dependencies (width ~ traffic)"
+                 + (f"; {left} less-linked groups not drawn" if left > 0 else ""))
+    return fig
