@@ -20,7 +20,8 @@ def test_gantt_has_one_bar_label_per_wave_and_group_picture_one_circle_per_group
 
 def test_dependency_map_draws_named_groups_their_links_and_a_legend_per_wave():
     est = two_apps_and_dns()
-    est["vms"] = est["vms"].assign(name=["$x$-web", "$x$-app", "$x$-db", "shop-web", "shop-app", "shop-db", "dns"])
+    names = ["$x$-web", "$x$-app", "$x$-db", "shop-web", "shop-app", "shop-db", "dns"]
+    est["vms"] = est["vms"].assign(name=names)
     r = plan_waves(est, params=WavesParams(pilot_vms=0, max_vms_per_wave=3))
     t = r.tables
     fig = dependency_map(t["wave_plan"], t["move_groups"], t["group_links"])

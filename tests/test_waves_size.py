@@ -4,7 +4,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent / "assess"
-FILES = sorted((ROOT / "waves").glob("*.py")) + [ROOT / "collect" / "flows.py", ROOT / "collect" / "vm_lookup.py"]
+FILES = sorted((ROOT / "waves").glob("*.py")) + [ROOT / "collect" / f for f in ("flows.py", "vm_lookup.py")]
 
 
 def test_no_function_of_the_wave_planner_exceeds_80_lines():

@@ -24,7 +24,8 @@ def test_ten_tib_over_ten_gbps_at_seventy_percent_in_a_48_hour_window():
     assert caps.fits(100, 10.0, 10_240, 100) is None
     # 48 h at 7 Gbit/s move 48 x 3600 x 7 / 8.59 = 140,800 GiB; one GiB more breaks the window
     window_gib = 48 * 3600 * 7 / GBIT_PER_GIB
-    assert caps.fits(1, 0, window_gib * 1.001, 1).startswith("transfer window 48 h (network (10 Gbit/s x 0.7))")
+    too_much = caps.fits(1, 0, window_gib * 1.001, 1)
+    assert too_much.startswith("transfer window 48 h (network (10 Gbit/s x 0.7))")
 
 
 def test_the_binding_copy_limit_is_named_and_doubling_it_doubles_the_rate():
@@ -45,7 +46,8 @@ def test_vms_per_wave_from_cutover_validation_and_the_optional_cap():
     assert (model.vms_per_wave, model.vms_limit) == (5640, "cutover (10 min per VM, 20 at a time)")
     people = Throughput.from_params(WavesParams(validate_vms_per_window=40))
     assert (people.vms_per_wave, people.vms_limit) == (40, "validation (40 VMs per window)")
-    assert Throughput.from_params(WavesParams(validate_vms_per_window=40, max_vms_per_wave=25)).vms_per_wave == 25
+    both = Throughput.from_params(WavesParams(validate_vms_per_window=40, max_vms_per_wave=25))
+    assert (both.vms_per_wave, both.vms_limit) == (25, "max_vms_per_wave 25")
 
 
 def test_parallel_waves_never_exceed_provider_concurrency():
@@ -95,7 +97,8 @@ def test_a_clusters_empty_date_is_the_end_of_its_last_vms_wave_or_unknown():
 
 def test_dual_running_cost_month_by_month():
     # two clusters with equal cores: the current side costs 1,200 a year (100 a month), the target 2,400
-    waves = pd.DataFrame({"wave": [1, 2], "start": pd.to_datetime(["2027-01-08 20:00", "2027-02-05 20:00"], utc=True),
+    starts = pd.to_datetime(["2027-01-08 20:00", "2027-02-05 20:00"], utc=True)
+    waves = pd.DataFrame({"wave": [1, 2], "start": starts,
                           "end": pd.to_datetime(["2027-01-10 20:00", "2027-02-07 20:00"], utc=True)})
     plan = pd.DataFrame({"vm_id": ["a", "b"], "wave": pd.array([1, 2], dtype="Int64")})
     sizing = pd.DataFrame({"vm_id": ["a", "b"], "node": ["n1", "n2"]})
