@@ -22,20 +22,12 @@ READINESS_COLUMNS = [
 VERDICTS = ("ready", "ready_with_warnings", "not_ready", "unknown", "excluded")
 
 
-def assess_readiness(
-    estate: Estate,
-    params: ReadinessParams | None = None,
-    *,
-    idle: pd.Series | pd.DataFrame | None = None,
-) -> StageResult:
+def assess_readiness(estate: Estate, params: ReadinessParams | None = None) -> StageResult:
     """Assess every VM of ``estate`` against the rule catalogue.
 
     Args:
         estate: the canonical estate.
         params: thresholds; defaults when None.
-        idle: optional idle VMs from the sizing stage: a boolean Series indexed by ``vm_id``, or
-            the ``sizing`` table (``vm_id``, ``idle``, ``idle_evidence``). Idle VMs that are
-            neither excluded nor blocked get strategy ``retire`` (see :func:`retire_idle`).
 
     Returns:
         Tables ``readiness`` (one row per VM of ``estate["vms"]``, same order), ``concerns``
@@ -43,7 +35,8 @@ def assess_readiness(
         rule and status with the affected VMs) and ``readiness_groups`` (verdict counts per
         cluster and per OS family); the summary holds the counts.
     """
-    ctx = Context(estate, params or ReadinessParams())
+    params = params or ReadinessParams()
+    ctx = Context(estate, params)
     concerns = evaluate(ctx)
     exclusion_ids = {r.id for r in RULES if r.excludes}
     decided = decide.verdicts(ctx, concerns, exclusion_ids)
@@ -51,14 +44,13 @@ def assess_readiness(
     decided = decided.join(decide.efforts(ctx, concerns))
     decided = decided.join(decide.strategies(ctx, decided, concerns))
     readiness = _readiness_table(ctx, concerns, decided)
-    if idle is not None:
-        readiness = decide.retire_idle(readiness, idle)
     summary_table = concern_summary(concerns, readiness)
     groups = readiness_groups(readiness)
     return StageResult(
         tables={"readiness": readiness, "concerns": concerns, "concern_summary": summary_table,
                 "readiness_groups": groups},
         summary=readiness_summary(readiness, summary_table),
+        params=params.model_dump(mode="json"),
     )
 
 
