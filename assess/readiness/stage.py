@@ -12,12 +12,13 @@ from assess.readiness.catalogue import RULES, RULES_VERSION, evaluate
 from assess.readiness.params import ReadinessParams
 
 READINESS_COLUMNS = [
-    "vm_id", "name", "verdict", "excluded_reason", "method", "method_reason", "strategy",
-    "strategy_reason", "effort", "target_name", "guest_os_tier", "firmware", "secure_boot",
-    "needs_vtpm", "remediation", "rules_version",
+    "vm_id", "name", "verdict", "coverage", "unverified", "verify_first", "excluded_reason",
+    "unknown_reason", "method", "method_reason", "strategy", "strategy_reason", "effort",
+    "target_name", "guest_os_tier", "firmware", "secure_boot", "needs_vtpm", "remediation",
+    "rules_version",
     # added: what the decisions were made from
-    "cluster", "os_family", "guest_os", "os_score", "disk_score", "disk_gib", "critical", "warnings",
-    "unknowns",
+    "cluster", "os_family", "os_version", "guest_os", "os_score", "disk_score", "disk_gib",
+    "storage_source", "critical", "warnings", "unknowns",
 ]
 VERDICTS = ("ready", "ready_with_warnings", "not_ready", "unknown", "excluded")
 
@@ -47,6 +48,7 @@ def assess_readiness(
     concerns = evaluate(ctx)
     exclusion_ids = {r.id for r in RULES if r.excludes}
     decided = decide.verdicts(ctx, concerns, exclusion_ids)
+    decided = decided.join(decide.coverage(ctx, concerns))
     decided = decided.join(decide.methods(ctx, concerns, decided["verdict"]))
     decided = decided.join(decide.efforts(ctx, concerns))
     decided = decided.join(decide.strategies(ctx, decided, concerns))
@@ -77,7 +79,8 @@ def _readiness_table(ctx: Context, concerns: pd.DataFrame, decided: pd.DataFrame
     frame = pd.DataFrame({
         "vm_id": idx,
         "name": ctx.vm_column("name"),
-        **{c: decided[c] for c in ("verdict", "excluded_reason", "method", "method_reason",
+        **{c: decided[c] for c in ("verdict", "coverage", "unverified", "verify_first",
+                                   "excluded_reason", "unknown_reason", "method", "method_reason",
                                    "strategy", "strategy_reason", "effort")},
         "target_name": ctx.target_names,
         "guest_os_tier": os["tier"],
@@ -87,9 +90,10 @@ def _readiness_table(ctx: Context, concerns: pd.DataFrame, decided: pd.DataFrame
         "remediation": decide.remediations(ctx, concerns),
         "rules_version": RULES_VERSION,
         "cluster": ctx.vm_column("cluster"),
-        "os_family": os["family"],
+        "os_family": ctx.facts["os_family"],
+        "os_version": ctx.facts["os_version"],
         "guest_os": os["os_name"],
-        **{c: decided[c] for c in ("os_score", "disk_score", "disk_gib")},
+        **{c: decided[c] for c in ("os_score", "disk_score", "disk_gib", "storage_source")},
         "critical": count("Critical", "fired"),
         "warnings": count("Warning", "fired"),
         "unknowns": unknowns,
