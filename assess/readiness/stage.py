@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from assess.model import Estate
+from assess.model import AssessError, Estate
 from assess.model.results import StageResult
 from assess.readiness import verdict as decide
 from assess.readiness.base import Context, join_groups
@@ -43,7 +43,14 @@ def assess_readiness(
         (one row per VM and rule that fired or stayed unknown), ``concern_summary`` (one row per
         rule and status with the affected VMs) and ``readiness_groups`` (verdict counts per
         cluster and per OS family); the summary holds the counts.
+
+    Raises:
+        AssessError: the estate holds no VMs (a header-only vInfo, a flows-only estate).
     """
+    if estate["vms"].empty:
+        where = ", ".join(str(p.get("path") or p.get("id")) for p in estate.provenance) or "the estate"
+        raise AssessError(f"{where}: no VMs to assess (the inventory has no VM rows); give an "
+                          "RVTools export whose vInfo lists VMs, or a vCenter collection")
     ctx = Context(estate, params or ReadinessParams())
     concerns = evaluate(ctx)
     exclusion_ids = {r.id for r in RULES if r.excludes}
