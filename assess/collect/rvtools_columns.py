@@ -175,6 +175,7 @@ SHEETS: dict[str, tuple[str, dict[str, tuple[str, ...]]]] = {
         "free_mib": ("Free MB",),
         "provisioned_mib": ("Provisioned MB",),
         "accessible": ("Accessible",),
+        "sioc_enabled": ("SIOC enabled",),
         "hosts": ("Hosts",),
         "url": ("URL",),
         "_object_id": ("Object ID",),

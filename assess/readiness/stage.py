@@ -9,6 +9,7 @@ from assess.model.results import StageResult
 from assess.readiness import verdict as decide
 from assess.readiness.base import Context, join_groups
 from assess.readiness.catalogue import RULES, RULES_VERSION, evaluate
+from assess.readiness.overview import overview_tables
 from assess.readiness.params import ReadinessParams
 
 READINESS_COLUMNS = [
@@ -64,9 +65,10 @@ def assess_readiness(
         readiness = decide.retire_idle(readiness, idle)
     summary_table = concern_summary(concerns, readiness)
     groups = readiness_groups(readiness)
+    overview = overview_tables(estate, readiness, concerns, ctx.params.effort_disk_tiers_gib)
     return StageResult(
         tables={"readiness": readiness, "concerns": concerns, "concern_summary": summary_table,
-                "readiness_groups": groups},
+                "readiness_groups": groups, **overview},
         summary=readiness_summary(readiness, summary_table),
     )
 
@@ -152,6 +154,8 @@ def readiness_summary(readiness: pd.DataFrame, concerns: pd.DataFrame) -> dict:
         "rules_version": RULES_VERSION,
         "vms": len(readiness),
         "verdicts": counts("verdict", VERDICTS),
+        "coverage": counts("coverage", ("complete", "partial")),
+        "storage_sources": counts("storage_source"),
         "methods": counts("method", ("warm", "cold", "blocked")),
         "strategies": counts("strategy", ("rehost", "replatform", "retire", "retain")),
         "effort": {str(k): int(v) for k, v in readiness["effort"].value_counts().sort_index().items()},
