@@ -293,6 +293,7 @@ _table(
     _c("free_mib", FLOAT, "Free space, MiB"),
     _c("provisioned_mib", FLOAT, "Provisioned, MiB"),
     _c("accessible", BOOL, "Accessible"),
+    _c("sioc_enabled", BOOL, "Storage I/O Control enabled"),
     _c("hosts", STRING, "Hosts that mount it, comma separated"),
     _c("url", STRING, "Datastore URL"),
     _c("source", STRING, "Provenance id"),
