@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from assess.model.params import Params
 
 #: Infrastructure ports (DNS, AD/LDAP, Kerberos, NTP, backup, monitoring, patching, syslog, config
 #: management, anti-virus, jump hosts over SSH/RDP/WinRM): evidence that a hub is a shared service.
@@ -28,7 +30,7 @@ DB_PORTS: dict[int, str] = {
 }
 
 
-class WavesParams(BaseModel):
+class WavesParams(Params):
     """How move groups are formed and ordered into waves.
 
     Lists of VMs accept vm_ids or VM names. Pins map a vm_id, VM name or group id to a wave.

@@ -62,7 +62,7 @@ def build_tables(p: Planned) -> StageResult:
                                                       p.cost)
     tables = {"move_groups": move_groups, "group_links": group_links(p.G, p.group_of), "wave_plan": wave_plan,
               "waves": waves, "wave_metrics": metrics, "timeline": timeline, "dual_running": dual}
-    return StageResult(tables=tables, summary=summary)
+    return StageResult(tables=tables, summary=summary, params=p.params.model_dump(mode="json"))
 
 
 def _move_groups(p: Planned, labels: dict) -> pd.DataFrame:
