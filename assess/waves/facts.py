@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from assess.model import Estate
+from assess.model.derived import vm_storage
 from assess.waves.params import WavesParams
 
 READY_NOTE = "readiness not assessed: assumed ready, cold migration"
@@ -40,14 +41,13 @@ def vm_facts(estate: Estate, readiness: pd.DataFrame | None, sizing: pd.DataFram
     ``status`` is ``plan``, ``remediate`` (not ready, blocked, or a physical-mode RDM that no
     disk image carries) or ``excluded`` (readiness excluded it, or its strategy is ``retire``
     or ``retain``), with ``status_reason``. With ``params.schedule_unready`` every VM but the
-    excluded-by-readiness ones is planned. Storage: sizing ``storage_gib``, else the disks'
-    capacity, else the provisioned storage; warm VMs copy ``warm_delta_fraction`` in the window.
+    excluded-by-readiness ones is planned. Storage: sizing ``storage_gib``, else
+    :func:`~assess.model.derived.vm_storage`; warm VMs copy ``warm_delta_fraction`` in the window.
     """
     vms = estate["vms"].set_index("vm_id")
     out = pd.DataFrame({"name": vms["name"].astype(str)}, index=vms.index)
     _readiness_columns(out, readiness)
-    disks = estate["disks"].groupby("vm_id")["capacity_mib"].sum(min_count=1) / 1024.0
-    storage = disks.reindex(out.index).fillna(vms["provisioned_mib"] / 1024.0)
+    storage = vm_storage(estate)["disk_gib"].reindex(out.index)
     if sizing is not None and "storage_gib" in sizing:
         sized = sizing.drop_duplicates("vm_id").set_index("vm_id")["storage_gib"].reindex(out.index)
         storage = sized.astype(float).fillna(storage)
