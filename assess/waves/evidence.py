@@ -90,17 +90,17 @@ def _is_noise(token: str, patterns: list[re.Pattern]) -> bool:
     return any(p.fullmatch(token) for p in patterns)
 
 
-def name_stems(names: pd.Series, max_share_vms: int) -> pd.Series:
+def name_stems(names: pd.Series, max_share_vms: int, env_patterns: dict[str, str] | None = None) -> pd.Series:
     """Application stem of each VM name (same index), NA when the name has none.
 
     Tokens are split at anything not a letter or digit; a token found in more than
     ``max_share_vms`` names, or together with :data:`PREFIX_PARTNERS` or more different
     distinctive tokens (``fra1p-payroll-..``, ``fra1p-fleet-..``), is a site, environment or
-    scheme prefix, not an application. O(name tokens).
+    scheme prefix, not an application; so is a token that ``env_patterns`` (default
+    :attr:`WavesParams.environment_patterns`) match whole. O(name tokens).
     """
-    env_words = [re.compile(p) for p in (r"prod\w*|prd|live|produc\w*", r"dev\w*|desarrollo",
-                                         r"test\w*|tst|qa|uat|stag\w*|preprod|pruebas",
-                                         r"sandbox|sbx|lab|poc|demo")]
+    patterns = env_patterns if env_patterns is not None else WavesParams().environment_patterns
+    env_words = [re.compile(p) for p in patterns.values()]
     tokens = names.astype(str).map(lambda n: [t for t in _tokens(n) if not _is_noise(t, env_words)])
     counts = pd.Series([t for ts in tokens for t in set(ts)]).value_counts()
     common = set(counts.index[counts > max_share_vms])
@@ -132,7 +132,7 @@ def evidence_sets(estate: Estate, env: pd.Series, params: WavesParams) -> list[t
     """
     vms = estate["vms"].set_index("vm_id")
     env = env.reindex(vms.index).fillna("?")
-    stems = name_stems(vms["name"], 2 * params.max_group_vms)
+    stems = name_stems(vms["name"], 2 * params.max_group_vms, params.environment_patterns)
     keys = {"name": stems, "vapp": vms["vapp"].astype("string"),
             "folder": _leaf(vms["folder"]).mask(lambda s: s.str.lower().isin(params.generic_placements)),
             "resource pool": _leaf(vms["resource_pool"]).mask(
