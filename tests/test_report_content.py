@@ -133,7 +133,7 @@ def test_assumptions_state_given_and_default_parameters(run):
     section = _section(html, "assumptions")
     # sizing ran with given params (CP-SAT limit 2 s), waves with defaults
     assert "<td>CPU overcommit (vCPU per core)</td><td>4.0</td><td>given</td>" in section
-    assert "<td>VMs per wave, at most</td><td>50</td><td>default</td>" in section
+    assert "<td>Forklift VMs in flight per provider</td><td>20</td><td>default</td>" in section
     assert "rvtools-1" in section and "rvtools.xlsx" in section  # input provenance
 
 
