@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from assess import __version__
@@ -256,8 +257,31 @@ class Estate:
                         message=f"{name}: {int(dangling.sum())} row(s) reference "
                         f"{len(unknown)} {col} value(s) not in {target}, e.g. {unknown[0]}",
                     ))
+        records += self._unusable_allocations()
         self.warn_many(records)
         return self
+
+    def _unusable_allocations(self) -> list[dict]:
+        """Make vCPU counts below 1 and memory that is not finite and positive unknown (``<NA>``).
+
+        A VM allocated -2 or 0 vCPUs, -4096 MiB or NaN memory cannot be sized or packed: its
+        allocation becomes unknown, with one ``model.allocation.invalid`` warning per VM naming
+        the value. A missing value (``<NA>``, NaN) is unknown already and not warned again at
+        each save. Sizing must exclude VMs whose ``vcpus`` or ``memory_mib`` is unknown.
+        """
+        vms = self.tables["vms"]
+        memory = vms["memory_mib"].to_numpy(dtype="float64", na_value=np.nan)
+        bad_cpu = (vms["vcpus"] < 1).fillna(False).to_numpy(dtype=bool)
+        bad_memory = (memory <= 0) | np.isinf(memory)  # NaN is unknown already
+        rows = np.flatnonzero(bad_cpu | bad_memory)
+        if not len(rows):
+            return []
+        records = [_allocation_warning(vms, row, bad_cpu[row], bad_memory[row]) for row in rows]
+        vms = vms.copy()
+        vms.loc[bad_cpu, "vcpus"] = pd.NA
+        vms.loc[bad_memory, "memory_mib"] = np.nan
+        self.tables["vms"] = vms
+        return records
 
     def save(self, folder: str | Path) -> Path:
         """Write the estate to ``folder`` (created if needed) atomically, and return its path.
@@ -363,6 +387,17 @@ class Estate:
         if not (Path(folder) / "estate.json").is_file():
             return cls()
         return cls.read(folder) if locked else cls.load(folder)
+
+
+def _allocation_warning(vms: pd.DataFrame, row: int, bad_cpu: bool, bad_memory: bool) -> dict:
+    """The ``model.allocation.invalid`` warning of the VM at ``row``."""
+    vm = vms.iloc[row]
+    shown = {"vcpus": f"{vm['vcpus']} vCPUs", "memory_mib": f"memory {vm['memory_mib']:g} MiB"}
+    columns = [c for c, bad in (("vcpus", bad_cpu), ("memory_mib", bad_memory)) if bad]
+    return dict(code="model.allocation.invalid", table="vms", row=str(row), column=",".join(columns),
+                source="" if pd.isna(vm["source"]) else str(vm["source"]),
+                message=f"VM {vm['name']} ({vm['vm_id']}): {' and '.join(shown[c] for c in columns)} "
+                        "cannot be sized; taken as unknown and not packed (fix the allocation at the source)")
 
 
 def write_utilization(frame: pd.DataFrame, files: list[Path], path: Path) -> None:
