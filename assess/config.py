@@ -41,8 +41,10 @@ class VCenterSource(_Strict):
     password_file: Path | None = None
     ca_file: Path | None = None
     thumbprint: str | None = None
-    insecure: bool = False
+    insecure: bool = Field(False, description="Skip TLS verification (recorded in stderr, summary, report)")
     lookback_days: int = Field(30, ge=1, le=366)
+    connect_timeout_s: float = Field(20.0, gt=0, description="Seconds to connect (TCP and TLS handshake)")
+    read_timeout_s: float = Field(300.0, gt=0, description="Seconds to wait for any answer of the server")
 
 
 class Sources(_Strict):

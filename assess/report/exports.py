@@ -50,11 +50,12 @@ def neutral_csv(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for col in out.columns:
         if out[col].dtype == object or isinstance(out[col].dtype, pd.StringDtype):
-            text = out[col]
-            risky = text.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_STARTS),
-                             na_action="ignore").fillna(False).astype(bool)
+            # non-text cells of an object column give NA here, and stay as they are
+            risky = out[col].str.startswith(FORMULA_STARTS).fillna(False).astype(bool)
             if risky.any():
-                out[col] = text.astype(object).mask(risky, "'" + text[risky].astype(str))
+                values = out[col].astype(object)
+                values[risky] = "'" + values[risky].astype(str)
+                out[col] = values
     return out
 
 
