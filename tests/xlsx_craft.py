@@ -17,10 +17,15 @@ _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _WORKSHEET = f"{_REL_NS}/worksheet"
 
 
+#: Characters XML cannot hold (or would normalise, like CR): written as Excel does, ``_x000D_``.
+_UNXML = re.compile("[\x00-\x08\x0b-\x1f\ufffe\uffff]|[\ud800-\udfff]")
+
+
 def _cell(ref: str, value) -> str:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return f'<c r="{ref}"><v>{value}</v></c>'
-    return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{escape(str(value))}</t></is></c>'
+    text = _UNXML.sub(lambda m: f"_x{ord(m[0]):04X}_", escape(str(value)))
+    return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
 
 
 def _row_of(ref: str) -> int:
