@@ -51,12 +51,21 @@ def neutral_csv(frame: pd.DataFrame) -> pd.DataFrame:
     for col in out.columns:
         if out[col].dtype == object or isinstance(out[col].dtype, pd.StringDtype):
             # non-text cells of an object column give NA here, and stay as they are
-            risky = out[col].str.startswith(FORMULA_STARTS).fillna(False).astype(bool)
+            starts = out[col].str.startswith(FORMULA_STARTS)
+            risky = starts.to_numpy(dtype=object, na_value=False).astype(bool)
             if risky.any():
                 values = out[col].astype(object)
                 values[risky] = "'" + values[risky].astype(str)
                 out[col] = values
     return out
+
+
+def _write_csv(path: Path, frame: pd.DataFrame) -> None:
+    """Write ``frame`` neutralised, with CRLF line ends (RFC 4180), so a CR inside a name is quoted.
+
+    With LF line ends the CSV writer leaves a lone CR unquoted, and readers split the row there.
+    """
+    neutral_csv(frame).to_csv(path, index=False, lineterminator="\r\n")
 
 
 def _write_xlsx(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
@@ -92,12 +101,12 @@ def write_exports(estate: Estate, results: dict[str, StageResult], out: Path) ->
     out = Path(out)
     written = []
     vms = vm_results(estate, results)
-    neutral_csv(vms).to_csv(out / "vms.csv", index=False)
+    _write_csv(out / "vms.csv", vms)
     _write_xlsx(out / "vms.xlsx", {"vms": vms})
     written += ["vms.csv", "vms.xlsx"]
     per_vm = wave_vms(estate, results)
     if not per_vm.empty:
-        neutral_csv(_spreadsheet_ready(per_vm)).to_csv(out / "waves.csv", index=False)
+        _write_csv(out / "waves.csv", _spreadsheet_ready(per_vm))
         _write_xlsx(out / "waves.xlsx", {"waves": wave_summary(estate, results), "vms by wave": per_vm})
         written += ["waves.csv", "waves.xlsx"]
     return written
