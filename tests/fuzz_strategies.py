@@ -10,7 +10,7 @@ HOSTILE_NAMES = [
     "=cmd|' /C calc'!A0",
     "+1+2", "-2+3", "@SUM(A1:A2)", "\tTAB", "\rCR",
     "[/bold]", "[bold red]x[/]", "[link=http://x]y",
-    "$\\frac{1}{0}$", "$x^2$", "$$", "a$b",
+    "$\\frac{1}{0}$", "$x^2$", "$x^$", "$\\frac$", "$$", "a$b",
     "\x1b[31mred\x1b[0m", "\x1b]0;title\x07", "bell\x07", "nul\x00byte", "\x9b2J",
     "\u202egnp.exe", "\u2066iso\u2069", "שרת-01", "مخدم", "名前",
     "<script>alert(1)</script>", "a\"b'c", "&amp;", "",

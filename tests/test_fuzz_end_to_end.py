@@ -27,7 +27,7 @@ from tests.fuzz_strategies import HOSTILE_NAMES
 ROOT = Path(__file__).resolve().parent.parent
 #: Names an RVTools export can hold: XML 1.0 cannot carry NUL, and a blank name is no VM.
 NAMES = [n for n in HOSTILE_NAMES if n.strip() and "\x00" not in n]
-CLUSTERS = ["$\\frac{1}{0}$", "$x^2$", "[/bold]"]
+CLUSTERS = ["$x^$", "$\\frac$", "$x^2$", "[/bold]"]
 
 
 def _assess(*args: str) -> subprocess.CompletedProcess:
@@ -52,7 +52,7 @@ def runs(tmp_path_factory):
         write_rvtools(folder / "rvtools.xlsx", inv)
         done.append(_assess("run", "--config", str(folder / "assessment.yaml")))
         # in the second run the VMs named with markup, mathtext and control characters grow
-        for vm in inv.vms[7:20]:
+        for vm in inv.vms[7:22]:
             vm["vcpus"], vm["memory_mib"] = vm["vcpus"] + 4, vm["memory_mib"] * 4
     diff = _assess("diff", "--history", str(folder / "runs" / "history.duckdb"))
     return folder, inv, done, diff
