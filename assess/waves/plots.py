@@ -90,7 +90,7 @@ def dependency_map(wave_plan: pd.DataFrame, move_groups: pd.DataFrame, group_lin
 
     Readable at any estate size: the ``max_groups`` groups with the heaviest links are drawn
     (shared services included), the rest counted in the title; waves get a discrete legend.
-    Names are drawn as text, never parsed as markup.
+    Names are drawn as written (:mod:`assess.plotting` turns mathtext off).
     """
     fig = Figure(figsize=(9, 7))
     ax = fig.add_subplot()
@@ -112,7 +112,7 @@ def dependency_map(wave_plan: pd.DataFrame, move_groups: pd.DataFrame, group_lin
                 linewidth=0.5 + 4 * w / heaviest)
         if w >= 0.5 * heaviest and isinstance(ports, str):
             ax.text((pos[a][0] + pos[b][0]) / 2, (pos[a][1] + pos[b][1]) / 2, ports.split(",")[0], fontsize=6,
-                    color="#555555", ha="center", usetex=False, parse_math=False)
+                    color="#555555", ha="center")
     wave = wave_plan.dropna(subset=["wave"]).groupby("group")["wave"].min()
     size = wave_plan.groupby("group").size()
     name = move_groups.dropna(subset=["group"]).drop_duplicates("group").set_index("group")["group_name"]
@@ -121,8 +121,7 @@ def dependency_map(wave_plan: pd.DataFrame, move_groups: pd.DataFrame, group_lin
     for n in G:
         c = colours.get(int(wave[n]), "#bab0ac") if n in wave.index else "#bab0ac"
         ax.scatter(*pos[n], s=40 + 20 * float(size.get(n, 1)), color=c, edgecolors="white", zorder=2)
-        ax.text(pos[n][0], pos[n][1], str(name.get(n, n)), fontsize=6, ha="center", va="center", zorder=3,
-                parse_math=False)
+        ax.text(pos[n][0], pos[n][1], str(name.get(n, n)), fontsize=6, ha="center", va="center", zorder=3)
     handles = [ax.scatter([], [], color=colours[w], label=f"wave {w}") for w in waves]
     if handles:
         ax.legend(handles=handles, loc="lower right", fontsize="small", ncols=max(1, len(handles) // 8))
