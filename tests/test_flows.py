@@ -167,3 +167,14 @@ def test_time_slot_ranges_with_bare_end_times_get_the_start_date():
     # a bare end time is on the start's day, or the next day when it is not after the start
     assert end.dt.strftime("%Y-%m-%d %H:%M").tolist() == [
         "2025-03-01 18:00", "2025-03-02 00:00", "2025-03-02 00:00", "2025-03-01 12:00", "2025-03-01 12:00"]
+
+
+def test_a_time_column_with_no_readable_time_is_kept_without_times(tmp_path):
+    # found by the fuzz suite: every slot unreadable mapped to naive NaT and crashed the import
+    path = tmp_path / "flows.csv"
+    path.write_text("src,dst,port,time\nweb01,db01,443,never\nweb01,db01,443,\n")
+    est = Estate()
+    est["vms"] = pd.DataFrame({"vm_id": ["vc/web01", "vc/db01"], "name": ["web01", "db01"]})
+    out = read_flows([path], est, format="csv")
+    assert out["flows"]["first_seen"].isna().all() and out["flows"]["connections"].tolist() == [2]
+    assert "flows.time.invalid" in set(out.warnings["code"])

@@ -115,8 +115,9 @@ def _times(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     end = end.fillna(start)
     lookup_start = pd.Series(start.to_numpy(), index=distinct.to_numpy())
     lookup_end = pd.Series(end.to_numpy(), index=distinct.to_numpy())
-    return values.map(lookup_start).astype("datetime64[ns, UTC]"), values.map(lookup_end).astype(
-        "datetime64[ns, UTC]")
+    # to_datetime(utc=True), not astype: a column whose every slot is unreadable maps to naive NaT
+    return (pd.to_datetime(values.map(lookup_start), utc=True).astype("datetime64[ns, UTC]"),
+            pd.to_datetime(values.map(lookup_end), utc=True).astype("datetime64[ns, UTC]"))
 
 
 def _slot_end(start: pd.Series, text: pd.Series) -> pd.Series:
