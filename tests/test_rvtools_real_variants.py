@@ -114,3 +114,20 @@ def test_every_combination_of_absent_identity_columns_imports(shared, tmp_path, 
     assert len(estate["vms"]) == VMS
     assert readiness["disk_gib"].sum() == pytest.approx(vdisk_mib(sheets) / 1024, abs=0.1 * VMS)
     assert not np.isnan(estate["vms"]["vcpus"].astype(float)).any()
+
+
+def test_absent_ip_and_dns_columns_never_fire_their_rules(shared, tmp_path):
+    sheets = real_sheets(shared)
+    for header in ("Primary IP Address", "DNS Name"):
+        sheets["vInfo"] = drop_column(sheets["vInfo"], header)
+    del sheets["vNetwork"], sheets["vTools"]
+    estate = read_rvtools([write_workbook(tmp_path / "no-ip.xlsx", sheets)])
+    result = assess_readiness(estate)
+    concerns = result.tables["concerns"]
+    for rule_id in ("vmware.vm_missing_ip.detected", "vmware.hostname.empty"):
+        statuses = concerns.loc[concerns["rule_id"] == rule_id, "status"]
+        assert len(statuses) == VMS and set(statuses) == {"unknown"}, rule_id
+    # the Tools status is not in this source: said so, not guessed as "not running"
+    reasons = result.tables["readiness"]["method_reason"]
+    assert not reasons.str.contains("Tools not running").any()
+    assert reasons.str.contains("Tools status not in this source").any()
