@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from assess.readiness.base import Context, Rule, from_mask, joined, text
+from assess.readiness.base import Context, declare, declared, from_mask, joined, text
 
 
 def _of_kind(ctx: Context, kinds: set[str]) -> pd.DataFrame:
@@ -18,6 +18,12 @@ def _fired(hit: pd.DataFrame) -> pd.DataFrame:
     return from_mask(pd.Series(True, index=pd.Index(hit["vm_id"].unique())), joined(hit, "what"))
 
 
+@declare("vmware.device.passthrough.detected", "Critical", "PCI passthrough device or vGPU",
+         "A host PCI device (or NVIDIA vGPU profile) is tied to the ESXi host; the VM cannot be "
+         "migrated until an equivalent device is exposed on a KubeVirt node.",
+         "Remove the device before migration, and re-attach a host device or mediated device "
+         "(permittedHostDevices) on KubeVirt afterwards.",
+         ("devices.pci_passthrough", "devices.vgpu"))
 def passthrough(ctx: Context) -> pd.DataFrame:
     """VMs with a PCI passthrough device or a vGPU.
 
@@ -28,11 +34,23 @@ def passthrough(ctx: Context) -> pd.DataFrame:
     return _fired(_of_kind(ctx, {"pci_passthrough", "vgpu"}))
 
 
+@declare("vmware.usb_controller.detected", "Warning", "USB controller or device",
+         "USB devices attached to the ESXi host do not follow the VM; KubeVirt can pass USB only "
+         "from the node the VM runs on.",
+         "Replace USB dongles with network alternatives (USB-over-IP, license servers) or pin the VM "
+         "to a node with the device (hostDevices).",
+         ("devices.usb_controller", "devices.usb_device"))
 def usb(ctx: Context) -> pd.DataFrame:
     """VMs with a USB controller or USB device."""
     return _fired(_of_kind(ctx, {"usb_controller", "usb_device"}))
 
 
+@declare("vmware.tpm.detected", "Warning", "Virtual TPM",
+         "The vTPM state (keys, BitLocker/LUKS sealing) is not transferred; the guest boots with an "
+         "empty TPM.",
+         "Suspend BitLocker / record recovery keys and re-seal after migration; give the KubeVirt VM "
+         "a persistent TPM.",
+         ("devices.vtpm",))
 def vtpm(ctx: Context) -> pd.DataFrame:
     """VMs with a virtual TPM."""
     hit = _of_kind(ctx, {"vtpm"})
@@ -40,23 +58,4 @@ def vtpm(ctx: Context) -> pd.DataFrame:
     return _fired(hit)
 
 
-RULES = [
-    Rule("vmware.device.passthrough.detected", "Critical", "PCI passthrough device or vGPU",
-         "A host PCI device (or NVIDIA vGPU profile) is tied to the ESXi host; the VM cannot be "
-         "migrated until an equivalent device is exposed on a KubeVirt node.",
-         "Remove the device before migration, and re-attach a host device or mediated device "
-         "(permittedHostDevices) on KubeVirt afterwards.",
-         ("devices.pci_passthrough", "devices.vgpu"), passthrough),
-    Rule("vmware.usb_controller.detected", "Warning", "USB controller or device",
-         "USB devices attached to the ESXi host do not follow the VM; KubeVirt can pass USB only "
-         "from the node the VM runs on.",
-         "Replace USB dongles with network alternatives (USB-over-IP, license servers) or pin the VM "
-         "to a node with the device (hostDevices).",
-         ("devices.usb_controller", "devices.usb_device"), usb),
-    Rule("vmware.tpm.detected", "Warning", "Virtual TPM",
-         "The vTPM state (keys, BitLocker/LUKS sealing) is not transferred; the guest boots with an "
-         "empty TPM.",
-         "Suspend BitLocker / record recovery keys and re-seal after migration; give the KubeVirt VM "
-         "a persistent TPM.",
-         ("devices.vtpm",), vtpm),
-]
+RULES = declared(globals())
