@@ -28,6 +28,8 @@ from assess.readiness.params import ReadinessParams
 
 FINDING_COLUMNS = ["vm_id", "status", "detail"]
 CATEGORIES = ("Critical", "Warning", "Information")
+NOT_IN_SOURCE = "not in this source"
+NOT_FOR_VM = "not reported for this VM"
 #: Tables every migratable VM has rows in: a VM without rows there is not "clean" but unknown.
 ROWS_REQUIRED = frozenset({"disks", "partitions"})
 
@@ -140,14 +142,22 @@ class Context:
         return known
 
     def unmet(self, rule: Rule) -> pd.Series:
-        """Per VM: the needs of ``rule`` that are not met, joined by ', ' ('' when all are)."""
+        """Per VM: the needs of ``rule`` that are not met, joined by '; ' ('' when all are).
+
+        Each reads "<need> not in this source" (the source cannot hold it) or "<need> not
+        reported for this VM" (the source holds it, but not for this VM).
+        """
         text = pd.Series("", index=self.vm_index, dtype=object)
         for need in rule.needs:
             met = pd.Series(False, index=self.vm_index)
+            in_source = pd.Series(False, index=self.vm_index)
             for key in need.split("|"):
                 met |= self.known(key, blank_ok=need in rule.blank_ok)
-            text = text + np.where(met.to_numpy(), "", need.replace("|", " or ") + ", ")
-        return text.str.removesuffix(", ")
+                in_source |= ~self.lacking(key)
+            name = need.replace("|", " or ")
+            why = np.where(in_source.to_numpy(), f"{name} {NOT_FOR_VM}; ", f"{name} {NOT_IN_SOURCE}; ")
+            text = text + np.where(met.to_numpy(), "", why)
+        return text.str.removesuffix("; ")
 
     def vm_column(self, name: str) -> pd.Series:
         """Column ``name`` of ``vms`` indexed by ``vm_id``."""
