@@ -24,20 +24,12 @@ READINESS_COLUMNS = [
 VERDICTS = ("ready", "ready_with_warnings", "not_ready", "unknown", "excluded")
 
 
-def assess_readiness(
-    estate: Estate,
-    params: ReadinessParams | None = None,
-    *,
-    idle: pd.Series | pd.DataFrame | None = None,
-) -> StageResult:
+def assess_readiness(estate: Estate, params: ReadinessParams | None = None) -> StageResult:
     """Assess every VM of ``estate`` against the rule catalogue.
 
     Args:
         estate: the canonical estate.
         params: thresholds; defaults when None.
-        idle: optional idle VMs from the sizing stage: a boolean Series indexed by ``vm_id``, or
-            the ``sizing`` table (``vm_id``, ``idle``, ``idle_evidence``). Idle VMs that are
-            neither excluded nor blocked get strategy ``retire`` (see :func:`retire_idle`).
 
     Returns:
         Tables ``readiness`` (one row per VM of ``estate["vms"]``, same order), ``concerns``
@@ -48,11 +40,12 @@ def assess_readiness(
     Raises:
         AssessError: the estate holds no VMs (a header-only vInfo, a flows-only estate).
     """
+    params = params or ReadinessParams()
     if estate["vms"].empty:
         where = ", ".join(str(p.get("path") or p.get("id")) for p in estate.provenance) or "the estate"
         raise AssessError(f"{where}: no VMs to assess (the inventory has no VM rows); give an "
                           "RVTools export whose vInfo lists VMs, or a vCenter collection")
-    ctx = Context(estate, params or ReadinessParams())
+    ctx = Context(estate, params)
     concerns = evaluate(ctx)
     exclusion_ids = {r.id for r in RULES if r.excludes}
     decided = decide.verdicts(ctx, concerns, exclusion_ids)
@@ -61,8 +54,6 @@ def assess_readiness(
     decided = decided.join(decide.efforts(ctx, concerns))
     decided = decided.join(decide.strategies(ctx, decided, concerns))
     readiness = _readiness_table(ctx, concerns, decided)
-    if idle is not None:
-        readiness = decide.retire_idle(readiness, idle)
     summary_table = concern_summary(concerns, readiness)
     groups = readiness_groups(readiness)
     overview = overview_tables(estate, readiness, concerns, ctx.params.effort_disk_tiers_gib)
@@ -70,6 +61,7 @@ def assess_readiness(
         tables={"readiness": readiness, "concerns": concerns, "concern_summary": summary_table,
                 "readiness_groups": groups, **overview},
         summary=readiness_summary(readiness, summary_table),
+        params=params.model_dump(mode="json"),
     )
 
 

@@ -189,7 +189,7 @@ def stage_charts(estate: Estate, results: dict[str, StageResult]) -> dict[str, M
         charts["groups"] = _svg(move_group_figure(plan, estate["flows"]))
     nodes = t.result_table(results, "nodes")
     if nodes is not None and not nodes.empty:
-        ceiling = t.assumptions(results, {}).set_index("assumption")["value"].get("Node fill ceiling", 0.8)
+        ceiling = t.param_value(results["sizing"].params, "packing.target_utilization")
         if len(nodes) <= NODE_BARS:
             from assess.sizing.plots import node_fill_figure
 

@@ -136,9 +136,9 @@ def test_powered_off_long_is_excluded_and_retired():
 def test_idle_vm_is_retired_with_evidence():
     estate = build()
     sizing = pd.DataFrame({"vm_id": ["vc/vm-1"], "idle": [True], "idle_evidence": ["CPU P95 40 MHz"]})
-    r = row(estate, idle=sizing)
-    assert (r["strategy"], r["strategy_reason"]) == ("retire", "idle (sizing stage): CPU P95 40 MHz")
     readiness = assess_readiness(estate).tables["readiness"]
+    r = retire_idle(readiness, sizing).iloc[0]
+    assert (r["strategy"], r["strategy_reason"]) == ("retire", "idle (sizing stage): CPU P95 40 MHz")
     assert retire_idle(readiness, pd.Series({"vc/vm-1": False}))["strategy"].iloc[0] == "rehost"
 
 
