@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from assess.readiness.base import Context, declare, declared, from_mask, joined, text
+from assess.readiness.base import Context, declare, declared, from_mask, joined, text, truthy
 
 
 def _of_kind(ctx: Context, kinds: set[str]) -> pd.DataFrame:
@@ -32,6 +32,26 @@ def passthrough(ctx: Context) -> pd.DataFrame:
     reservation): see :mod:`assess.readiness.evidence`.
     """
     return _fired(_of_kind(ctx, {"pci_passthrough", "vgpu"}))
+
+
+@declare("vmware.device.passthrough.likely", "Critical", "PCI passthrough device likely",
+         "The source cannot list PCI devices, but passthrough hot-plug is enabled and the memory is "
+         "fully reserved, as vSphere requires for a PCI passthrough device: if one is configured the "
+         "VM cannot be migrated until an equivalent device is exposed on a KubeVirt node.",
+         "Check the VM's devices in vCenter (or collect from vCenter); remove the device before "
+         "migration, or plan a host device (permittedHostDevices) on KubeVirt.",
+         ("vms.fixed_passthru_hotplug|devices.pci_passthrough", "vms.memory_reservation_mib",
+          "vms.memory_mib"))
+def passthrough_likely(ctx: Context) -> pd.DataFrame:
+    """VMs of a source blind to PCI devices whose settings are those a passthrough VM must have.
+
+    The finding says "likely": the settings are required by a passthrough device, not proof of one.
+    """
+    hot = truthy(ctx.vm_column("fixed_passthru_hotplug"))
+    full = (ctx.vm_column("memory_reservation_mib") >= ctx.vm_column("memory_mib")).fillna(False)
+    return from_mask(ctx.lacking("devices.pci_passthrough") & hot & full.astype(bool),
+                     "passthrough hot-plug enabled and memory fully reserved: a PCI device is likely "
+                     "(the source cannot list devices; verify in vCenter)")
 
 
 @declare("vmware.usb_controller.detected", "Warning", "USB controller or device",
