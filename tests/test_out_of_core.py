@@ -16,6 +16,8 @@ from assess.sample import generate_sample
 from assess.sizing import size_estate
 from assess.waves import plan_waves
 
+pytestmark = pytest.mark.slow
+
 VMS = 2000
 
 
