@@ -71,8 +71,9 @@ class RunFolder:
     """A run folder being written: the staging sibling, under the run's lock, until :meth:`commit`."""
 
     def __init__(self, path: Path):
-        self.path = Path(path)
+        self.path = Path(os.path.abspath(path))  # "." or "x/.." name their real folder
         self.staging = self.path.parent / f".{self.path.name}.part-{os.getpid()}"
+        self.lock_path = self.path.parent / f".{self.path.name}.lock"
         self._lock_fd: int | None = None
 
     def open(self) -> RunFolder:
@@ -80,17 +81,11 @@ class RunFolder:
         refuse_system_folder(self.path, "run folder")
         self._check_replaceable()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path.parent / f".{self.path.name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise AssessError(f"{self.path}: run folder busy (another assess run is writing it); "
-                              "try again when it has finished") from None
-        self._lock_fd = fd
-        for stale in self.path.parent.glob(f".{self.path.name}.part-*"):
-            if (stale / PARTIAL).is_file() or read_manifest(stale):  # ours, left by a killed run
-                shutil.rmtree(stale, ignore_errors=True)
+        self._lock_fd = _lock(self.lock_path, self.path)
+        for pattern in (f".{self.path.name}.part-*", f".{self.path.name}.old-*"):
+            for stale in self.path.parent.glob(pattern):  # ours, left by a killed run (we hold the lock)
+                if (stale / PARTIAL).is_file() or read_manifest(stale):
+                    shutil.rmtree(stale, ignore_errors=True)
         self.staging.mkdir()
         (self.staging / PARTIAL).touch()
         return self
@@ -133,10 +128,11 @@ class RunFolder:
         return manifest
 
     def close(self) -> None:
-        """Drop the staging folder if it was not committed, and release the lock."""
+        """Drop the staging folder if it was not committed; remove the lock file and release it."""
         if self.staging.exists():
             shutil.rmtree(self.staging, ignore_errors=True)
         if self._lock_fd is not None:
+            self.lock_path.unlink(missing_ok=True)  # a writer that opened it checks the inode and retries
             os.close(self._lock_fd)
             self._lock_fd = None
 
@@ -144,11 +140,33 @@ class RunFolder:
 @contextmanager
 def writing(path: Path) -> Iterator[RunFolder]:
     """Open ``path`` for writing as a :class:`RunFolder`; uncommitted work is discarded on exit."""
-    folder = RunFolder(path).open()
+    folder = RunFolder(path)
     try:
-        yield folder
+        yield folder.open()
     finally:
         folder.close()
+
+
+def _lock(lock_path: Path, run: Path) -> int:
+    """Take the exclusive lock of the run folder ``run``; return its file descriptor.
+
+    The lock file is removed when its holder closes, so after locking we check that the file
+    we locked is still the one at ``lock_path`` (else another holder removed it: try again).
+    """
+    while True:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise AssessError(f"{run}: run folder busy (another assess run is writing it); "
+                              "try again when it has finished") from None
+        try:
+            if os.stat(lock_path).st_ino == os.fstat(fd).st_ino:
+                return fd
+        except FileNotFoundError:
+            pass
+        os.close(fd)
 
 
 def _write_synced(path: Path, text: str) -> None:
