@@ -206,3 +206,12 @@ def test_the_cli_refuses_a_busy_run_folder_with_one_line(tmp_path, sample):
     assert proc.returncode == 2
     assert "run folder busy" in proc.stderr and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_a_config_with_a_system_output_folder_is_refused_before_any_work(tmp_path):
+    (tmp_path / "config.yaml").write_text("sources:\n  rvtools: [missing.xlsx]\noutput:\n  folder: /etc\n")
+    proc = subprocess.run([sys.executable, "-m", "assess", "run", "--config", str(tmp_path / "config.yaml")],
+                          capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "/etc: refusing a system folder as output folder" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1

@@ -36,11 +36,12 @@ def collect_vcenter_cmd(
 ) -> None:
     """Collect a vCenter's inventory, tags and utilization history (read-only account suffices)."""
     from assess.collect.vcenter import collect_vcenter, target_from
+    from assess.collect.vcenter.connection import SERVER_ENV, USER_ENV
 
-    server = server or os.environ.get("VSPHERE_SERVER")
-    user = user or os.environ.get("VSPHERE_USER")
+    server = server or os.environ.get(SERVER_ENV)
+    user = user or os.environ.get(USER_ENV)
     if not server or not user:
-        raise AssessError("name the vCenter and user: --server/--user or env VSPHERE_SERVER/VSPHERE_USER")
+        raise AssessError(f"name the vCenter and user: --server/--user or env {SERVER_ENV}/{USER_ENV}")
     if insecure and (ca_file or thumbprint):
         raise AssessError("--insecure cannot be combined with --ca-file or --thumbprint; pick one")
     target = target_from(server, user, password_file, ca_file, thumbprint, insecure)
