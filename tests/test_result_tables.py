@@ -3,11 +3,8 @@
 import pandas as pd
 import pytest
 
-from assess import assess_readiness, load_estate, plan_waves, run_stages, size_estate
 from assess.model import AssessError, conform, empty
 from assess.model.schema import RESULT_TABLES, TABLES
-from assess.sample import generate_sample
-from assess.sizing import SizingParams
 
 #: Declared columns and tables of the shared vocabulary that their owners' branches add; an entry
 #: goes when its producer lands (the set may only shrink).
@@ -22,28 +19,14 @@ PENDING = {
 
 
 @pytest.fixture(scope="module")
-def estate(tmp_path_factory):
-    files = generate_sample(tmp_path_factory.mktemp("rt") / "s", vms=100, seed=4)
-    return load_estate(files["rvtools"].parent)
-
-
-@pytest.fixture(scope="module")
-def sizing_params():
-    return SizingParams().replace(**{"packing.cpsat_time_limit_s": 2})
-
-
-@pytest.fixture(scope="module")
-def raw(estate, sizing_params):
+def raw(staged_sample):
     """The tables as the stage functions return them, before any conform."""
-    readiness = assess_readiness(estate)
-    sizing = size_estate(estate, readiness.tables["readiness"], sizing_params)
-    waves = plan_waves(estate, readiness.tables["readiness"], sizing.tables["sizing"])
-    return {**readiness.tables, **sizing.tables, **waves.tables}
+    return {name: frame for result in staged_sample.raw.values() for name, frame in result.tables.items()}
 
 
 @pytest.fixture(scope="module")
-def results(estate, sizing_params):
-    return run_stages(estate, {"sizing": sizing_params})
+def results(staged_sample):
+    return staged_sample.results
 
 
 def test_declarations_are_complete_and_distinct():
