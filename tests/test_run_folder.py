@@ -65,6 +65,13 @@ def test_a_folder_without_the_manifest_is_not_a_run(tmp_path):
     assert owned_runs(tmp_path) == []
 
 
+def test_a_run_folder_missing_a_listed_file_is_refused(tmp_path):
+    _save(tmp_path / "run", "2026-01-01T00:00:00+00:00")
+    (tmp_path / "run" / "tables" / "wave_plan.parquet").unlink()
+    with pytest.raises(AssessError, match="run folder damaged: 1 file.*tables/wave_plan.parquet"):
+        Run.load(tmp_path / "run")
+
+
 def test_a_second_writer_is_refused_while_the_first_holds_the_lock(tmp_path):
     first = RunFolder(tmp_path / "run").open()
     try:
