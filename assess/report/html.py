@@ -31,6 +31,7 @@ from assess.report.charts import (
     os_family_chart,
     vms_per_cluster_chart,
 )
+from assess.report.readiness_overview import readiness_overview
 
 #: Per-wave VM lists are written as HTML tables up to this many planned VMs.
 STATIC_WAVE_ROWS = 5000
@@ -247,4 +248,5 @@ def render_report(
         assumptions=t.assumptions(results, summary),
         provenance=estate.provenance,
         changes=changes.fillna("") if changes is not None else None,
+        overview=readiness_overview(results),
     )
