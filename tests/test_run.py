@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 from assess.model import Estate
-from assess.pipeline import find_sources, run
+from assess.pipeline import run
+from assess.sources import find_sources
 
 XSS = "<img src=x onerror=alert(1)>"
 
