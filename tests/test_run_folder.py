@@ -228,3 +228,19 @@ def test_a_config_with_a_system_output_folder_is_refused_before_any_work(tmp_pat
     (tmp_path / "config.yaml").write_text("sources:\n  rvtools: [missing.xlsx]\noutput:\n  folder: /etc\n")
     with pytest.raises(AssessError, match="^/etc: refusing a system folder as output folder"):
         run_config(load_config(tmp_path / "config.yaml"))  # before reading the (missing) source
+
+
+def test_prune_never_follows_a_manifest_out_of_its_folder(tmp_path):
+    outside = tmp_path / "outside.txt"
+    outside.write_text("precious")
+    runs = tmp_path / "runs"
+    _save(runs / "r1", "2026-01-01T00:00:00+00:00")
+    _save(runs / "r2", "2026-02-01T00:00:00+00:00")
+    manifest = json.loads((runs / "r1" / MANIFEST).read_text())
+    manifest["files"] += ["../../outside.txt", str(outside)]  # a crafted (or corrupted) manifest
+    (runs / "r1" / MANIFEST).write_text(json.dumps(manifest))
+    (runs / "r1" / "link.txt").symlink_to(outside)
+    manifest["files"].append("link.txt")
+    (runs / "r1" / MANIFEST).write_text(json.dumps(manifest))
+    assert prune_runs(runs, 1) == [runs / "r1"]
+    assert outside.read_text() == "precious"
