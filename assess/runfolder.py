@@ -1,11 +1,12 @@
 """Run folders on disk: written whole or not at all, locked, owned, and pruned by recorded time.
 
 A run is written into a hidden sibling (``.<name>.part-<pid>``) under an exclusive lock
-(``.<name>.lock`` beside it, ``fcntl.flock``); its ownership marker :data:`MANIFEST` (the files
-written, their sizes, the time recorded) is written last, and the sibling is then renamed into
-place. A killed run therefore leaves either the previous complete run or nothing at ``name``,
-never a mixture; a folder without the marker is never taken for a run (history, retention and
-:meth:`assess.run.Run.load` ignore or refuse it).
+(``.<name>.lock`` beside it, ``fcntl.flock``, removed by its holder); its ownership marker
+:data:`MANIFEST` (the files written, their total size, the time recorded) is written last, and
+the sibling is then swapped into place (``renameat2(RENAME_EXCHANGE)``, else two renames). A
+killed run therefore leaves either the previous complete run or nothing at ``name``, never a
+mixture, and the next writer clears the siblings it left; a folder without the marker is never
+taken for a run (history, retention and :meth:`assess.run.Run.load` ignore or refuse it).
 
 The tool deletes only what a manifest lists: overwriting a run folder or pruning old runs
 refuses or skips anything else, and system folders are refused as output folders outright.
@@ -18,6 +19,7 @@ import errno
 import fcntl
 import json
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,8 +31,6 @@ from assess.model import AssessError
 
 #: The ownership marker: present (and naming ``assess``) only in a complete run folder.
 MANIFEST = ".assess-run.json"
-#: Marks a staging folder as the tool's, so a stale one left by a killed run can be removed.
-PARTIAL = ".assess-partial"
 
 _SYSTEM = ("/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib64", "/media", "/mnt", "/opt",
            "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/usr/bin", "/usr/lib",
@@ -82,12 +82,11 @@ class RunFolder:
         self._check_replaceable()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock_fd = _lock(self.lock_path, self.path)
-        for pattern in (f".{self.path.name}.part-*", f".{self.path.name}.old-*"):
-            for stale in self.path.parent.glob(pattern):  # ours, left by a killed run (we hold the lock)
-                if (stale / PARTIAL).is_file() or read_manifest(stale):
-                    shutil.rmtree(stale, ignore_errors=True)
+        for stale in self.path.parent.glob(f".{self.path.name}.*-*"):
+            # ours, left by a killed run (we hold the lock): the staging or the previous run
+            if stale.is_dir() and re.fullmatch(r"(part|old)-\d+", stale.name[len(self.path.name) + 2:]):
+                shutil.rmtree(stale, ignore_errors=True)
         self.staging.mkdir()
-        (self.staging / PARTIAL).touch()
         return self
 
     def _check_replaceable(self) -> None:
@@ -104,7 +103,6 @@ class RunFolder:
 
     def commit(self, recorded_at: str | None = None) -> dict:
         """Write the manifest last and rename the staging folder into place; return the manifest."""
-        (self.staging / PARTIAL).unlink()
         files = sorted(str(p.relative_to(self.staging)) for p in self.staging.rglob("*") if p.is_file())
         manifest = {
             "tool": "assess",

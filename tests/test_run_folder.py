@@ -203,8 +203,8 @@ def test_a_new_writer_clears_what_a_killed_one_left_beside_the_folder(tmp_path):
     _save(tmp_path / "run", "2026-01-01T00:00:00+00:00")
     for name in (".run.part-99999", ".run.old-99999"):  # as a SIGKILL before and inside the swap leaves
         _save(tmp_path / name, "2026-01-01T00:00:00+00:00")
-    (tmp_path / ".run.part-99998").mkdir()
-    (tmp_path / ".run.part-99998" / ".assess-partial").touch()
+    (tmp_path / ".run.part-99998" / "tables").mkdir(parents=True)  # killed while the old run was removed
+    (tmp_path / ".run.part-99998" / "tables" / "vms.parquet").touch()
     (tmp_path / ".run.lock").touch()  # its holder was killed
     (tmp_path / ".run.part-foreign").mkdir()  # not ours: no marker
     assert [p.name for p, _ in owned_runs(tmp_path)] == ["run"]  # hidden siblings are never runs
