@@ -28,6 +28,7 @@ from pathlib import Path
 
 from assess import __version__
 from assess.model import AssessError
+from assess.model.store import atomic_write_text, fsync_tree
 
 #: The ownership marker: present (and naming ``assess``) only in a complete run folder.
 MANIFEST = ".assess-run.json"
@@ -111,7 +112,10 @@ class RunFolder:
             "files": files,
             "bytes": sum((self.staging / f).stat().st_size for f in files),
         }
-        _write_synced(self.staging / MANIFEST, json.dumps(manifest, indent=1))
+        for written in (self.staging / "tables", self.staging):  # on disk before the marker says so
+            if written.is_dir():
+                fsync_tree(written)
+        atomic_write_text(self.staging / MANIFEST, json.dumps(manifest, indent=1))
         self._check_replaceable()  # again: someone may have dropped a file in while we ran
         if self.path.exists() and _exchange(self.staging, self.path):
             shutil.rmtree(self.staging)  # now holds the previous run
@@ -165,13 +169,6 @@ def _lock(lock_path: Path, run: Path) -> int:
         except FileNotFoundError:
             pass
         os.close(fd)
-
-
-def _write_synced(path: Path, text: str) -> None:
-    with open(path, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
 
 
 def _exchange(a: Path, b: Path) -> bool:
