@@ -83,7 +83,7 @@ class AssessmentConfig(_Strict):
     execute: ExecuteParams = ExecuteParams()
 
     def stage_params(self) -> dict[str, BaseModel]:
-        """Parameters by pipeline stage name, for :func:`assess.pipeline.run_stages`."""
+        """Parameters by pipeline stage name, for :func:`assess.stages.run_stages`."""
         return {"readiness": self.readiness, "sizing": self.sizing, "waves": self.waves}
 
 

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from report_helpers import XSS, report_run
 
+pytestmark = [pytest.mark.system, pytest.mark.slow]
+
 websocket = pytest.importorskip("websocket", reason="pip install websocket-client (dev extras)")
 
 ROOT = Path(__file__).resolve().parent.parent

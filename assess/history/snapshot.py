@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from assess.model.derived import vm_storage
 from assess.run import Run
 
 VM_STATE_COLUMNS = {
@@ -32,7 +33,7 @@ def snapshot(run: Run) -> dict[str, pd.DataFrame]:
             "name": vms["name"],
             "vcpus": vms["vcpus"],
             "memory_mib": vms["memory_mib"],
-            "disk_mib": vms["vm_id"].map(estate["disks"].groupby("vm_id")["capacity_mib"].sum()),
+            "disk_mib": vm_storage(estate)["disk_gib"].to_numpy() * 1024,  # with vm_storage's fallback
         }
     )
     for column, table in (("verdict", "readiness"), ("wave", "wave_plan")):

@@ -9,8 +9,8 @@ from __future__ import annotations
 import pandas as pd
 
 from assess.model import Estate
+from assess.model.derived import vm_facts
 from assess.model.results import StageResult, result_table
-from assess.report.charts import os_family
 
 #: Order in which concern categories are shown (most severe first).
 CATEGORY_ORDER = {"Critical": 0, "Warning": 1, "Information": 2}
@@ -22,8 +22,7 @@ def vm_results(estate: Estate, results: dict[str, StageResult]) -> pd.DataFrame:
     Columns of stages that did not run are absent; a VM a stage has no row for gets nulls.
     """
     vms = estate["vms"]
-    disks = estate["disks"].groupby("vm_id")["capacity_mib"].sum() / 1024
-    guest = vms["guest_os_config"].fillna(vms["guest_os_tools"])
+    facts = vm_facts(estate)  # disk size with its fallback and the OS, as every stage reads them
     out = pd.DataFrame(
         {
             "vm_id": vms["vm_id"],
@@ -33,9 +32,12 @@ def vm_results(estate: Estate, results: dict[str, StageResult]) -> pd.DataFrame:
             "power_state": vms["power_state"],
             "vcpus": vms["vcpus"],
             "memory_gib": (vms["memory_mib"] / 1024).round(1),
-            "disk_gib": vms["vm_id"].map(disks).fillna(vms["provisioned_mib"] / 1024).round(1),
-            "guest_os": guest,
-            "os_family": os_family(guest),
+            "disk_gib": facts["disk_gib"].round(1).to_numpy(),
+            "storage_source": facts["storage_source"].to_numpy(),
+            "guest_os": facts["os_name"].to_numpy(),
+            "os_family": facts["os_family"].to_numpy(),
+            "os_distro": facts["os_distro"].to_numpy(),
+            "os_version": facts["os_version"].to_numpy(),
         }
     )
     key = out["vm_id"]
