@@ -352,7 +352,13 @@ def _merged_flows(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
 
 
 def merge_into_folder(folder: str | Path, added: Estate) -> Estate:
-    """Lay ``added`` over the estate saved at ``folder`` (or a new one), validate, save it."""
-    merged = Estate.open_or_new(folder).merge(added).validate()
+    """Lay ``added`` over the estate saved at ``folder`` (or a new one), validate, save it.
+
+    An input already imported with the same content (same kind and SHA-256) is recorded once:
+    re-importing a file adds no second provenance entry.
+    """
+    from assess.model.provenance import with_digests, without_repeated_sources
+
+    merged = without_repeated_sources(Estate.open_or_new(folder).merge(with_digests(added))).validate()
     merged.save(folder)
     return merged
