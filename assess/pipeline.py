@@ -211,7 +211,7 @@ def write_run(
     if changes is not None:
         changes.to_parquet(tables_dir / "changes.parquet", index=False)
         summary["changes"] = changes["change"].value_counts().to_dict()
-    summary["exports"] = write_exports(estate, results, out)
+    summary["exports"] = write_exports(estate, results, out, changes)
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
     (out / "index.html").write_text(render_report(estate, results, summary, changes), encoding="utf-8")
     return summary

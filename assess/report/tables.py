@@ -50,8 +50,8 @@ def vm_results(estate: Estate, results: dict[str, StageResult]) -> pd.DataFrame:
     readiness = result_table(results, "readiness")
     if readiness is not None:
         r = readiness.set_index("vm_id")
-        for col in ("verdict", "critical", "warnings", "method", "strategy", "effort", "target_name",
-                    "excluded_reason"):
+        for col in ("verdict", "coverage", "unverified", "verify_first", "critical", "warnings", "method",
+                    "strategy", "effort", "target_name", "excluded_reason"):
             if col in r.columns:
                 out[col] = key.map(r[col])
         out["readiness_reason"] = key.map(r["excluded_reason"].fillna("").replace("", pd.NA)
@@ -63,8 +63,17 @@ def vm_results(estate: Estate, results: dict[str, StageResult]) -> pd.DataFrame:
     sizing = result_table(results, "sizing")
     if sizing is not None:
         s = sizing.set_index("vm_id")
-        for col in ("instancetype", "preference", "node"):
-            out[col] = key.map(s[col])
+        for col in ("instancetype", "preference", "node", "shape", "confidence", "confidence_reason",
+                    "memory_overshoot_pct"):
+            if col in s.columns:
+                out[col] = key.map(s[col])
+        if "shape" not in s.columns:  # sizing without the column: a placed VM without instancetype is custom
+            named = out["instancetype"].fillna("").astype(str) != ""
+            placed = key.map(s["node"]).notna()
+            out["shape"] = pd.Series(pd.NA, index=out.index, dtype="string").mask(placed, "custom").mask(
+                named, "instancetype")
+        out["rightsized_vcpus"] = key.map(s["vcpus"]).astype("Int64")
+        out["rightsized_memory_gib"] = (key.map(s["memory_mib"]) / 1024).round(1)
         out["target_vcpus"] = key.map(s["guest_vcpus"]).astype("Int64")
         out["target_memory_gib"] = (key.map(s["guest_memory_mib"]) / 1024).round(1)
         out["idle"] = key.map(s["idle"]).astype("boolean")
@@ -74,6 +83,8 @@ def vm_results(estate: Estate, results: dict[str, StageResult]) -> pd.DataFrame:
         out["wave"] = key.map(p["wave"]).astype("Int64")
         out["bucket"] = key.map(p["bucket"])
         out["move_group"] = key.map(p["group"])
+        if "group_name" in p.columns:
+            out["group_name"] = key.map(p["group_name"])
         out["wave_reason"] = key.map(p["reason"])
     return out.reset_index(drop=True)
 
@@ -178,6 +189,26 @@ def excluded_vms(readiness: pd.DataFrame) -> pd.DataFrame:
                          "names": grouped.to_numpy()}).sort_values("vms", ascending=False, kind="stable")
 
 
+def unverified_sources(readiness: pd.DataFrame) -> pd.DataFrame | None:
+    """What would complete the picture: per source, the checks it would settle and the VMs concerned.
+
+    Reads readiness's ``unverified`` column (``rule (source); rule (source)`` per VM); None when
+    readiness has no such column, an empty frame when every check could be made.
+    Columns: ``source, checks, vms``, most VMs first.
+    """
+    if "unverified" not in readiness.columns:
+        return None
+    items = readiness[["vm_id", "unverified"]].dropna()
+    items = items.assign(item=items["unverified"].astype(str).str.split(";")).explode("item")
+    parts = items["item"].str.strip().str.extract(r"^(?P<rule>[^()]+?)\s*\((?P<source>[^()]*)\)$")
+    items = items.assign(rule=parts["rule"], source=parts["source"]).dropna(subset=["rule"])
+    if items.empty:
+        return pd.DataFrame(columns=["source", "checks", "vms"])
+    out = items.groupby("source").agg(checks=("rule", lambda r: ", ".join(sorted(set(r)))),
+                                      vms=("vm_id", "nunique")).reset_index()
+    return out.sort_values(["vms", "source"], ascending=[False, True], ignore_index=True)
+
+
 def concern_findings(concerns: pd.DataFrame, readiness: pd.DataFrame) -> pd.DataFrame:
     """One row per (rule, status) with every affected VM's name, most severe and widest first.
 
@@ -199,7 +230,10 @@ def concern_findings(concerns: pd.DataFrame, readiness: pd.DataFrame) -> pd.Data
 
 
 def node_summary(results: dict[str, StageResult]) -> pd.DataFrame:
-    """Nodes needed per profile: workload and failover nodes, the lower bound and the gap to it."""
+    """Nodes needed per profile: workload and failover nodes, the lower bound and the gap to it.
+
+    Fill is in percent of allocatable (as in the node-fill chart), averaged over workload nodes.
+    """
     nodes = result_table(results, "nodes")
     runs = result_table(results, "packing_runs")
     if nodes is None or nodes.empty:
@@ -217,8 +251,8 @@ def node_summary(results: dict[str, StageResult]) -> pd.DataFrame:
         out["gap"] = out["workload_nodes"] - out["lower_bound"]
         out["method"] = out["node_profile"].map(chosen["final_method"])
     workload = nodes[nodes["role"] == "workload"].groupby("node_profile")
-    out["cpu_fill"] = out["node_profile"].map(workload["cpu_fill"].mean()).round(3)
-    out["memory_fill"] = out["node_profile"].map(workload["memory_fill"].mean()).round(3)
+    out["cpu_fill_pct"] = (100 * out["node_profile"].map(workload["cpu_fill"].mean())).round(1)
+    out["memory_fill_pct"] = (100 * out["node_profile"].map(workload["memory_fill"].mean())).round(1)
     return out
 
 
