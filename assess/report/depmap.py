@@ -166,8 +166,8 @@ def dependency_map(plan: pd.DataFrame, links: pd.DataFrame, top_links: int = 40)
 
 
 def _title(shown: int, total: int, groups_drawn: int, groups: pd.DataFrame, width: int) -> str:
-    caption = (f"{shown} heaviest of {total} links between {groups_drawn} of {len(groups)} move groups; "
-               "arc width = connections")
+    caption = (f"{shown} of {total} links, between applications first, heaviest first; "
+               f"{groups_drawn} of {len(groups)} move groups; arc width = connections")
     return (f'<text x="10" y="20" font-size="15" font-weight="600">Dependencies between move groups</text>'
             f'<text x="10" y="38" font-size="12" fill="#444">{escape(caption)}</text>'
             f'<line x1="10" x2="34" y1="50" y2="50" stroke="{CROSS_WAVE}" stroke-width="3"/>'
