@@ -61,7 +61,8 @@ def test_summary_cards_equal_the_result_tables(run):
     assert _card(html, "vms-assessed") == 100 - excluded
     assert _card(html, "nodes-total") == len(tables["nodes"])  # workload + failover rows
     assert _card(html, "waves-count") == len(tables["waves"])
-    verdicts = dict(re.findall(r'<tr><td>(\w+)</td><td class="n">(\d+)</td><td>', _section(html, "readiness")))
+    rows = re.findall(r'<tr><td>(\w+)</td><td class="n">(\d+)</td><td>', _section(html, "readiness"))
+    verdicts = dict(rows)
     assert {k: int(v) for k, v in verdicts.items() if k in set(readiness["verdict"])} == (
         readiness["verdict"].value_counts().to_dict()
     )

@@ -63,7 +63,8 @@ def test_dependency_map_keeps_the_top_links_links_between_applications_first():
 
 
 def test_dependency_map_without_links_says_so():
-    svg = str(dependency_map(PLAN, computed_group_links(PLAN, FLOWS.iloc[:0].astype({"connections": "Int64"}))))
+    none = computed_group_links(PLAN, FLOWS.iloc[:0].astype({"connections": "Int64"}))
+    svg = str(dependency_map(PLAN, none))
     assert "No links between move groups" in svg and "<path" not in svg
 
 
@@ -92,6 +93,9 @@ def test_plan_quality_is_sentences_with_the_numbers():
     assert ("2 hard dependencies are split across waves: those VMs move apart.", False) in sentences
     assert "12.5% of the links between VMs cross from one wave to another." in text
     assert "No traffic crosses between waves." in text and "fairly apart" in text
+    absolute = metrics["value"].where(metrics["metric"] != "cross_wave_weighted", 24.0)
+    weighted = a.plan_quality(metrics.assign(value=absolute))
+    assert any(s.startswith("Traffic of weight 24 ") for s, _ in weighted)
     assert "new metric: 1.5 (lower)" in text  # an unknown metric is still stated
     assert "cross_wave" not in text and "True" not in text
 
@@ -165,7 +169,8 @@ def test_top_concerns_table_lists_the_chart_rows_in_the_chart_order(run):
     estate, results, summary, out, _ = run
     html = (out / "index.html").read_text(encoding="utf-8")
     section = html[html.index('<section id="readiness">'):]
-    table = section[section.index('id="top-concerns"'):section.index("</table>", section.index('id="top-concerns"'))]
+    start = section.index('id="top-concerns"')
+    table = section[start:section.index("</table>", start)]
     rows = re.findall(r"<tr><td>\w+</td><td>([^<]+)</td>", table)
     chart = section[section.index('<figure class="chart"'):section.index("</figure>")]
     labels = re.findall(r">([^<>]+)</text>", chart)
@@ -195,7 +200,8 @@ def test_vm_table_has_target_size_confidence_and_a_default_column_set(run):
 def test_changes_section_summarises_and_links_the_csv(run):
     estate, results, summary, *_ = run
     html = render_report(estate, results, summary, CHANGES)
-    section = html[html.index('<section id="changes">'):html.index("</section>", html.index('<section id="changes">'))]
+    start = html.index('<section id="changes">')
+    section = html[start:html.index("</section>", start)]
     assert "34 changes since the last run" in section
     assert section.count("<tr>") == 1 + 4 + 1 + 20  # header + 4 kinds, header + the top 20
     assert 'href="changes.csv"' in section and "e+0" not in section

@@ -105,8 +105,8 @@ QUALITY_WORDS = {
     "cross_wave_share": ("No dependency crosses from one wave to another.",
                          "{v:.1%} of the links between VMs cross from one wave to another."),
     "cross_wave_weighted": ("No traffic crosses between waves.",
-                            "{v:.1%} of the traffic between VMs crosses between waves (it goes over "
-                            "the network between the sites until both ends have moved)."),
+                            "Traffic of weight {v:,.0f} (connections, or bytes where the flows have them) "
+                            "crosses between waves: it runs between the sites until both ends have moved."),
     "waves_over_cap": ("Every wave is within its caps.", "{v:.0f} waves are over a cap."),
     "modularity": (None, "The move groups are {q} apart in the traffic (modularity {v:.2f}; 1 is fully "
                          "separate)."),

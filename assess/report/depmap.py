@@ -29,6 +29,13 @@ LABEL_WIDTH = 330
 TOP = 58
 
 
+class SvgMarkup(Markup):
+    """Inline SVG that Jinja2 embeds as is and Jupyter draws as a picture (``_repr_svg_``)."""
+
+    def _repr_svg_(self) -> str:
+        return str(self)
+
+
 def computed_group_links(plan: pd.DataFrame, flows: pd.DataFrame) -> pd.DataFrame:
     """Links between move groups from the VM-to-VM flows: ``group, other_group, weight, ports``.
 
@@ -129,7 +136,7 @@ def _wave_text(row) -> str:
     return str(row.bucket) if pd.isna(row.wave) else f"W{int(row.wave)}"
 
 
-def dependency_map(plan: pd.DataFrame, links: pd.DataFrame, top_links: int = 40) -> Markup:
+def dependency_map(plan: pd.DataFrame, links: pd.DataFrame, top_links: int = 40) -> SvgMarkup:
     """The map as an inline ``<svg>``: the ``top_links`` heaviest links and the groups they join.
 
     Args:
@@ -159,7 +166,7 @@ def dependency_map(plan: pd.DataFrame, links: pd.DataFrame, top_links: int = 40)
     for group, info in drawn.iterrows():
         parts.append(_row(group, info, row[group]))
     body = "".join(parts)
-    return Markup(f'<svg xmlns="http://www.w3.org/2000/svg" class="chart depmap" '
+    return SvgMarkup(f'<svg xmlns="http://www.w3.org/2000/svg" class="chart depmap" '
                   f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
                   f'font-family="system-ui, sans-serif">'
                   f'<rect width="100%" height="100%" fill="#fff"/>{body}</svg>')

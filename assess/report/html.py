@@ -218,7 +218,9 @@ class Chart:
     units: str
 
 
-def _chart(fig, title: str, units: str) -> Chart:
+def _chart(fig, units: str) -> Chart:
+    """A matplotlib figure as a :class:`Chart`; its title is the first title its axes carry."""
+    title = next((ax.get_title() for ax in fig.axes if ax.get_title()), "")
     return Chart(Markup(figure_svg(fig)), title, units)
 
 
@@ -229,12 +231,10 @@ def stage_charts(estate: Estate, results: dict[str, StageResult]) -> dict[str, C
     if readiness is not None and summary is not None and not readiness.empty:
         from assess.readiness.plots import readiness_chart
 
-        charts["readiness"] = _chart(readiness_chart(readiness, summary, top=TOP_CONCERNS),
-                                     "Readiness and the top concerns", "VMs affected")
+        charts["readiness"] = _chart(readiness_chart(readiness, summary, top=TOP_CONCERNS), "VMs affected")
     waves, plan = t.result_table(results, "waves"), t.result_table(results, "wave_plan")
     if waves is not None and plan is not None and not waves.empty:
-        charts["calendar"] = _chart(wave_calendar(waves.sort_values("wave").head(GANTT_WAVES)),
-                                    "Wave calendar", "date (UTC)")
+        charts["calendar"] = _chart(wave_calendar(waves.sort_values("wave").head(GANTT_WAVES)), "date (UTC)")
         links = t.result_table(results, "group_links")
         if links is None:
             links = computed_group_links(plan, estate["flows"])
@@ -246,9 +246,9 @@ def stage_charts(estate: Estate, results: dict[str, StageResult]) -> dict[str, C
         if len(nodes) <= NODE_BARS:
             from assess.sizing.plots import node_fill_figure
 
-            charts["nodes"] = _chart(node_fill_figure(nodes, ceiling=float(ceiling)), "Node fill", "%")
+            charts["nodes"] = _chart(node_fill_figure(nodes, ceiling=float(ceiling)), "%")
         else:
-            charts["nodes"] = _chart(node_fill_histogram(nodes, ceiling=float(ceiling)), "Node fill", "%")
+            charts["nodes"] = _chart(node_fill_histogram(nodes, ceiling=float(ceiling)), "%")
     return charts
 
 
@@ -256,8 +256,7 @@ def inventory_charts(vms: pd.DataFrame) -> list[Chart]:
     """VMs per cluster and per OS family (none for an empty inventory)."""
     if vms.empty:
         return []
-    return [_chart(vms_per_cluster_chart(vms), "VMs per cluster", "VMs"),
-            _chart(os_family_chart(vms), "VMs per OS family", "VMs")]
+    return [_chart(vms_per_cluster_chart(vms), "VMs"), _chart(os_family_chart(vms), "VMs")]
 
 
 _VM_ID = re.compile(r"[\w.:-]+/vm-\d+")
