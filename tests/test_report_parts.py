@@ -10,7 +10,6 @@ from assess.report import answers as a
 from assess.report.changes import change_counts, top_changes
 from assess.report.depmap import SHARED, computed_group_links, dependency_map, group_labels
 from assess.report.html import render_report, stars, vm_rows, with_vm_names
-from assess.report.tables import unverified_sources
 
 
 def _plan(rows):
@@ -149,15 +148,6 @@ def test_warnings_cite_vms_by_name():
     vms = pd.DataFrame({"vm_id": ["5f82c2d9-cfeb/vm-10295"], "name": ["billing-db-01"]})
     warnings = pd.DataFrame({"message": ["5f82c2d9-cfeb/vm-10295: no samples; vm-1 stays"]})
     assert with_vm_names(warnings, vms)["message"].tolist() == ["billing-db-01: no samples; vm-1 stays"]
-
-
-def test_unverified_sources_group_the_checks_by_the_source_that_would_settle_them():
-    readiness = pd.DataFrame({"vm_id": ["a", "b", "c"],
-                              "unverified": ["vm.tpm (vCenter collection); disk.free (guest tools)",
-                                             "vm.tpm (vCenter collection)", None]})
-    out = unverified_sources(readiness)
-    assert out.values.tolist() == [["vCenter collection", "vm.tpm", 2], ["guest tools", "disk.free", 1]]
-    assert unverified_sources(readiness.drop(columns="unverified")) is None
 
 
 @pytest.fixture(scope="module")

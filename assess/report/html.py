@@ -37,6 +37,7 @@ from assess.report.charts import (
     wave_calendar,
 )
 from assess.report.depmap import computed_group_links, dependency_map
+from assess.report.readiness_overview import readiness_overview
 
 #: Per-wave VM lists are written as HTML tables up to this many planned VMs.
 STATIC_WAVE_ROWS = 5000
@@ -242,7 +243,7 @@ def stage_charts(estate: Estate, results: dict[str, StageResult]) -> dict[str, C
                                  "Dependencies between move groups", "connections")
     nodes = t.result_table(results, "nodes")
     if nodes is not None and not nodes.empty:
-        ceiling = t.assumptions(results, {}).set_index("assumption")["value"].get("Node fill ceiling", 0.8)
+        ceiling = t.param_value(results["sizing"].params, "packing.target_utilization")
         if len(nodes) <= NODE_BARS:
             from assess.sizing.plots import node_fill_figure
 
@@ -271,14 +272,14 @@ def with_vm_names(warnings: pd.DataFrame, vms: pd.DataFrame) -> pd.DataFrame:
 
 
 def _readiness_context(results: dict[str, StageResult]) -> dict:
-    """Verdict counts, coverage, what would complete the picture, excluded VMs, concern findings."""
+    """Verdict counts, coverage, excluded VMs, concern findings (the top ones as in the chart)."""
     readiness, concerns = t.result_table(results, "readiness"), t.result_table(results, "concerns")
     if readiness is None:
-        return {"verdicts": None, "coverage": None, "unverified": None, "excluded": None, "findings": None}
+        return {"verdicts": None, "coverage": None, "excluded": None, "findings": None, "top_findings": None}
     coverage = readiness["coverage"].value_counts().to_dict() if "coverage" in readiness else None
     findings = t.concern_findings(concerns, readiness) if concerns is not None else None
     return {"verdicts": readiness["verdict"].value_counts().to_dict(), "coverage": coverage,
-            "unverified": t.unverified_sources(readiness), "excluded": t.excluded_vms(readiness),
+            "excluded": t.excluded_vms(readiness),
             "findings": findings,
             "top_findings": findings[findings["status"] == "fired"].head(TOP_CONCERNS) if findings is not None
             else None}
@@ -353,4 +354,5 @@ def render_report(
         changes=changes,
         change_counts=change_counts(changes) if changes is not None else None,
         top_changes=top_changes(changes) if changes is not None else None,
+        overview=readiness_overview(results),
     )

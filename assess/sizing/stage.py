@@ -13,7 +13,7 @@ import pandas as pd
 
 from assess.collect.utilization import DUCKDB_MEMORY_LIMIT
 from assess.collect.utilization_stats import file_stats, frame_stats
-from assess.model import AssessError
+from assess.model import AssessError, conform
 from assess.model.estate import Estate
 from assess.model.results import StageResult
 from assess.sizing.cost import cost_table, node_cost_per_year
@@ -97,13 +97,14 @@ def size_estate(
     placed, nodes, runs, packing_summary = _place(sized, estate, params)
     sized = sized.merge(placed, on="vm_id", how="left")
     sized["excluded_reason"] = sized["excluded_reason"].fillna(sized["unplaced_reason"])
-    sizing = _typed(sized[SIZING_COLUMNS])
+    sizing = conform("sizing", sized[SIZING_COLUMNS])
     kept = sizing.loc[sizing["excluded_reason"].isna(), "vm_id"]
     storage = storage_totals(pvcs[pvcs["vm_id"].isin(kept)], k)
     cost = cost_table(estate["hosts"], nodes, params.packing.node_profiles, params.cost)
     result.tables = {"sizing": sizing, "nodes": nodes, "storage": storage, "pvcs": pvcs,
                      "packing_runs": runs, "cost": cost}
     result.summary = _summary(sizing, nodes, storage, cost, packing_summary)
+    result.params = params.model_dump(mode="json")
     return result
 
 
@@ -220,15 +221,6 @@ def _place(sized: pd.DataFrame, estate: Estate, params: SizingParams):
     costs = {prof.name: node_cost_per_year(prof, params.cost) for prof in p.node_profiles}
     placement = place_vms(packable, p, costs, groups)
     return placement.vm_node, placement.nodes, placement.runs, placement.summary
-
-
-def _typed(sizing: pd.DataFrame) -> pd.DataFrame:
-    strings = ["vm_id", "mode", "confidence_reason", "idle_evidence", "profile", "instancetype",
-               "preference", "node", "node_profile", "excluded_reason", "series", "instancetype_reason",
-               "preference_reason"]
-    out = sizing.astype({c: "string" for c in strings})
-    out = out.astype({"vcpus": "Int64", "guest_vcpus": "Int64", "confidence": "Int64", "idle": "boolean"})
-    return out.reset_index(drop=True)
 
 
 def _summary(sizing, nodes, storage, cost, packing_summary) -> dict:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from assess.model.params import Params
 
 #: Infrastructure ports whose hubs are shared services (DNS, AD/LDAP, Kerberos, NTP, backup,
 #: monitoring, patching, syslog, config management).
@@ -27,7 +29,7 @@ DB_PORTS: dict[int, str] = {
 }
 
 
-class WavesParams(BaseModel):
+class WavesParams(Params):
     """How move groups are formed and ordered into waves.
 
     Lists of VMs accept vm_ids or VM names. Pins map a vm_id, VM name or group id to a wave.

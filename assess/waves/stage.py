@@ -245,7 +245,8 @@ def _tables(G, Q, facts, groups, group_of, how_of, held_by, plan, caps, params) 
     waves = _wave_table(Q, wave_plan, plan, caps, params)
     metrics, summary = _metrics(G, Q, wave_of, wave_plan, waves, caps, groups)
     return StageResult(tables={"move_groups": move_groups, "wave_plan": wave_plan, "waves": waves,
-                               "wave_metrics": metrics}, summary=summary)
+                               "wave_metrics": metrics}, summary=summary,
+                       params=params.model_dump(mode="json"))
 
 
 def _wave_table(Q, wave_plan, plan, caps, params) -> pd.DataFrame:
