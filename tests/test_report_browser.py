@@ -236,8 +236,8 @@ def test_large_table_embedded_compressed_renders_the_same(page, run_dir, tmp_pat
     assert page.problems() == []
 
 
-SECTIONS = ["summary", "inventory", "readiness", "sizing", "cost", "waves", "concerns", "vms", "assumptions",
-            "warnings"]
+SECTIONS = ["summary", "inventory", "readiness-overview", "readiness", "sizing", "cost", "waves", "concerns",
+            "vms", "assumptions", "warnings"]
 SHOTS = ROOT / "reports" / "screenshots"
 
 

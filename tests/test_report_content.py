@@ -40,10 +40,10 @@ def _vm_table(html):
 
 def test_every_section_is_present(run):
     *_, html, tables = run
-    sections = re.findall(r'<section id="(\w+)">', html)
+    sections = re.findall(r'<section id="([\w-]+)">', html)
     # in the order of the architect's questions, then the reference sections
-    assert sections == ["summary", "inventory", "readiness", "sizing", "cost", "waves", "concerns", "vms",
-                        "assumptions", "warnings"]
+    assert sections == ["summary", "inventory", "readiness-overview", "readiness", "sizing", "cost", "waves",
+                        "concerns", "vms", "assumptions", "warnings"]
     # one collapsible section per wave, numbered as in the waves table
     waves = re.findall(r'<details class="wave" id="wave-(\d+)"', html)
     assert [int(w) for w in waves] == sorted(tables["waves"]["wave"])

@@ -102,7 +102,7 @@ def test_plan_quality_is_sentences_with_the_numbers():
 def test_answers_state_the_counts():
     verdicts = {"ready": 10, "ready_with_warnings": 1000, "not_ready": 1, "excluded": 3}
     assert a.readiness_answer(verdicts, {"complete": 900, "partial": 114}) == (
-        "1,010 VMs can move now (1,000 of them with warnings to read); 1 VM need a fix first; "
+        "1,010 VMs can move now (1,000 of them with warnings to read); 1 VM needs a fix first; "
         "3 VMs are excluded; for 114 VMs some checks could not be made from these sources.")
     sizing = {"cost_current_per_year": 200000.0, "cost_target_per_year": 150000.0}
     assert a.cost_answer(sizing, "EUR") == ("The target costs 150,000 EUR a year against 200,000 EUR today: "

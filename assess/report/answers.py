@@ -32,12 +32,14 @@ def readiness_answer(verdicts: dict | None, coverage: dict | None = None) -> str
     if verdicts is None:
         return None
     ready = verdicts.get("ready", 0) + verdicts.get("ready_with_warnings", 0)
+    not_ready = verdicts.get("not_ready", 0)
     text = (f"{_n(ready, 'VM')} can move now ({verdicts.get('ready_with_warnings', 0):,} of them with "
-            f"warnings to read); {_n(verdicts.get('not_ready', 0), 'VM')} need a fix first")
+            f"warnings to read); {_n(not_ready, 'VM')} {'needs' if not_ready == 1 else 'need'} a fix first")
     if verdicts.get("unknown"):
-        text += f"; {_n(verdicts['unknown'], 'VM')} lack the inventory to judge"
+        text += f"; {_n(verdicts['unknown'], 'VM')} {'lacks' if verdicts['unknown'] == 1 else 'lack'} the " \
+                "inventory to judge"
     if verdicts.get("excluded"):
-        text += f"; {_n(verdicts['excluded'], 'VM')} are excluded"
+        text += f"; {_n(verdicts['excluded'], 'VM')} {'is' if verdicts['excluded'] == 1 else 'are'} excluded"
     if coverage and coverage.get("partial"):
         text += f"; for {_n(coverage['partial'], 'VM')} some checks could not be made from these sources"
     return text + "."
@@ -150,17 +152,18 @@ def capacity_totals(estate, results: dict) -> pd.DataFrame | None:
 
     One row per stage (``allocated``, ``right-sized``, ``target``) over the VMs sizing placed,
     so the three totals describe the same VMs. Allocated comes from sizing's ``alloc_*``
-    columns when present, else from the inventory.
+    columns where they hold a value, else from the inventory.
     """
     sizing = result_table(results, "sizing")
     if sizing is None:
         return None
     placed = sizing[sizing["node"].notna()]
-    if "alloc_vcpus" in placed.columns:
-        alloc_cpu, alloc_mib = placed["alloc_vcpus"], placed["alloc_memory_mib"]
-    else:
-        vms = estate["vms"].set_index("vm_id")
-        alloc_cpu, alloc_mib = placed["vm_id"].map(vms["vcpus"]), placed["vm_id"].map(vms["memory_mib"])
+    vms = estate["vms"].set_index("vm_id")
+    alloc_cpu = placed["vm_id"].map(vms["vcpus"]).astype("Float64")
+    alloc_mib = placed["vm_id"].map(vms["memory_mib"]).astype("Float64")
+    if "alloc_vcpus" in placed.columns:  # sizing's record of the allocation wins where it has one
+        alloc_cpu = placed["alloc_vcpus"].astype("Float64").fillna(alloc_cpu)
+        alloc_mib = placed["alloc_memory_mib"].astype("Float64").fillna(alloc_mib)
     rows = [("allocated", alloc_cpu.sum(), alloc_mib.sum() / 1024),
             ("right-sized", placed["vcpus"].sum(), placed["memory_mib"].sum() / 1024),
             ("target", placed["guest_vcpus"].sum(), placed["guest_memory_mib"].sum() / 1024)]

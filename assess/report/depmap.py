@@ -25,7 +25,9 @@ CROSS_WAVE = "#c0392b"
 SAME_WAVE = "#7f8a99"
 TO_SHARED = "#4e79a7"
 ROW = 22
-LABEL_WIDTH = 330
+LABEL_WIDTH = 340
+#: Characters of a group's name drawn (the hover text has it whole).
+NAME_CHARS = 28
 TOP = 58
 
 
@@ -132,8 +134,12 @@ def _colour(wave) -> str:
     return HELD_COLOUR if pd.isna(wave) else WAVE_COLOURS[int(wave) % len(WAVE_COLOURS)]
 
 
+#: What the wave chip says for a group outside every wave.
+HELD_WORDS = {"remediate-first": "fix first", "excluded": "excluded"}
+
+
 def _wave_text(row) -> str:
-    return str(row.bucket) if pd.isna(row.wave) else f"W{int(row.wave)}"
+    return HELD_WORDS.get(row.bucket, str(row.bucket)) if pd.isna(row.wave) else f"W{int(row.wave)}"
 
 
 def dependency_map(plan: pd.DataFrame, links: pd.DataFrame, top_links: int = 40) -> SvgMarkup:
@@ -187,12 +193,14 @@ def _title(shown: int, total: int, groups_drawn: int, groups: pd.DataFrame, widt
 
 def _row(group, info, i: int) -> str:
     y = TOP + i * ROW
-    text = f"{info.label} ({info.vms} VM{'s' if info.vms != 1 else ''})"
+    size = f"({info.vms} VM{'s' if info.vms != 1 else ''})"
+    name = info.label if len(info.label) <= NAME_CHARS else info.label[:NAME_CHARS - 1] + "\u2026"
+    text = f"{name} {size}"
     wave = _wave_text(info)
-    return (f'<g><title>{escape(f"group {group}: {text}, {wave}")}</title>'
+    return (f'<g><title>{escape(f"group {group}: {info.label} {size}, {wave}")}</title>'
             f'<rect x="8" y="{y + 3}" width="92" height="{ROW - 6}" rx="3" fill="{_colour(info.wave)}"/>'
             f'<text x="14" y="{y + ROW - 7}" font-size="11">{escape(wave[:14])}</text>'
-            f'<text x="106" y="{y + ROW - 7}" font-size="12">{escape(text[:36])}</text>'
+            f'<text x="106" y="{y + ROW - 7}" font-size="12">{escape(text)}</text>'
             f'<circle cx="{LABEL_WIDTH + 12}" cy="{y + ROW / 2}" r="3.5" fill="{_colour(info.wave)}" '
             f'stroke="#333" stroke-width="0.5"/></g>')
 
