@@ -340,6 +340,10 @@ _table(
     _c("dst_vm", BOOL, "True when dst is a VM of the estate"),
     _c("src_ip", STRING, "Source IP as recorded"),
     _c("dst_ip", STRING, "Destination IP as recorded"),
+    _c("src_name", STRING, "Source server name as recorded (lower case), so it can resolve again later"),
+    _c("dst_name", STRING, "Destination server name as recorded (lower case)"),
+    _c("src_vlan", STRING, "Source VLAN, where the export records it"),
+    _c("dst_vlan", STRING, "Destination VLAN, where the export records it"),
     _c("src_process", STRING, "Source process, where known"),
     _c("dst_process", STRING, "Destination process, where known"),
     _c("port", INT, "Destination port"),
@@ -414,6 +418,7 @@ _result(
     _c("unverified", STRING, "Rule ids that could not be checked and the source that would settle each"),
     _c("verify_first", STRING, "Critical rule ids that could not be checked"),
     _c("excluded_reason", STRING, "Why the VM is out of scope (template, placeholder, powered off ...)"),
+    _c("unknown_reason", STRING, "For verdict unknown: the basic inventory that is missing"),
     _c("method", STRING, "Migration method: cold or warm"),
     _c("method_reason", STRING, "Why this method"),
     _c("strategy", STRING, "rehost, replatform, retire or retain"),
@@ -428,6 +433,7 @@ _result(
     _c("rules_version", STRING, "Version of the rule catalogue that produced the row"),
     _c("cluster", STRING, "Source cluster name"),
     _c("os_family", STRING, "Guest OS family (linux, windows, other, unknown)"),
+    _c("os_version", STRING, "Guest OS version as derived from the OS name (empty when not stated)"),
     _c("guest_os", STRING, "Guest OS as reported (tools first, else configuration)"),
     _c("os_score", INT, "Guest OS support score (higher is better supported)"),
     _c("disk_score", INT, "Disk layout score (higher is easier to move)"),
@@ -451,6 +457,7 @@ _result(
     _c("assessment", STRING, "What the finding means for the migration"),
     _c("remediation", STRING, "What to do about it"),
     _c("detail", STRING, "The evidence for this VM"),
+    _c("settled_by", STRING, "For status unknown: the source that would settle the rule"),
     _c("rules_version", STRING, "Version of the rule catalogue"),
     refs=_VM_REF,
 )
@@ -479,6 +486,71 @@ _result(
 )
 
 _result(
+    "cluster_overcommit",
+    "Readiness stage: one row per source cluster (most VMs first), allocations against host capacity.",
+    ("cluster",),
+    _c("cluster", STRING, "Source cluster name"),
+    _c("datacenter", STRING, "Datacenter of the cluster"),
+    _c("vms", INT, "VMs in the cluster"),
+    _c("powered_on", INT, "Powered-on VMs in the cluster"),
+    _c("vcpus", INT, "vCPUs allocated to the cluster's VMs"),
+    _c("memory_gib", FLOAT, "Memory allocated to the cluster's VMs, GiB"),
+    _c("hosts", INT, "ESXi hosts in the cluster"),
+    _c("host_cores", INT, "Physical cores of the cluster's hosts"),
+    _c("host_memory_gib", FLOAT, "Physical memory of the cluster's hosts, GiB"),
+    _c("cpu_overcommit", FLOAT, "vCPU : physical core ratio"),
+    _c("memory_overcommit", FLOAT, "Allocated memory : host memory ratio"),
+    _c("ha_enabled", BOOL, "vSphere HA enabled"),
+    _c("drs_enabled", BOOL, "DRS enabled"),
+    _c("drs_behavior", STRING, "DRS automation level"),
+    _c("dpm_enabled", BOOL, "DPM enabled"),
+)
+
+_result(
+    "disk_tiers",
+    "Readiness stage: VM count and storage per disk-size tier.",
+    ("disk_score",),
+    _c("disk_score", INT, "Tier number (the readiness table's disk_score)"),
+    _c("tier", STRING, "Readable tier bounds"),
+    _c("vms", INT, "VMs in the tier"),
+    _c("total_tib", FLOAT, "Their storage, TiB"),
+)
+
+_result(
+    "complexity",
+    "Readiness stage: VMs per guest OS score (rows) and disk score (columns), as migration-planner shows.",
+    ("os_score",),
+    _c("os_score", INT, "Guest OS support score"),
+    _c("disk_1", INT, "VMs with disk score 1"),
+    _c("disk_2", INT, "VMs with disk score 2"),
+    _c("disk_3", INT, "VMs with disk score 3"),
+    _c("disk_4", INT, "VMs with disk score 4"),
+)
+
+_result(
+    "datastore_usage",
+    "Readiness stage: per datastore, type, capacity, free space, SIOC and the VMs with a disk on it.",
+    ("datastore",),
+    _c("datastore", STRING, "Datastore name"),
+    _c("type", STRING, "VMFS, NFS, vSAN, vVol ..."),
+    _c("capacity_gib", FLOAT, "Capacity, GiB"),
+    _c("free_gib", FLOAT, "Free space, GiB"),
+    _c("free_pct", FLOAT, "Free space, % of capacity"),
+    _c("sioc_enabled", BOOL, "Storage I/O control enabled"),
+    _c("vms", INT, "VMs with a disk on the datastore"),
+)
+
+_result(
+    "missing_sources",
+    "Readiness stage: per source that would settle unchecked rules, the rules and the VMs left unchecked.",
+    ("source",),
+    _c("source", STRING, "The source to add (vCenter collection, vTools sheet ...)"),
+    _c("rules", STRING, "Rule ids it would settle"),
+    _c("critical_rules", STRING, "Critical rule ids among them"),
+    _c("vms", INT, "VMs with at least one of those rules unchecked"),
+)
+
+_result(
     "sizing",
     "Sizing stage: one row per VM of the estate: right-sized shape, KubeVirt mapping, node.",
     ("vm_id",),
@@ -491,14 +563,8 @@ _result(
     _c("idle", BOOL, "The VM looks idle (null when there is no evidence either way)"),
     _c("idle_evidence", STRING, "The utilization figures behind the idle verdict"),
     _c("profile", STRING, "Workload profile (steady, bursty, ...)"),
-    _c("series", STRING, "Instancetype series chosen for the profile"),
     _c("instancetype", STRING, "common-instancetypes name, empty when shape is custom"),
     _c("preference", STRING, "common-instancetypes preference name"),
-    _c("shape", STRING, "instancetype or custom"),
-    _c("alloc_vcpus", INT, "vCPUs allocated on the target"),
-    _c("alloc_memory_mib", FLOAT, "Memory allocated on the target, MiB"),
-    _c("memory_overshoot_pct", FLOAT, "Allocated memory above the right-sized figure, percent"),
-    _c("memory_source", STRING, "Which figure the memory size comes from"),
     _c("cpu_request_cores", FLOAT, "CPU request of the virt-launcher pod, cores"),
     _c("memory_request_mib", FLOAT, "Memory request of the virt-launcher pod, MiB"),
     _c("overhead_mib", FLOAT, "KubeVirt memory overhead, MiB"),
@@ -507,11 +573,18 @@ _result(
     _c("node", STRING, "Node the VM is packed onto (empty when not placed)"),
     _c("node_profile", STRING, "Profile of that node"),
     _c("excluded_reason", STRING, "Why the VM is not placed"),
+    _c("series", STRING, "Instancetype series chosen for the profile"),
     _c("guest_vcpus", INT, "vCPUs the target gives the guest"),
     _c("guest_memory_mib", FLOAT, "Memory the target gives the guest, MiB"),
     _c("instancetype_reason", STRING, "Why this instancetype"),
     _c("preference_reason", STRING, "Why this preference"),
-    refs=_VM_REF,
+    _c("alloc_vcpus", INT, "vCPUs allocated to the VM today, in the source"),
+    _c("alloc_memory_mib", FLOAT, "Memory allocated to the VM today, in the source, MiB"),
+    _c("shape", STRING, "instancetype or custom"),
+    _c("memory_overshoot_pct", FLOAT, "Guest memory the target shape gives above the right-sized memory, %"),
+    _c("memory_source", STRING, "What the memory size rests on (measured counter, or as allocated and why)"),
+    _c("sizing_reason", STRING, "How the right-sized vCPUs and memory were reached"),
+refs=_VM_REF,
 )
 
 _result(

@@ -59,11 +59,9 @@ def vm_results(estate: Estate, results: dict[str, StageResult]) -> pd.DataFrame:
                     "memory_overshoot_pct"):
             if col in s.columns:
                 out[col] = key.map(s[col])
-        if "shape" not in s.columns:  # sizing without the column: a placed VM without instancetype is custom
-            named = out["instancetype"].fillna("").astype(str) != ""
-            placed = key.map(s["node"]).notna()
-            out["shape"] = pd.Series(pd.NA, index=out.index, dtype="string").mask(placed, "custom").mask(
-                named, "instancetype")
+        if "shape" in s:  # a VM without an instancetype gets explicit resources: say "custom"
+            custom = key.map(s["shape"].where(s["shape"] == "custom"))
+            out["instancetype"] = out["instancetype"].fillna(custom)
         out["rightsized_vcpus"] = key.map(s["vcpus"]).astype("Int64")
         out["rightsized_memory_gib"] = (key.map(s["memory_mib"]) / 1024).round(1)
         out["target_vcpus"] = key.map(s["guest_vcpus"]).astype("Int64")
