@@ -6,8 +6,8 @@ Each function takes result tables (as the library returns them) and gives a matp
 
 from assess.readiness.plots import readiness_chart
 from assess.report.charts import node_fill_histogram, os_family_chart, vms_per_cluster_chart, wave_calendar
-from assess.report.depmap import computed_group_links, dependency_map
+from assess.report.depmap import dependency_map
 from assess.sizing.plots import node_fill_figure
 
-__all__ = ["computed_group_links", "dependency_map", "node_fill_figure", "node_fill_histogram",
+__all__ = ["dependency_map", "node_fill_figure", "node_fill_histogram",
            "os_family_chart", "readiness_chart", "vms_per_cluster_chart", "wave_calendar"]

@@ -286,7 +286,7 @@ def test_dependency_map_has_edges_between_named_groups(page, run_dir):
     _open(page, (run_dir / "index.html").as_uri(), 1400)
     arcs = page.js("[...document.querySelectorAll('svg.depmap path')].map(p => p.querySelector('title')"
                    ".textContent)")
-    assert len(arcs) >= 5 and all(" \u2194 " in a and "connections" in a for a in arcs)
+    assert len(arcs) >= 5 and all(" \u2194 " in a and "traffic" in a for a in arcs)
     assert not any(re.search(r"\bg\d{4}\b", a) for a in arcs if "\u00b7" not in a)  # names, not bare ids
 
 

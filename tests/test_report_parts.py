@@ -8,7 +8,7 @@ from report_helpers import XSS, report_run
 
 from assess.report import answers as a
 from assess.report.changes import change_counts, top_changes
-from assess.report.depmap import SHARED, computed_group_links, dependency_map, group_labels
+from assess.report.depmap import SHARED, dependency_map, group_labels
 from assess.report.html import render_report, stars, vm_rows, with_vm_names
 
 
@@ -23,47 +23,34 @@ PLAN = _plan([
     ("v5", "s1", 0, "shared-services", "dns01"), ("v6", "s2", 0, "shared-services", "ntp01"),
     ("v7", "g4", None, "remediate-first", "old-box"),
 ])
-FLOWS = pd.DataFrame({
-    "src": ["v1", "v2", "v1", "v3", "v4", "v1", "v1", "v7"],
-    "dst": ["v3", "v3", "v5", "v4", "v6", "v2", "v6", "x-external"],
-    "connections": [10, 5, 7, 3, 2, 99, 1, 4],
-    "port": [443, 8443, 53, 5432, 123, 80, 123, 22],
-})
-
-
-def test_group_links_sum_connections_between_groups_once_per_pair():
-    links = computed_group_links(PLAN, FLOWS.astype({"connections": "Int64"}))
-    got = {(r.group, r.other_group): (r.weight, r.ports) for r in links.itertuples()}
-    # v1->v3 10 + v2->v3 5 = 15 on ports 443, 8443; the flow inside g1 and the external one are no links
-    assert got == {("g1", "g2"): (15.0, "443, 8443"), ("g1", "s1"): (7.0, "53"), ("g2", "g3"): (3.0, "5432"),
-                   ("g3", "s2"): (2.0, "123"), ("g1", "s2"): (1.0, "123")}
-    assert list(links["weight"]) == sorted(links["weight"], reverse=True)
+#: group_links as the waves stage writes them (one row per pair, group < other_group)
+LINKS = pd.DataFrame({"group": ["g1", "g1", "g1", "g2", "g3"],
+                      "other_group": ["g2", "s1", "s2", "g3", "s2"],
+                      "weight": [15.0, 7.0, 1.0, 3.0, 2.0],
+                      "ports": ["443, 8443", "53", "123", "5432", "123"]})
 
 
 def test_dependency_map_draws_each_link_as_an_arc_with_hover_text():
-    links = computed_group_links(PLAN, FLOWS.astype({"connections": "Int64"}))
-    svg = str(dependency_map(PLAN, links))
+    svg = str(dependency_map(PLAN, LINKS))
     arcs = re.findall(r"<path [^>]*><title>([^<]*)</title></path>", svg)
     # the two shared-services groups are one row: g1-s1 and g1-s2 become one link of 8 connections
     assert len(arcs) == 4
-    assert "shop (W1) \u2194 crm-app-01 (W2): 15 connections; ports 443, 8443" in arcs
-    assert f"shop (W1) \u2194 {SHARED} (W0): 8 connections; ports 53, 123" in arcs
+    assert "shop (W1) \u2194 crm-app-01 (W2): traffic 15; ports 443, 8443" in arcs
+    assert f"shop (W1) \u2194 {SHARED} (W0): traffic 8; ports 53, 123" in arcs
     assert "<img" not in svg and "&lt;img src=x onerror=alert(1)&gt;" in svg  # the VM name as text
     assert 'stroke="#c0392b"' in svg  # g1 (W1) to g2 (W2) crosses waves
-    assert "Dependencies between move groups" in svg and "arc width = connections" in svg
+    assert "Dependencies between move groups" in svg and "arc width = traffic" in svg
 
 
 def test_dependency_map_keeps_the_top_links_links_between_applications_first():
-    links = computed_group_links(PLAN, FLOWS.astype({"connections": "Int64"}))
-    svg = str(dependency_map(PLAN, links, top_links=2))
-    arcs = re.findall(r"<title>([^<]*connections[^<]*)</title>", svg)
+    svg = str(dependency_map(PLAN, LINKS, top_links=2))
+    arcs = re.findall(r"<path [^>]*><title>([^<]*)</title>", svg)
     assert len(arcs) == 2 and all(SHARED not in t for t in arcs)  # g1-g2 and g2-g3 before shared services
     assert "2 of 4 links, between applications first" in svg
 
 
 def test_dependency_map_without_links_says_so():
-    none = computed_group_links(PLAN, FLOWS.iloc[:0].astype({"connections": "Int64"}))
-    svg = str(dependency_map(PLAN, none))
+    svg = str(dependency_map(PLAN, LINKS.iloc[:0]))
     assert "No links between move groups" in svg and "<path" not in svg
 
 

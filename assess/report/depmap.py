@@ -38,28 +38,6 @@ class SvgMarkup(Markup):
         return str(self)
 
 
-def computed_group_links(plan: pd.DataFrame, flows: pd.DataFrame) -> pd.DataFrame:
-    """Links between move groups from the VM-to-VM flows: ``group, other_group, weight, ports``.
-
-    ``weight`` is the number of connections (bytes are absent from most exports); ``group`` is
-    the lower of the two ids, so each pair appears once. Flows inside one group are not links.
-    """
-    group = plan.set_index("vm_id")["group"]
-    pairs = pd.DataFrame({"a": flows["src"].map(group), "b": flows["dst"].map(group),
-                          "weight": flows["connections"].astype("Float64").fillna(1.0).astype(float),
-                          "port": flows["port"]}).dropna(subset=["a", "b"])
-    pairs = pairs[pairs["a"] != pairs["b"]]
-    low = pairs[["a", "b"]].min(axis=1)
-    high = pairs[["a", "b"]].max(axis=1)
-    pairs = pairs.assign(group=low, other_group=high)
-    out = pairs.groupby(["group", "other_group"]).agg(
-        weight=("weight", "sum"),
-        ports=("port", lambda p: ", ".join(str(int(v)) for v in sorted(set(p.dropna())))),
-    ).reset_index()
-    return out.sort_values(["weight", "group", "other_group"], ascending=[False, True, True],
-                           ignore_index=True)
-
-
 def group_labels(plan: pd.DataFrame) -> pd.Series:
     """A readable name per group: ``group_name`` when the plan has it, else the VMs' common prefix.
 
@@ -146,10 +124,9 @@ def dependency_map(plan: pd.DataFrame, links: pd.DataFrame, top_links: int = 40)
     """The map as an inline ``<svg>``: the ``top_links`` heaviest links and the groups they join.
 
     Args:
-        plan: the ``wave_plan`` table (``vm_id, group, wave, bucket, name``; ``group_name`` used
-            when present).
-        links: ``group, other_group, weight, ports`` (the ``group_links`` table, or
-            :func:`computed_group_links`).
+        plan: the ``wave_plan`` table (``vm_id, group, wave, bucket, name``), with ``group_name``
+            from ``move_groups`` when the caller adds it.
+        links: ``group, other_group, weight, ports``: the waves stage's ``group_links`` table.
         top_links: links drawn at most.
     """
     groups = _groups(plan)
@@ -180,7 +157,7 @@ def dependency_map(plan: pd.DataFrame, links: pd.DataFrame, top_links: int = 40)
 
 def _title(shown: int, total: int, groups_drawn: int, groups: pd.DataFrame, width: int) -> str:
     caption = (f"{shown} of {total} links, between applications first, heaviest first; "
-               f"{groups_drawn} of {len(groups)} move groups; arc width = connections")
+               f"{groups_drawn} of {len(groups)} move groups; arc width = traffic")
     return (f'<text x="10" y="20" font-size="15" font-weight="600">Dependencies between move groups</text>'
             f'<text x="10" y="38" font-size="12" fill="#444">{escape(caption)}</text>'
             f'<line x1="10" x2="34" y1="50" y2="50" stroke="{CROSS_WAVE}" stroke-width="3"/>'
@@ -217,7 +194,7 @@ def _arc(link, row: dict, groups: pd.DataFrame, top_weight: float) -> str:
         colour = SAME_WAVE
     else:
         colour = CROSS_WAVE
-    hover = (f"{a.label} ({_wave_text(a)}) \u2194 {b.label} ({_wave_text(b)}): {link.weight:,.0f} connections"
+    hover = (f"{a.label} ({_wave_text(a)}) \u2194 {b.label} ({_wave_text(b)}): traffic {link.weight:,.0f}"
              + (f"; ports {link.ports}" if link.ports else ""))
     return (f'<path d="M{x} {y1} C{x + bulge} {y1} {x + bulge} {y2} {x} {y2}" fill="none" '
             f'stroke="{colour}" stroke-opacity="0.7" '

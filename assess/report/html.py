@@ -36,7 +36,7 @@ from assess.report.charts import (
     vms_per_cluster_chart,
     wave_calendar,
 )
-from assess.report.depmap import computed_group_links, dependency_map
+from assess.report.depmap import dependency_map
 from assess.report.readiness_overview import readiness_overview
 
 #: Per-wave VM lists are written as HTML tables up to this many planned VMs.
@@ -237,10 +237,9 @@ def stage_charts(estate: Estate, results: dict[str, StageResult]) -> dict[str, C
     if waves is not None and plan is not None and not waves.empty:
         charts["calendar"] = _chart(wave_calendar(waves.sort_values("wave").head(GANTT_WAVES)), "date (UTC)")
         links = t.result_table(results, "group_links")
-        if links is None:
-            links = computed_group_links(plan, estate["flows"])
-        charts["groups"] = Chart(dependency_map(plan, links, top_links=MAP_LINKS),
-                                 "Dependencies between move groups", "connections")
+        if links is not None:
+            charts["groups"] = Chart(dependency_map(t.named_plan(results), links, top_links=MAP_LINKS),
+                                     "Dependencies between move groups", "traffic")
     nodes = t.result_table(results, "nodes")
     if nodes is not None and not nodes.empty:
         ceiling = t.param_value(results["sizing"].params, "packing.target_utilization")
@@ -295,7 +294,6 @@ def _waves_context(estate: Estate, results: dict[str, StageResult], summary: dic
         "held": per_wave[per_wave["wave"].isna()] if not per_wave.empty else per_wave,
         "planned_vms": len(planned),
         "quality": a.plan_quality(metrics),
-        "links_recorded": t.result_table(results, "group_links") is not None,
         "wave_metrics": metrics,
     }
 

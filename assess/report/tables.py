@@ -73,10 +73,20 @@ def vm_results(estate: Estate, results: dict[str, StageResult]) -> pd.DataFrame:
         out["wave"] = key.map(p["wave"]).astype("Int64")
         out["bucket"] = key.map(p["bucket"])
         out["move_group"] = key.map(p["group"])
-        if "group_name" in p.columns:
-            out["group_name"] = key.map(p["group_name"])
+        groups = result_table(results, "move_groups")
+        if groups is not None and "group_name" in groups.columns:
+            out["group_name"] = key.map(groups.set_index("vm_id")["group_name"])
         out["wave_reason"] = key.map(p["reason"])
     return out.reset_index(drop=True)
+
+
+def named_plan(results: dict[str, StageResult]) -> pd.DataFrame:
+    """The ``wave_plan`` table with each VM's ``group_name`` from ``move_groups`` (when it has one)."""
+    plan = result_table(results, "wave_plan")
+    groups = result_table(results, "move_groups")
+    if groups is None or "group_name" not in groups.columns:
+        return plan
+    return plan.assign(group_name=plan["vm_id"].map(groups.set_index("vm_id")["group_name"]))
 
 
 def wave_vms(estate: Estate, results: dict[str, StageResult]) -> pd.DataFrame:
