@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
 from nbclient import NotebookClient
 
@@ -101,12 +102,25 @@ def test_notebook_01_states_the_verdicts_of_a_run(executed, reference):
     assert facts["not_ready_with_fix"] == facts["not_ready"]  # "with the fix": every not-ready VM has one
 
 
-def test_notebook_02_shows_the_binding_resource_moving_the_node_count(executed, reference):
+def test_notebook_02_shows_what_binds_and_what_moves_the_node_count(executed, reference):
+    from assess import SizingParams, size_estate
+
+    estate, results = reference
     facts = _facts(executed["02-sizing-what-if"])
-    memory, cpu = facts["nodes_by_memory_overcommit"], facts["nodes_by_cpu_overcommit"]
-    assert facts["binding"] == "memory"
-    assert memory["1.0"] == facts["nodes"] and memory["1.5"] < memory["1.0"]  # the bound resource moves it
-    assert cpu["4.0"] == cpu["8.0"] == facts["nodes"]  # the other one does not, as the text says
+    sizing = results["sizing"].summary
+    # the baseline the notebook states is the run's
+    assert facts["nodes"] == sizing["workload_nodes"] + sizing["failover_nodes"]
+    assert facts["binding"] == ("memory" if sizing["memory_fill"] > sizing["cpu_fill"] else "CPU")
+    grid = pd.DataFrame(facts["grid"])
+    assert grid.at["memory x1", "CPU x4"] == facts["nodes"]
+    # more overcommit never needs more nodes, and relieving both moves the count
+    assert grid.diff().fillna(0).le(0).all().all() and grid.T.diff().fillna(0).le(0).all().all()
+    assert grid.at["memory x1.5", "CPU x8"] < facts["nodes"]
+    # the corner, computed here independently
+    readiness = results["readiness"].tables["readiness"]
+    both = SizingParams(packing={"cpsat_time_limit_s": 2.0, "memory_overcommit": 1.5, "cpu_overcommit": 8.0})
+    corner = size_estate(estate, readiness, both).summary
+    assert grid.at["memory x1.5", "CPU x8"] == corner["workload_nodes"] + corner["failover_nodes"]
 
 
 def test_notebook_03_shows_cross_wave_traffic_move_with_caps_and_pins(executed):

@@ -182,3 +182,17 @@ def test_changes_section_summarises_and_links_the_csv(run):
     assert "34 changes since the last run" in section
     assert section.count("<tr>") == 1 + 4 + 1 + 20  # header + 4 kinds, header + the top 20
     assert 'href="changes.csv"' in section and "e+0" not in section
+
+
+def test_clusters_and_hosts_are_counted_from_the_vms_when_their_sheets_are_absent(run):
+    import copy
+
+    from assess.report.html import _counts
+
+    estate, *_ = run
+    bare = copy.copy(estate)
+    bare.tables = {**estate.tables, "clusters": estate["clusters"].iloc[:0],
+                   "hosts": estate["hosts"].iloc[:0]}
+    counts = _counts(bare)
+    assert counts["clusters"] == estate["vms"]["cluster"].nunique() > 0
+    assert counts["hosts"] == estate["vms"]["host"].nunique() > 0

@@ -298,13 +298,26 @@ def _waves_context(estate: Estate, results: dict[str, StageResult], summary: dic
     }
 
 
+def _counts(estate: Estate) -> dict[str, int]:
+    """Table row counts, with clusters and hosts also counted from the VMs.
+
+    An export without the cluster or host sheets (a SizingWorkshop-style vInfo alone) still
+    names each VM's cluster and host: the report must not say "0 clusters" beside a table of 4.
+    """
+    counts = dict(estate.counts())
+    vms = estate["vms"]
+    counts["clusters"] = max(counts["clusters"], int(vms["cluster"].nunique()))
+    counts["hosts"] = max(counts["hosts"], int(vms["host"].nunique()))
+    return counts
+
+
 def _answers(estate: Estate, results, summary: dict, ctx: dict, changes) -> dict[str, str | None]:
     """The one-sentence answer of each section."""
     stages = summary.get("stages") or {name: r.summary for name, r in results.items()}
     disks = estate["disks"]["capacity_mib"].sum() / 1024 / 1024
     currency = t.assumptions(results, summary).set_index("assumption")["value"].get("Currency", "")
     return {
-        "inventory": a.inventory_answer(estate.counts(), disks),
+        "inventory": a.inventory_answer(_counts(estate), disks),
         "readiness": a.readiness_answer(ctx["verdicts"], ctx["coverage"]),
         "sizing": a.sizing_answer(stages.get("sizing"), ctx["capacity"]),
         "cost": a.cost_answer(stages.get("sizing"), str(currency or "")),
@@ -331,7 +344,7 @@ def render_report(
         summary=summary,
         answers=_answers(estate, results, summary, ctx, changes),
         stages={name: r.summary for name, r in results.items()},
-        counts=estate.counts(),
+        counts=_counts(estate),
         finding_names=FINDING_NAMES,
         node_summary=t.node_summary(results),
         storage=t.result_table(results, "storage"),
