@@ -196,3 +196,33 @@ def test_clusters_and_hosts_are_counted_from_the_vms_when_their_sheets_are_absen
     counts = _counts(bare)
     assert counts["clusters"] == estate["vms"]["cluster"].nunique() > 0
     assert counts["hosts"] == estate["vms"]["host"].nunique() > 0
+
+
+def test_dependency_map_stays_small_and_readable_at_thousands_of_groups():
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    groups = [f"g{i:04d}" for i in range(1000)]  # about 5,000 VMs in groups of five
+    plan = _plan([(f"v{i}", groups[i // 5], 1 + (i // 5) % 40, "wave", f"app{i // 5}-vm{i % 5}")
+                  for i in range(5000)])
+    a, b = rng.integers(0, 1000, 3000), rng.integers(0, 1000, 3000)
+    pairs = {(groups[min(x, y)], groups[max(x, y)]) for x, y in zip(a, b) if x != y}
+    links = pd.DataFrame([(g, o, float(rng.integers(1, 1000)), "443") for g, o in sorted(pairs)],
+                         columns=["group", "other_group", "weight", "ports"])
+    svg = str(dependency_map(plan, links))
+    assert svg.count("<path ") == 40 and svg.count("<rect x=\"8\"") <= 80
+    assert f"40 of {len(links):,} links" in svg
+    assert len(svg) < 60_000
+    heaviest = links.sort_values("weight", ascending=False).iloc[0]
+    assert f"traffic {heaviest['weight']:,.0f}" in svg
+
+
+def test_exports_write_every_change_by_name(tmp_path, run):
+    from assess.report.exports import write_exports
+
+    estate, results, *_ = run
+    written = write_exports(estate, results, tmp_path, CHANGES)
+    assert written[-1] == "changes.csv"
+    frame = pd.read_csv(tmp_path / "changes.csv")
+    assert len(frame) == len(CHANGES) and frame.columns.tolist() == ["change", "name", "detail", "vm_id"]
+    assert set(frame["change"]) == {"resized", "readiness changed", "VM added", "headline figure changed"}

@@ -156,7 +156,7 @@ def dependency_map(plan: pd.DataFrame, links: pd.DataFrame, top_links: int = 40)
 
 
 def _title(shown: int, total: int, groups_drawn: int, groups: pd.DataFrame, width: int) -> str:
-    caption = (f"{shown} of {total} links, between applications first, heaviest first; "
+    caption = (f"{shown} of {total:,} links, between applications first, heaviest first; "
                f"{groups_drawn} of {len(groups)} move groups; arc width = traffic")
     return (f'<text x="10" y="20" font-size="15" font-weight="600">Dependencies between move groups</text>'
             f'<text x="10" y="38" font-size="12" fill="#444">{escape(caption)}</text>'
