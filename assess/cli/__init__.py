@@ -11,7 +11,7 @@ import sys
 
 from rich.text import Text
 
-from assess.cli.common import app, err_console
+from assess.cli.common import app, err_console, printable
 from assess.model.errors import AssessError, validation_problems
 
 # Command modules register themselves on ``app`` when imported.
@@ -40,6 +40,6 @@ def main() -> None:
     try:
         app()
     except (AssessError, ValidationError) as exc:
-        err_console.print(Text("error: ", style="bold red") + Text(error_line(exc)), highlight=False,
-                          soft_wrap=True)
+        err_console.print(Text.assemble(("error:", "bold red"), " ", printable(error_line(exc))),
+                          highlight=False, soft_wrap=True)
         sys.exit(getattr(exc, "exit_code", 2))

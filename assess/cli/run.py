@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from assess.cli.common import JsonFlag, app, emit, err_console
+from assess.cli.common import JsonFlag, app, emit, err_console, say
 from assess.model import AssessError
 
 
@@ -61,10 +61,10 @@ def run_command(
     emit(summary, as_json, f"Report: {summary['report']}")
     empty = empty_inputs(summary)
     for line in empty:
-        err_console.print(line, highlight=False, markup=False, soft_wrap=True)
+        say(line, stderr=True)
     if empty and not allow_empty_inputs:
-        err_console.print("error: an input contributed nothing (see above); pass --allow-empty-inputs "
-                          "to accept it", highlight=False, markup=False, soft_wrap=True)
+        say("error: an input contributed nothing (see above); pass --allow-empty-inputs to accept it",
+            stderr=True)
         raise typer.Exit(2)
     if summary.get("findings"):
         err_console.print(f"findings: {summary['findings']}")

@@ -6,8 +6,8 @@ import io
 
 import matplotlib
 import pandas as pd
-from matplotlib.figure import Figure
 
+from assess.plotting import Figure
 from assess.report.depmap import WAVE_COLOURS
 
 #: Colours readable in print and in dark mail clients (mid-tone, not pure black or white).
