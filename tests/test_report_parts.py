@@ -102,7 +102,7 @@ CHANGES = pd.DataFrame({
     "vm_id": [f"vc/vm-{i}" for i in range(33)] + [None],
     "name": [f"vm{i:02d}" for i in range(33)] + [None],
     "detail": ["memory GiB 1,085.0 -> 1,110.0"] * 30 + ["ready -> ready_with_warnings", "ready -> not_ready",
-                                                        "", "nodes 4 -> 5"],
+                                                        "", "workload_nodes 4 -> 5"],
 }).astype("string")
 
 
@@ -112,8 +112,9 @@ def test_changes_are_counted_by_kind_and_the_most_important_listed_first():
                                       ["headline figure changed", 1]]
     top = top_changes(CHANGES)
     assert len(top) == 20
-    assert top.iloc[0].tolist() == ["readiness changed", "vm31", "ready -> not_ready"]  # worse first
-    assert top.iloc[2]["change"] == "VM added" and top.iloc[3]["change"] == "resized"
+    assert top.iloc[0].tolist() == ["headline figure changed", "", "workload_nodes 4 -> 5"]  # the plan's size
+    assert top.iloc[1].tolist() == ["readiness changed", "vm31", "ready -> not_ready"]  # worse first
+    assert top.iloc[3]["change"] == "VM added" and top.iloc[4]["change"] == "resized"
     assert not top["name"].str.contains("/vm-").any()
 
 

@@ -19,6 +19,8 @@ KIND_WORDS = {"readiness_changed": "readiness changed", "removed": "VM removed",
               "resized": "resized", "dependency_removed": "dependency gone", "renamed": "renamed",
               "figure_changed": "headline figure changed"}
 TOP_CHANGES = 20
+#: Headline figures whose change leads the list (the plan's size); other figures rank last.
+KEY_FIGURES = ("vms", "workload_nodes", "failover_nodes", "placed", "waves", "cost_target_per_year")
 
 
 def change_counts(changes: pd.DataFrame) -> pd.DataFrame:
@@ -32,9 +34,12 @@ def change_counts(changes: pd.DataFrame) -> pd.DataFrame:
 def top_changes(changes: pd.DataFrame, top: int = TOP_CHANGES) -> pd.DataFrame:
     """The ``top`` most important changes: ``change, name, detail`` (kind in words, VM by name).
 
-    A VM that became ``not_ready`` ranks first among readiness changes; ties go by name.
+    A change of a :data:`KEY_FIGURES` figure (nodes, waves, cost) comes first; a VM that became
+    ``not_ready`` ranks first among readiness changes; ties go by name.
     """
     rank = changes["change"].map({k: i for i, k in enumerate(IMPORTANCE)}).fillna(len(IMPORTANCE))
+    figure = changes["detail"].fillna("").str.split(" ").str[0]
+    rank = rank.mask((changes["change"] == "figure_changed") & figure.isin(KEY_FIGURES), -1)
     worse = changes["detail"].fillna("").str.contains("-> not_ready", regex=False)
     ordered = changes.assign(_r=rank, _w=~worse, _n=changes["name"].fillna("")).sort_values(
         ["_r", "_w", "_n"], kind="stable")
