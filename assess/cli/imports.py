@@ -11,15 +11,13 @@ from assess.cli.common import JsonFlag, count_text, emit, import_app
 from assess.model.estate import Estate, merge_into_folder
 
 RvtoolsFiles = Annotated[
-    list[Path], typer.Argument(help="RVTools exports: .xlsx files or 'export all to CSV' folders.",
-                               metavar="EXPORT...")
+    list[Path], typer.Argument(help="RVTools exports: .xlsx files or 'export all to CSV' folders.")
 ]
 UtilizationFiles = Annotated[
-    list[Path], typer.Argument(help="Utilization files: CSV (plain or .gz) or Parquet.", metavar="FILE...")
+    list[Path], typer.Argument(help="Utilization files: CSV (plain or .gz) or Parquet.")
 ]
 FlowFiles = Annotated[
-    list[Path], typer.Argument(help="Flow files: Azure Migrate dependency exports or flow CSV.",
-                               metavar="FILE...")
+    list[Path], typer.Argument(help="Flow files: Azure Migrate dependency exports or flow CSV.")
 ]
 Out = Annotated[
     Path, typer.Option("--out", help="Estate folder; created, or added to when it exists.")
