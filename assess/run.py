@@ -126,7 +126,7 @@ class Run:
             from assess.report.exports import write_exports
             from assess.report.html import render_report
 
-            summary["exports"] = write_exports(estate, self.results, staging)
+            summary["exports"] = write_exports(estate, self.results, staging, self.changes)
             (staging / REPORT).write_text(render_report(estate, self.results, summary, self.changes),
                                           encoding="utf-8")
         (staging / SUMMARY).write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from assess.cli.common import JsonFlag, app, emit, err_console
+from assess.cli.common import JsonFlag, app, count_text, emit, err_console
 from assess.model.errors import AssessError
 from assess.model.estate import merge_into_folder
 
@@ -73,5 +73,4 @@ def collect_vcenter_cmd(
         "soap_calls": added.provenance[-1].get("soap_calls"),
         "warnings": added.warnings.to_dict("records"),
     }
-    counts = ", ".join(f"{n} {t}" for t, n in added.counts().items() if n and t != "warnings")
-    emit(summary, as_json, f"Collected {counts} from {target.address} into {out}")
+    emit(summary, as_json, f"Collected {count_text(added.counts())} from {target.address} into {out}")
