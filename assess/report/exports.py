@@ -117,6 +117,6 @@ def write_exports(estate: Estate, results: dict[str, StageResult], out: Path,
         from assess.report.changes import KIND_WORDS
 
         frame = changes.assign(change=changes["change"].map(lambda k: KIND_WORDS.get(k, k)))
-        frame[["change", "name", "detail", "vm_id"]].to_csv(out / "changes.csv", index=False)
+        _write_csv(out / "changes.csv", frame[["change", "name", "detail", "vm_id"]])
         written.append("changes.csv")
     return written
