@@ -66,7 +66,8 @@ def vm_results(estate: Estate, results: dict[str, StageResult]) -> pd.DataFrame:
         for col in ("instancetype", "preference", "node"):
             out[col] = key.map(s[col])
         if "shape" in s:  # a VM without an instancetype gets explicit resources: say "custom"
-            out["instancetype"] = out["instancetype"].fillna(key.map(s["shape"].where(s["shape"] == "custom")))
+            custom = s["shape"].where(s["shape"] == "custom")
+            out["instancetype"] = out["instancetype"].fillna(key.map(custom))
         out["target_vcpus"] = key.map(s["guest_vcpus"]).astype("Int64")
         out["target_memory_gib"] = (key.map(s["guest_memory_mib"]) / 1024).round(1)
         out["idle"] = key.map(s["idle"]).astype("boolean")
