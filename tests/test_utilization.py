@@ -246,7 +246,8 @@ POWERCLI = (
     '"VirtualMachine-vm-1","300","1"\n'
     '"2097152","5/1/2024 2:00:00 PM","mem.consumed.average","KB","Memory consumed","app1",'
     '"VirtualMachine-vm-1","300",""\n'
-    '"12.5","5/1/2024 2:00:00 PM","cpu.usage.average","%","CPU usage","app2","VirtualMachine-vm-2","300","0"\n'
+    '"12.5","5/1/2024 2:00:00 PM","cpu.usage.average","%","CPU usage","app2",'
+    '"VirtualMachine-vm-2","300","0"\n'
     '"7.5","5/1/2024 2:00:00 PM","cpu.usage.average","%","CPU usage","app2","VirtualMachine-vm-2","300","1"\n'
     '"40","5/1/2024 2:05:00 PM","net.usage.average","KBps","Network usage","app2",'
     '"VirtualMachine-vm-2","300","4000"\n'
@@ -259,7 +260,7 @@ POWERCLI = (
 
 def test_powercli_get_stat_export_imports_every_sample(tmp_path):
     path = tmp_path / "getstat.csv"
-    path.write_text(POWERCLI, encoding="utf-8-sig")  # Export-Csv writes a BOM in PowerShell 7 -Encoding utf8BOM
+    path.write_text(POWERCLI, encoding="utf-8-sig")  # Windows PowerShell's Export-Csv -Encoding UTF8: a BOM
     est = read_utilization([path], INV)
     assert est.provenance[0]["format"] == "powercli"
     u = est["utilization"].sort_values(["vm_id", "metric"]).reset_index(drop=True)
@@ -288,9 +289,9 @@ def test_long_csv_with_vcenter_counter_names_and_epoch_seconds(tmp_path):
     u = est["utilization"].sort_values("metric").reset_index(drop=True)
     assert list(zip(u["metric"], u["value"])) == [
         ("cpu_ready_ms", 35.0), ("cpu_usage_mhz", 900.0), ("disk_kbps", 120.0), ("mem_consumed_mib", 4096.0)]
-    assert u.set_index("metric").loc["cpu_usage_mhz", "timestamp"] == pd.Timestamp("2024-05-01 14:00", tz="UTC")
-    assert u.set_index("metric").loc["mem_consumed_mib", "timestamp"] == pd.Timestamp("2024-05-01 16:00",
-                                                                                         tz="UTC")
+    times = u.set_index("metric")["timestamp"]
+    assert times["cpu_usage_mhz"] == pd.Timestamp("2024-05-01 14:00", tz="UTC")
+    assert times["mem_consumed_mib"] == pd.Timestamp("2024-05-01 16:00", tz="UTC")
     assert "metric 'mem.usage.average'" in _message(est, "utilization.metric.unknown")
 
 
