@@ -271,6 +271,14 @@ def _check(con: duckdb.DuckDBPyConnection, notes: dict[str, FileNotes], names: l
     across all files (64-slot bitmaps per block, OR-ed over files, so a period two files both
     hold is still a duplicate). Only the other VMs' samples are sorted.
     """
+    _screen(con)
+    warnings = _interval_warnings(con, names) + _gap_warnings(con, names)
+    values, counts = _value_warnings(con, names)
+    return warnings + values + _note_warnings(notes), counts
+
+
+def _screen(con: duckdb.DuckDBPyConnection) -> None:
+    """Tables ``blocks``, ``series``, ``irregular``, ``steps``, ``inferred`` and view ``samples``."""
     con.execute("""
         CREATE TEMP TABLE blocks AS
         SELECT file, vm_id, metric, interval_s, us // step_us // 64 AS block, count(*) AS n,
@@ -310,6 +318,9 @@ def _check(con: duckdb.DuckDBPyConnection, notes: dict[str, FileNotes], names: l
         SELECT k.vm_id, k.timestamp, k.metric, k.value, coalesce(k.interval_s, i.spacing) AS interval_s,
                k.file
         FROM kept k LEFT JOIN inferred i USING (file, vm_id)""")
+
+
+def _interval_warnings(con: duckdb.DuckDBPyConnection, names: list[str]) -> list[dict]:
     warnings = []
     for file, n, example in _named(con.execute("""
             SELECT file, count(DISTINCT vm_id), min(spacing) FROM inferred
@@ -317,6 +328,11 @@ def _check(con: duckdb.DuckDBPyConnection, notes: dict[str, FileNotes], names: l
         warnings.append(_warning("utilization.interval.inferred", file,
                                  f"{file}: no sampling interval given; took the modal spacing of "
                                  f"each VM's samples (e.g. {example} s) for {n} VM(s)", "interval_s"))
+    return warnings
+
+
+def _gap_warnings(con: duckdb.DuckDBPyConnection, names: list[str]) -> list[dict]:
+    warnings = []
     gaps = _named(con.execute(f"""
         WITH s AS (SELECT s.file, s.vm_id, s.metric, s.step, coalesce(s.interval_s, i.spacing) AS iv
                    FROM steps s LEFT JOIN inferred i USING (file, vm_id)),
@@ -346,6 +362,12 @@ def _check(con: duckdb.DuckDBPyConnection, notes: dict[str, FileNotes], names: l
                 "kept as gaps (not filled): " + _examples(
                     gap_rows, lambda vm, g, m, lng, iv: f"{vm}: {g} gap(s), ~{m:.0f} missing sample(s) of "
                     f"{iv} s, longest {lng / 3600:.1f} h"), "timestamp"))
+    return warnings
+
+
+def _value_warnings(con: duckdb.DuckDBPyConnection, names: list[str]) -> tuple[list[dict], dict[str, int]]:
+    """Warnings about empty values and memory data per file, and the samples per file."""
+    warnings = []
     per_vm = _named(con.execute("""
         SELECT file, vm_id, sum(n), sum(empty),
                coalesce(sum(n - empty) FILTER (WHERE metric = 'mem_consumed_mib'), 0),
@@ -372,6 +394,11 @@ def _check(con: duckdb.DuckDBPyConnection, notes: dict[str, FileNotes], names: l
                                      f"{len(zero_mem)} VM(s) (a running VM always consumes memory: likely "
                                      "not collected); kept: "
                                      + _examples(zero_mem, lambda vm, z, m: f"{vm} ({z} of {m})"), "value"))
+    return warnings, counts
+
+
+def _note_warnings(notes: dict[str, FileNotes]) -> list[dict]:
+    warnings = []
     for file, note in notes.items():
         if note.zero_capacity_rows:
             warnings.append(_warning("utilization.capacity.zero", file,
@@ -382,4 +409,4 @@ def _check(con: duckdb.DuckDBPyConnection, notes: dict[str, FileNotes], names: l
                                      "timestamp"))
         for text in note.partial:
             warnings.append(_warning("utilization.metric.partial", file, f"{file}: {text}"))
-    return warnings, counts
+    return warnings
