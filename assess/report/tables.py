@@ -227,8 +227,9 @@ def node_summary(results: dict[str, StageResult]) -> pd.DataFrame:
 
 def cost_comparison(cost: pd.DataFrame) -> pd.DataFrame:
     """Annual cost today and on the target, item by item, with the totals and the difference."""
-    return cost[["side", "item", "quantity", "unit", "unit_cost", "annual_cost", "currency",
-                 "assumption"]].reset_index(drop=True)
+    columns = ["side", "item", "quantity", "unit", "unit_cost", "annual_cost", "currency", "input",
+               "assumption"]
+    return cost[[c for c in columns if c in cost]].reset_index(drop=True)
 
 
 def warning_groups(warnings: pd.DataFrame) -> pd.DataFrame:
@@ -254,7 +255,17 @@ ASSUMPTIONS = [
     ("sizing", "packing.ha_reserve", "Failover reserve"),
     ("sizing", "packing.ha_spare_nodes", "Spare nodes (N+k)"),
     ("sizing", "kubevirt.replication_factor", "Storage replication factor"),
+    ("sizing", "packing.ha_min_failover_nodes", "Failover nodes, at least"),
+    ("sizing", "packing.ha_percent", "Failover share of nodes (when percent)"),
+    ("sizing", "packing.node_profiles", "Node profiles"),
     ("sizing", "cost.currency", "Currency"),
+    ("sizing", "cost.vmware_price_per_core_year", "VMware price per core-year"),
+    ("sizing", "cost.vmware_min_cores_per_socket", "VMware licensed cores per socket, at least"),
+    ("sizing", "cost.current_hardware_per_year", "Current hardware per year"),
+    ("sizing", "cost.current_support_per_year", "Current support per year"),
+    ("sizing", "cost.target_subscription_per_node_year", "Target subscription per node-year"),
+    ("sizing", "cost.target_subscription_per_core_year", "Target subscription per core-year"),
+    ("sizing", "cost.target_support_per_year", "Target support per year"),
     ("waves", "max_vms_per_wave", "VMs per wave, at most"),
     ("waves", "max_tb_per_wave", "Storage per wave, at most (TiB)"),
     ("waves", "window_hours", "Migration window, hours"),
@@ -289,6 +300,20 @@ def assumptions(results: dict[str, StageResult], summary: dict) -> pd.DataFrame:
         value = params
         for part in path.split("."):
             value = value.get(part) if isinstance(value, dict) else None
-        if value is not None:
-            rows.append((stage, label, value, "given" if recorded is not None else "default"))
+        if value is None and path.startswith("cost."):
+            rows.append((stage, label, "not given (not counted)", "not given"))
+        elif value is not None:
+            rows.append((stage, label, _assumption_text(path, value, results[stage].summary),
+                         "given" if recorded is not None else "default"))
     return pd.DataFrame(rows, columns=["stage", "assumption", "value", "source"])
+
+
+def _assumption_text(path: str, value, stage_summary: dict):
+    """A parameter as the report states it: node profiles spelled out, the right-sizing mode as run."""
+    if path == "packing.node_profiles":
+        return "; ".join(f"{p['name']}: {p['cores']} cores, {p['memory_mib'] / 1024:g} GiB, "
+                         f"{p['price_per_year']:g} per year" for p in value)
+    mode = stage_summary.get("mode")
+    if path == "rightsizing.mode" and mode is not None and mode != value:
+        return f"{mode} (asked: {value}; no utilization samples, every VM sized as allocated)"
+    return value

@@ -255,15 +255,21 @@ class Cost(_Params):
         350.0, ge=0, description="VMware subscription per core-year (VCF list price, 2024)"
     )
     vmware_min_cores_per_socket: int = Field(16, ge=0, description="Licensed cores minimum per socket")
-    current_hardware_per_year: float = Field(0.0, ge=0, description="Current hardware cost per year")
-    current_support_per_year: float = Field(0.0, ge=0, description="Current support cost per year")
-    target_subscription_per_core_year: float = Field(
-        0.0, ge=0, description="Target platform subscription per node core-year"
+    current_hardware_per_year: float | None = Field(
+        None, ge=0, description="Current hardware cost per year; None = not given (not counted, said so)"
     )
-    target_subscription_per_node_year: float = Field(
-        0.0, ge=0, description="Target platform subscription per node-year"
+    current_support_per_year: float | None = Field(
+        None, ge=0, description="Current support cost per year; None = not given"
     )
-    target_support_per_year: float = Field(0.0, ge=0, description="Target support cost per year")
+    target_subscription_per_core_year: float | None = Field(
+        None, ge=0, description="Target platform subscription per node core-year; None = not given"
+    )
+    target_subscription_per_node_year: float | None = Field(
+        None, ge=0, description="Target platform subscription per node-year; None = not given"
+    )
+    target_support_per_year: float | None = Field(
+        None, ge=0, description="Target support cost per year; None = not given"
+    )
 
 
 class SizingParams(_Params):
