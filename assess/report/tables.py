@@ -71,6 +71,14 @@ def vm_results(estate: Estate, results: dict[str, StageResult]) -> pd.DataFrame:
         out["target_vcpus"] = key.map(s["guest_vcpus"]).astype("Int64")
         out["target_memory_gib"] = (key.map(s["guest_memory_mib"]) / 1024).round(1)
         out["idle"] = key.map(s["idle"]).astype("boolean")
+        if "shape" in s:  # allocated -> right-sized -> target, and why (sizing owns these columns)
+            out["right_sized_vcpus"] = key.map(s["vcpus"]).astype("Int64")
+            out["right_sized_memory_gib"] = (key.map(s["memory_mib"]) / 1024).round(1)
+            for col in ("shape", "memory_overshoot_pct", "memory_source", "confidence", "confidence_reason",
+                        "idle_evidence"):
+                out[col] = key.map(s[col])
+            out["sizing_mode"] = key.map(s["mode"])
+            out["not_packed_reason"] = key.map(s["excluded_reason"])
     plan = result_table(results, "wave_plan")
     if plan is not None:
         p = plan.set_index("vm_id")
