@@ -159,6 +159,10 @@ class KubeVirtMapping(_Params):
     latency_sensitive_series: str = Field(
         "cx1", description="The only series for latency-sensitive VMs (dedicated CPUs)"
     )
+    custom_memory_step_mib: int = Field(
+        256, ge=1, description="A custom shape's guest memory is rounded up to a multiple of this, MiB "
+        "(readable sizes such as 3.25 GiB rather than 3,647 MiB)"
+    )
     max_memory_overshoot_pct: float = Field(
         25.0, ge=0, description="Most guest memory an instancetype may add over the right-sized memory, "
         "in %; above it (or when it would add vCPUs) the VM gets explicit resources (shape custom)"

@@ -197,7 +197,7 @@ def _target(sized: pd.DataFrame, vms: pd.DataFrame, readiness, params: SizingPar
         "max_vcpus": sized["allocated_vcpus"].astype("float64").fillna(want_vcpus),
         "series": np.where(latency.eq("high").fillna(False), k.latency_sensitive_series, series),
     })
-    shapes = choose_shapes(demand, table, cost, k.max_memory_overshoot_pct)
+    shapes = choose_shapes(demand, table, cost, k.max_memory_overshoot_pct, k.custom_memory_step_mib)
     raised = ((want_vcpus > sized["vcpus"]) | (want_memory > sized["memory_mib"])).to_numpy()
     shapes["instancetype_reason"] = shapes["instancetype_reason"].where(
         ~raised, shapes["instancetype_reason"] + "; raised to the preference's minimum")
