@@ -65,14 +65,15 @@ def timestamp_sql(column: str) -> str:
              f"THEN {number} / 1000 ELSE {number} END) END")
     us_format = " ".join(f"TRY_STRPTIME(trim({column}), '{f}')::TIMESTAMPTZ," for f in (
         "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %H:%M:%S"))
-    return f"coalesce({epoch}, TRY_CAST(trim({column}) AS TIMESTAMPTZ), {us_format.rstrip(',')})"
+    # ISO first: coalesce evaluates a later form only for the rows the earlier ones left NULL
+    return f"coalesce(TRY_CAST({column} AS TIMESTAMPTZ), {epoch}, {us_format.rstrip(',')})"
 
 
 def _metric_sql(column: str) -> tuple[str, str]:
     """(canonical metric, unit factor) SQL for a metric column holding canonical or counter names."""
     names = " ".join(f"WHEN {sql_text(c)} THEN {sql_text(m)}" for c, (m, _) in COUNTERS.items())
     factors = " ".join(f"WHEN {sql_text(c)} THEN {f!r}" for c, (_, f) in COUNTERS.items())
-    key = f"lower(trim(CAST({column} AS VARCHAR)))"
+    key = f"CAST({column} AS VARCHAR)"  # vCenter writes counter names in lower case
     return (f"CASE {key} {names} ELSE CAST({column} AS VARCHAR) END", f"CASE {key} {factors} ELSE 1.0 END")
 
 

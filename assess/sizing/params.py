@@ -10,10 +10,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from assess.model.params import Params
 
 
-class _Params(BaseModel):
+class _Params(Params):
     model_config = ConfigDict(extra="forbid")
 
 

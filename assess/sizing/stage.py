@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from assess.model import AssessError
+from assess.model import AssessError, conform
 from assess.model.estate import Estate
 from assess.model.results import StageResult
 from assess.sizing.cost import cost_table, node_cost_per_year
@@ -90,7 +90,7 @@ def size_estate(
     too_big = sized["excluded_reason"].isna() & sized["unplaced_reason"].notna()
     categories = categories.mask(too_big.to_numpy(), "too_big")
     sized["excluded_reason"] = sized["excluded_reason"].fillna(sized["unplaced_reason"])
-    sizing = _typed(sized[SIZING_COLUMNS])
+    sizing = conform("sizing", sized[SIZING_COLUMNS])
     kept = sizing.loc[sizing["excluded_reason"].isna(), "vm_id"]
     storage = storage_totals(pvcs[pvcs["vm_id"].isin(kept)], k)
     cost = cost_table(estate["hosts"], nodes, params.packing.node_profiles, params.cost,
@@ -98,6 +98,7 @@ def size_estate(
     result.tables = {"sizing": sizing, "nodes": nodes, "storage": storage, "pvcs": pvcs,
                      "packing_runs": runs, "cost": cost}
     result.summary = _summary(sizing, nodes, storage, cost, packing_summary, categories, rightsizing.mode)
+    result.params = params.model_dump(mode="json")
     return result
 
 
@@ -245,17 +246,6 @@ def _place(sized: pd.DataFrame, estate: Estate, params: SizingParams):
     costs = {prof.name: node_cost_per_year(prof, params.cost) for prof in p.node_profiles}
     placement = place_vms(packable, p, costs, groups)
     return placement.vm_node, placement.nodes, placement.runs, placement.summary
-
-
-def _typed(sizing: pd.DataFrame) -> pd.DataFrame:
-    strings = ["vm_id", "mode", "confidence_reason", "idle_evidence", "profile", "instancetype",
-               "preference", "node", "node_profile", "excluded_reason", "series", "instancetype_reason",
-               "preference_reason", "shape", "memory_source", "sizing_reason"]
-    out = sizing.astype({c: "string" for c in strings})
-    out = out.astype({"vcpus": "Int64", "guest_vcpus": "Int64", "alloc_vcpus": "Int64", "confidence": "Int64",
-                      "idle": "boolean", "guest_memory_mib": "float64", "alloc_memory_mib": "float64",
-                      "memory_overshoot_pct": "float64"})
-    return out.reset_index(drop=True)
 
 
 def _totals(sizing: pd.DataFrame) -> dict:
