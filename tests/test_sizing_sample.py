@@ -70,7 +70,8 @@ def test_run_folder_counts_of_unpacked_vms_agree(tmp_path):
     idle = vms["idle"].astype(str).str.lower().eq("true")
     # the planted idle VMs are retire candidates: none on a node, counted alike in summary.json and vms.csv
     assert sizing["idle"] == int(idle.sum()) == 15
-    assert vms.loc[idle, "node"].isna().all()
+    assert vms.loc[idle, "node"].isna().all() and vms.loc[idle, "wave"].isna().all()
+    assert (vms.loc[idle, "strategy"] == "retire").all()
     assert sizing["not_packed"]["retire"] == int(reasons.str.startswith(("idle:", "strategy retire")).sum())
     assert sizing["not_packed"]["not_ready"] == int(reasons.str.startswith("not ready").sum())
     assert sizing["placed"] == int(vms["node"].notna().sum())
