@@ -306,3 +306,12 @@ def test_a_file_with_nothing_to_import_is_an_error_naming_it(tmp_path):
     with pytest.raises(AssessError, match=r"utilization-wrong.csv: none of its 2 row\(s\) could be imported: "
                        r".*unreadable timestamp \(e.g. 'later'\).*metric 'cpu_wait'"):
         read_utilization([wrong], INV)
+
+
+def test_a_zero_interval_is_no_interval(tmp_path):
+    # found by the fuzz suite: interval_s 0 divided by zero in the gap screen
+    path = tmp_path / "u.csv"
+    path.write_text("vm,timestamp,metric,value,interval_s\napp1,2025-11-01T02:00:00Z,cpu_usage_mhz,5,0\n"
+                    "app1,2025-11-01T02:05:00Z,cpu_usage_mhz,6,-300\n")
+    u = read_utilization([path], INV)["utilization"]
+    assert u["value"].tolist() == [5.0, 6.0] and (u["interval_s"] == 300).all()  # inferred from the spacing

@@ -95,7 +95,9 @@ def long_select(path: Path, fmt: str) -> str:
         raise AssessError(f"{path}: {fmt} file lacks column(s) {', '.join(missing)}; the header must "
                           f"be '{expected}'")
     col = {r: sql_name(lower[c]) for r, c in roles.items() if c in lower}
-    interval = f"TRY_CAST({col['interval']} AS BIGINT)" if "interval" in col else "NULL::BIGINT"
+    # an interval of 0 or less is no interval (inferred from the spacing instead)
+    given = f"TRY_CAST({col['interval']} AS BIGINT)" if "interval" in col else "NULL::BIGINT"
+    interval = f"CASE WHEN {given} > 0 THEN {given} END"
     metric, factor = _metric_sql(col["metric"])
     ts = timestamp_sql(f"CAST({col['timestamp']} AS VARCHAR)")
     instance = f"coalesce(trim(CAST({col['instance']} AS VARCHAR)), '')" if "instance" in col else "''"
