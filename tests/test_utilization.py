@@ -315,3 +315,15 @@ def test_a_zero_interval_is_no_interval(tmp_path):
                     "app1,2025-11-01T02:05:00Z,cpu_usage_mhz,6,-300\n")
     u = read_utilization([path], INV)["utilization"]
     assert u["value"].tolist() == [5.0, 6.0] and (u["interval_s"] == 300).all()  # inferred from the spacing
+
+
+def test_the_nothing_imported_error_is_one_line_whatever_the_values():
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "u.csv"
+        path.write_text('vm,timestamp,metric,value\n"ghost\nvm",2025-11-01T02:00:00Z,cpu_usage_mhz,5\n')
+        with pytest.raises(AssessError) as info:
+            read_utilization([path], INV)
+    assert "\n" not in str(info.value) and "'ghost\\nvm' (1)" in str(info.value)

@@ -9,6 +9,7 @@ unreadable timestamp, unknown metric) are counted in a warning naming file and v
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -177,6 +178,7 @@ def _refuse_empty(con: duckdb.DuckDBPyConnection, names: list[str], counts: dict
         if not rows.get(rank):
             raise AssessError(f"{name}: holds a header and no samples; nothing to import")
         why = "; ".join(w["message"].removeprefix(f"{name}: ") for w in warnings if w["source"] == name)
+        why = re.sub(r"[\x00-\x1f\x7f]", lambda m: repr(m.group())[1:-1], why)  # one line: values escaped
         raise AssessError(f"{name}: none of its {rows[rank]} row(s) could be imported: "
                           + (why or "no row has a VM, a timestamp and a known metric"))
 
