@@ -50,7 +50,7 @@ def import_utilization(
     out: Out,
     fmt: Annotated[
         str | None,
-        typer.Option("--format", help="assess, per-vm-csv or long-csv; detected when omitted."),
+        typer.Option("--format", help="assess, per-vm-csv, long-csv or powercli; detected when omitted."),
     ] = None,
     mapping: Annotated[
         Path | None,

@@ -69,6 +69,14 @@ def vm_results(estate: Estate, results: dict[str, StageResult]) -> pd.DataFrame:
         out["target_vcpus"] = key.map(s["guest_vcpus"]).astype("Int64")
         out["target_memory_gib"] = (key.map(s["guest_memory_mib"]) / 1024).round(1)
         out["idle"] = key.map(s["idle"]).astype("boolean")
+        if "shape" in s:  # allocated -> right-sized -> target, and why (sizing owns these columns)
+            out["right_sized_vcpus"] = key.map(s["vcpus"]).astype("Int64")
+            out["right_sized_memory_gib"] = (key.map(s["memory_mib"]) / 1024).round(1)
+            for col in ("shape", "memory_overshoot_pct", "memory_source", "confidence", "confidence_reason",
+                        "idle_evidence"):
+                out[col] = key.map(s[col])
+            out["sizing_mode"] = key.map(s["mode"])
+            out["not_packed_reason"] = key.map(s["excluded_reason"])
     plan = result_table(results, "wave_plan")
     if plan is not None:
         p = plan.set_index("vm_id")
@@ -240,8 +248,9 @@ def node_summary(results: dict[str, StageResult]) -> pd.DataFrame:
 
 def cost_comparison(cost: pd.DataFrame) -> pd.DataFrame:
     """Annual cost today and on the target, item by item, with the totals and the difference."""
-    return cost[["side", "item", "quantity", "unit", "unit_cost", "annual_cost", "currency",
-                 "assumption"]].reset_index(drop=True)
+    columns = ["side", "item", "quantity", "unit", "unit_cost", "annual_cost", "currency", "input",
+               "assumption"]
+    return cost[[c for c in columns if c in cost]].reset_index(drop=True)
 
 
 def warning_groups(warnings: pd.DataFrame) -> pd.DataFrame:
@@ -267,7 +276,17 @@ ASSUMPTIONS = [
     ("sizing", "packing.ha_reserve", "Failover reserve"),
     ("sizing", "packing.ha_spare_nodes", "Spare nodes (N+k)"),
     ("sizing", "kubevirt.replication_factor", "Storage replication factor"),
+    ("sizing", "packing.ha_min_failover_nodes", "Failover nodes, at least"),
+    ("sizing", "packing.ha_percent", "Failover share of nodes (when percent)"),
+    ("sizing", "packing.node_profiles", "Node profiles"),
     ("sizing", "cost.currency", "Currency"),
+    ("sizing", "cost.vmware_price_per_core_year", "VMware price per core-year"),
+    ("sizing", "cost.vmware_min_cores_per_socket", "VMware licensed cores per socket, at least"),
+    ("sizing", "cost.current_hardware_per_year", "Current hardware per year"),
+    ("sizing", "cost.current_support_per_year", "Current support per year"),
+    ("sizing", "cost.target_subscription_per_node_year", "Target subscription per node-year"),
+    ("sizing", "cost.target_subscription_per_core_year", "Target subscription per core-year"),
+    ("sizing", "cost.target_support_per_year", "Target support per year"),
     ("waves", "max_vms_per_wave", "VMs per wave, at most"),
     ("waves", "max_tb_per_wave", "Storage per wave, at most (TiB)"),
     ("waves", "window_hours", "Migration window, hours"),
@@ -294,9 +313,23 @@ def assumptions(results: dict[str, StageResult], summary: dict) -> pd.DataFrame:
             continue
         value = param_value(results[stage].params, path)
         given = path in results[stage].summary.get("params_given", [])
-        if value is not None:
-            rows.append((stage, label, value, "given" if given else "default"))
+        if value is None and path.startswith("cost."):
+            rows.append((stage, label, "not given (not counted)", "not given"))
+        elif value is not None:
+            rows.append((stage, label, _assumption_text(path, value, results[stage].summary),
+                         "given" if given else "default"))
     return pd.DataFrame(rows, columns=["stage", "assumption", "value", "source"])
+
+
+def _assumption_text(path: str, value, stage_summary: dict):
+    """A parameter as the report states it: node profiles spelled out, the right-sizing mode as run."""
+    if path == "packing.node_profiles":
+        return "; ".join(f"{p['name']}: {p['cores']} cores, {p['memory_mib'] / 1024:g} GiB, "
+                         f"{p['price_per_year']:g} per year" for p in value)
+    mode = stage_summary.get("mode")
+    if path == "rightsizing.mode" and mode is not None and mode != value:
+        return f"{mode} (asked: {value}; no utilization samples, every VM sized as allocated)"
+    return value
 
 
 def param_value(params: dict, path: str):
