@@ -39,7 +39,7 @@ def right_sized_estate(n: int, rng: np.random.Generator) -> pd.DataFrame:
     demand = pd.DataFrame({"vm_id": [f"vm-{i}" for i in range(n)], "vcpus": want_vcpus,
                            "memory_mib": want_memory, "max_vcpus": vcpus, "series": "u1 m1"})
     table = load_instancetypes()
-    shapes = choose_shapes(demand, table, capacity_cost(table, 64, 1024 * 1024, 4.0), 25.0)
+    shapes = choose_shapes(demand, table, capacity_cost(table, 64, 1024 * 1024, 4.0), 25.0, 256)
     guest_vcpus = shapes["guest_vcpus"].to_numpy()
     guest_memory = shapes["guest_memory_mib"].to_numpy()
     overhead = memory_overhead_mib(guest_memory, guest_vcpus.astype(int))

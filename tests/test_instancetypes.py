@@ -54,7 +54,7 @@ def test_cheapest_honest_shape_or_custom():
         ("c", 4, 2048, 4, "u1 m1"),    # 4 vCPU / 2 GiB: u1.xlarge 16 GiB is +700 %: custom
         ("d", 4, 131072, 4, "u1 m1"),  # 4 / 128 GiB: only m1.8xlarge (32 vCPU) holds it: custom
         ("e", 2, 14000, 2, "u1 m1"),   # 2 / 13.7 GiB: m1.large 2 / 16 GiB (+17 %), cheaper than custom
-        ("f", 3, 12000, 4, "u1 m1"),   # 3 vCPU: u1.xlarge 4 / 16 GiB, +36.5 % > 25 %: custom 3 / 12000
+        ("f", 3, 12000, 4, "u1 m1"),   # 3 vCPU: u1.xlarge 4 / 16 GiB, +36.5 % > 25 %: custom 3 / 12032
         ("g", 3, 14000, 8, "u1 m1"),   # u1.xlarge +17 %, 4 vCPU <= ceiling 8
         ("h", 4, 8192, 4, "cx1"),      # latency-sensitive: cx1.xlarge 4 / 8 GiB (2Mi pages before 1Gi)
     ])
@@ -69,7 +69,9 @@ def test_cheapest_honest_shape_or_custom():
     assert "would overshoot memory by 700% (limit 25%)" in got.loc["c", "instancetype_reason"]
     assert (got.loc["d", "guest_vcpus"], got.loc["d", "guest_memory_mib"]) == (4, 131072)
     assert "with at most 4 vCPU" in got.loc["d", "instancetype_reason"]
-    assert (got.loc["f", "guest_vcpus"], got.loc["f", "guest_memory_mib"]) == (3, 12000)
+    # custom memory rounded up to a multiple of 256 MiB: 47 x 256 = 12032, +0.3 %
+    assert (got.loc["f", "guest_vcpus"], got.loc["f", "guest_memory_mib"]) == (3, 12032)
+    assert got.loc["f", "memory_overshoot_pct"] == pytest.approx(0.3)
     # a looser limit takes the instancetype
     assert _choose([("f", 3, 12000, 4, "u1 m1")], limit=40).loc["f", "instancetype"] == "u1.xlarge"
 

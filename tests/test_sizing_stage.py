@@ -149,3 +149,17 @@ def test_totals_allocated_right_sized_target(result):
     assert t["all_allocated_memory_gib"] == pytest.approx(memory / 1024, abs=0.1)
     # custom: db (4 vCPU / 64 GiB) and tmpl (2 vCPU / 2 GiB); gone (1 / 1 GiB) is exactly u1.micro
     assert t["mode"] == "as_is" and t["custom_shapes"] == 2
+
+
+def test_report_assumptions_state_the_mode_as_run_and_every_price(result):
+    from assess.report.tables import assumptions
+
+    table = assumptions({"sizing": result}, {}).set_index("assumption")
+    # no utilization: asked for performance, ran as allocated, and the report says so
+    assert table.loc["Right-sizing mode", "value"].startswith("as_is (asked: performance")
+    assert table.loc["Current hardware per year", "value"] == "not given (not counted)"
+    assert table.loc["VMware price per core-year", "value"] == 350.0
+    assert table.loc["Node profiles", "value"] == "2s-64c-1024g: 64 cores, 1024 GiB, 12000 per year"
+    assert result.summary["cost_not_given"]["target"] == ["platform subscription 2s-64c-1024g (per core)",
+                                                          "platform subscription 2s-64c-1024g (per node)",
+                                                          "support"]

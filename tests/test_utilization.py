@@ -117,14 +117,14 @@ def test_vm_without_memory_and_unmapped_file_are_reported(tmp_path):
     stranger.write_text("Time,CPU|Usage (MHz)\n2024-05-01T00:00:00Z,10\n2024-05-01T00:05:00Z,11\n")
     mapping = tmp_path / "map.csv"
     mapping.write_text("file,vm\nexport-17.csv,5000-2\nexport-99.csv,ghost-vm\n")
-    est = read_utilization([no_mem, stranger], INV, mapping=mapping)
+    est = read_utilization([no_mem], INV, mapping=mapping)
     u = est["utilization"]
     assert set(u["vm_id"]) == {"vc1/vm-2"} and len(u) == 4  # 2 rows x (cpu, disk)
     assert "vc1/vm-2" in _message(est, "utilization.memory.missing")
-    unknown = _message(est, "utilization.vm.unknown")
-    # the unmapped file's 2 samples are counted, the value and file named
-    assert "'ghost-vm' (2)" in unknown and "export-99.csv" in unknown
-    assert "2 sample(s) not imported" in unknown
+    # a file none of whose samples can be imported is an error naming the file, the value and the count
+    with pytest.raises(AssessError, match=r"export-99.csv: none of its 2 row\(s\) could be imported: .*"
+                       r"'ghost-vm' \(2\)"):
+        read_utilization([no_mem, stranger], INV, mapping=mapping)
 
 
 LONG = (
@@ -231,3 +231,99 @@ def test_a_period_two_files_both_hold_is_reported_as_duplicates(tmp_path):
     assert len(est["utilization"]) == 48  # kept, as found
     dup = _message(est, "utilization.timestamp.duplicate")
     assert "24 duplicate timestamp(s) in 1 VM(s)" in dup and "vc1/vm-1 (24)" in dup
+
+
+# What `Get-Stat -Entity (Get-VM app1,app2) -Stat ... | Export-Csv` writes in Windows PowerShell 5.1:
+# a #TYPE line, then one row per sample and instance; en-US timestamps; memory in KB, rates in KBps.
+POWERCLI = (
+    "#TYPE VMware.VimAutomation.ViCore.Impl.V1.Stat.FloatSampleImpl\n"
+    '"Value","Timestamp","MetricId","Unit","Description","Entity","EntityId","IntervalSecs","Instance"\n'
+    '"812","5/1/2024 2:00:00 PM","cpu.usagemhz.average","MHz","CPU usage in MHz","app1",'
+    '"VirtualMachine-vm-1","300",""\n'
+    '"500","5/1/2024 2:00:00 PM","cpu.usagemhz.average","MHz","CPU usage in MHz","app1",'
+    '"VirtualMachine-vm-1","300","0"\n'
+    '"312","5/1/2024 2:00:00 PM","cpu.usagemhz.average","MHz","CPU usage in MHz","app1",'
+    '"VirtualMachine-vm-1","300","1"\n'
+    '"2097152","5/1/2024 2:00:00 PM","mem.consumed.average","KB","Memory consumed","app1",'
+    '"VirtualMachine-vm-1","300",""\n'
+    '"12.5","5/1/2024 2:00:00 PM","cpu.usage.average","%","CPU usage","app2",'
+    '"VirtualMachine-vm-2","300","0"\n'
+    '"7.5","5/1/2024 2:00:00 PM","cpu.usage.average","%","CPU usage","app2","VirtualMachine-vm-2","300","1"\n'
+    '"40","5/1/2024 2:05:00 PM","net.usage.average","KBps","Network usage","app2",'
+    '"VirtualMachine-vm-2","300","4000"\n'
+    '"24","5/1/2024 2:05:00 PM","net.usage.average","KBps","Network usage","app2",'
+    '"VirtualMachine-vm-2","300","4001"\n'
+    '"524288","5/1/2024 14:05:00","mem.active.average","KB","Memory active","app2",'
+    '"VirtualMachine-vm-2","300",""\n'
+)
+
+
+def test_powercli_get_stat_export_imports_every_sample(tmp_path):
+    path = tmp_path / "getstat.csv"
+    path.write_text(POWERCLI, encoding="utf-8-sig")  # Windows PowerShell's Export-Csv -Encoding UTF8: a BOM
+    est = read_utilization([path], INV)
+    assert est.provenance[0]["format"] == "powercli"
+    u = est["utilization"].sort_values(["vm_id", "metric"]).reset_index(drop=True)
+    got = list(zip(u["vm_id"], u["metric"], u["value"], u["interval_s"]))
+    assert got == [
+        ("vc1/vm-1", "cpu_usage_mhz", 812.0, 300),      # the aggregate row; per-vCPU rows 500 + 312 not added
+        ("vc1/vm-1", "mem_consumed_mib", 2048.0, 300),  # 2097152 KB / 1024
+        ("vc1/vm-2", "cpu_usage_pct", 10.0, 300),       # no aggregate row: per-vCPU 12.5 and 7.5 averaged
+        ("vc1/vm-2", "mem_active_mib", 512.0, 300),     # 524288 KB; 24-hour clock read too
+        ("vc1/vm-2", "net_kbps", 64.0, 300),            # no aggregate row: NICs 40 + 24 summed
+    ]
+    assert (u["timestamp"].iloc[:3] == pd.Timestamp("2024-05-01 14:00", tz="UTC")).all()
+    assert u.loc[4, "timestamp"] == pd.Timestamp("2024-05-01 14:05", tz="UTC")
+
+
+def test_long_csv_with_vcenter_counter_names_and_epoch_seconds(tmp_path):
+    path = tmp_path / "utilization.csv"
+    path.write_text(
+        "vm,timestamp,metric,value,interval_s\n"
+        "app3,1714572000,cpu.usagemhz.average,900,7200\n"          # epoch seconds: 2024-05-01T14:00Z
+        "app3,1714579200000,mem.consumed.average,4194304,7200\n"   # epoch milliseconds, KB
+        "app3,2024-05-01T14:00:00Z,disk.usage.average,120,7200\n"
+        "app3,2024-05-01T14:00:00Z,cpu.ready.summation,35,7200\n"
+        "app3,2024-05-01T14:00:00Z,mem.usage.average,50,7200\n")  # % of configured memory: not a metric
+    est = read_utilization([path], INV)
+    u = est["utilization"].sort_values("metric").reset_index(drop=True)
+    assert list(zip(u["metric"], u["value"])) == [
+        ("cpu_ready_ms", 35.0), ("cpu_usage_mhz", 900.0), ("disk_kbps", 120.0), ("mem_consumed_mib", 4096.0)]
+    times = u.set_index("metric")["timestamp"]
+    assert times["cpu_usage_mhz"] == pd.Timestamp("2024-05-01 14:00", tz="UTC")
+    assert times["mem_consumed_mib"] == pd.Timestamp("2024-05-01 16:00", tz="UTC")
+    assert "metric 'mem.usage.average'" in _message(est, "utilization.metric.unknown")
+
+
+def test_a_file_with_nothing_to_import_is_an_error_naming_it(tmp_path):
+    empty = tmp_path / "utilization-empty.csv"
+    empty.write_text("vm,timestamp,metric,value\n")
+    with pytest.raises(AssessError, match="utilization-empty.csv: holds a header and no samples"):
+        read_utilization([empty], INV)
+    wrong = tmp_path / "utilization-wrong.csv"
+    wrong.write_text("vm,timestamp,metric,value\napp1,2024-05-01T00:00:00Z,cpu_wait,1\n"
+                     "app1,later,cpu_usage_mhz,2\n")
+    with pytest.raises(AssessError, match=r"utilization-wrong.csv: none of its 2 row\(s\) could be imported: "
+                       r".*unreadable timestamp \(e.g. 'later'\).*metric 'cpu_wait'"):
+        read_utilization([wrong], INV)
+
+
+def test_a_zero_interval_is_no_interval(tmp_path):
+    # found by the fuzz suite: interval_s 0 divided by zero in the gap screen
+    path = tmp_path / "u.csv"
+    path.write_text("vm,timestamp,metric,value,interval_s\napp1,2025-11-01T02:00:00Z,cpu_usage_mhz,5,0\n"
+                    "app1,2025-11-01T02:05:00Z,cpu_usage_mhz,6,-300\n")
+    u = read_utilization([path], INV)["utilization"]
+    assert u["value"].tolist() == [5.0, 6.0] and (u["interval_s"] == 300).all()  # inferred from the spacing
+
+
+def test_the_nothing_imported_error_is_one_line_whatever_the_values():
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "u.csv"
+        path.write_text('vm,timestamp,metric,value\n"ghost\nvm",2025-11-01T02:00:00Z,cpu_usage_mhz,5\n')
+        with pytest.raises(AssessError) as info:
+            read_utilization([path], INV)
+    assert "\n" not in str(info.value) and "'ghost\\nvm' (1)" in str(info.value)

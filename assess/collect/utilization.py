@@ -9,6 +9,7 @@ unreadable timestamp, unknown metric) are counted in a warning naming file and v
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,11 +20,13 @@ from assess.collect.utilization_formats import (
     FORMATS,
     RAW_COLUMNS,
     FileNotes,
+    counter_role,
     detect_format,
-    long_select,
+    header,
     per_vm_select,
     sql_text,
 )
+from assess.collect.utilization_long import long_select
 from assess.collect.vm_lookup import resolve_vms
 from assess.model import METRICS, AssessError, Estate, conform
 from assess.model.estate import UTILIZATION_IN_MEMORY_MAX_ROWS
@@ -131,8 +134,6 @@ class RawUtilization:
             fmt = format or detect_format(path)
             self.formats[str(path)] = fmt
             if fmt == "per-vm-csv":
-                from assess.collect.utilization_formats import counter_role, header
-
                 has_vm = any(counter_role(c)[0] == "vm" for c in header(path))
                 sql, self.notes[str(path)] = per_vm_select(con, path, _vm_for_file(path, vm_map, has_vm))
             else:
@@ -151,6 +152,7 @@ class RawUtilization:
         warnings = _resolve(con, inventory, names)
         found, counts = _check(con, self.notes, names)
         warnings += found
+        _refuse_empty(con, names, counts, warnings)
         query = "SELECT vm_id, timestamp, metric, value, interval_s FROM samples"
         if self.spill_to is not None and sum(counts.values()) > in_memory_max_rows:
             con.execute(f"COPY ({query}) TO {sql_text(str(self.spill_to))} (FORMAT parquet)")
@@ -164,6 +166,21 @@ class RawUtilization:
                            ignored_columns=self.notes[str(path)].ignored_columns)
         out.warn_many(warnings)
         return out
+
+
+def _refuse_empty(con: duckdb.DuckDBPyConnection, names: list[str], counts: dict[str, int],
+                  warnings: list[dict]) -> None:
+    """Raise for a file from which no sample could be imported, naming what was not understood."""
+    rows = dict(con.execute("SELECT file, count(*) FROM raw GROUP BY file").fetchall())
+    for rank, name in enumerate(names):
+        if counts.get(name, 0):
+            continue
+        if not rows.get(rank):
+            raise AssessError(f"{name}: holds a header and no samples; nothing to import")
+        why = "; ".join(w["message"].removeprefix(f"{name}: ") for w in warnings if w["source"] == name)
+        why = re.sub(r"[\x00-\x1f\x7f]", lambda m: repr(m.group())[1:-1], why)  # one line: values escaped
+        raise AssessError(f"{name}: none of its {rows[rank]} row(s) could be imported: "
+                          + (why or "no row has a VM, a timestamp and a known metric"))
 
 
 def _named(rows: list[tuple], names: list[str]) -> list[tuple]:
@@ -224,7 +241,8 @@ def _resolve(con: duckdb.DuckDBPyConnection, inventory: Estate, names: list[str]
             AND bad_ts > 0 GROUP BY file ORDER BY file""").fetchall(), names):
         warnings.append(_warning("utilization.timestamp.invalid", file,
                                  f"{file}: {n} sample(s) with an unreadable timestamp (e.g. '{example}') "
-                                 "were not imported; timestamps must be ISO 8601 or epoch numbers",
+                                 "were not imported; timestamps must be ISO 8601, epoch seconds or "
+                                 "PowerShell's M/d/yyyy h:mm:ss AM",
                                  "timestamp"))
     for file, metric, n in _named(con.execute("""
             SELECT file, metric, sum(n - bad_ts) AS n FROM keyed_joined WHERE status = 'resolved'
@@ -255,6 +273,14 @@ def _check(con: duckdb.DuckDBPyConnection, notes: dict[str, FileNotes], names: l
     across all files (64-slot bitmaps per block, OR-ed over files, so a period two files both
     hold is still a duplicate). Only the other VMs' samples are sorted.
     """
+    _screen(con)
+    warnings = _interval_warnings(con, names) + _gap_warnings(con, names)
+    values, counts = _value_warnings(con, names)
+    return warnings + values + _note_warnings(notes), counts
+
+
+def _screen(con: duckdb.DuckDBPyConnection) -> None:
+    """Tables ``blocks``, ``series``, ``irregular``, ``steps``, ``inferred`` and view ``samples``."""
     con.execute("""
         CREATE TEMP TABLE blocks AS
         SELECT file, vm_id, metric, interval_s, us // step_us // 64 AS block, count(*) AS n,
@@ -285,7 +311,7 @@ def _check(con: duckdb.DuckDBPyConnection, notes: dict[str, FileNotes], names: l
                    AS step
         FROM kept WHERE vm_id IN (SELECT vm_id FROM irregular)""")
     con.execute("""
-        CREATE TEMP TABLE inferred AS SELECT file, vm_id, CAST(round(median(step)) AS BIGINT) AS spacing
+        CREATE TEMP TABLE inferred AS SELECT file, vm_id, CAST(mode(round(step)) AS BIGINT) AS spacing
         FROM steps WHERE step > 0  -- only where an interval is missing: it fills those
         AND (file, vm_id) IN (SELECT DISTINCT file, vm_id FROM steps WHERE interval_s IS NULL)
         GROUP BY ALL""")
@@ -294,13 +320,21 @@ def _check(con: duckdb.DuckDBPyConnection, notes: dict[str, FileNotes], names: l
         SELECT k.vm_id, k.timestamp, k.metric, k.value, coalesce(k.interval_s, i.spacing) AS interval_s,
                k.file
         FROM kept k LEFT JOIN inferred i USING (file, vm_id)""")
+
+
+def _interval_warnings(con: duckdb.DuckDBPyConnection, names: list[str]) -> list[dict]:
     warnings = []
     for file, n, example in _named(con.execute("""
             SELECT file, count(DISTINCT vm_id), min(spacing) FROM inferred
             GROUP BY file ORDER BY file""").fetchall(), names):
         warnings.append(_warning("utilization.interval.inferred", file,
-                                 f"{file}: no sampling interval given; took the median spacing of "
+                                 f"{file}: no sampling interval given; took the modal spacing of "
                                  f"each VM's samples (e.g. {example} s) for {n} VM(s)", "interval_s"))
+    return warnings
+
+
+def _gap_warnings(con: duckdb.DuckDBPyConnection, names: list[str]) -> list[dict]:
+    warnings = []
     gaps = _named(con.execute(f"""
         WITH s AS (SELECT s.file, s.vm_id, s.metric, s.step, coalesce(s.interval_s, i.spacing) AS iv
                    FROM steps s LEFT JOIN inferred i USING (file, vm_id)),
@@ -330,6 +364,12 @@ def _check(con: duckdb.DuckDBPyConnection, notes: dict[str, FileNotes], names: l
                 "kept as gaps (not filled): " + _examples(
                     gap_rows, lambda vm, g, m, lng, iv: f"{vm}: {g} gap(s), ~{m:.0f} missing sample(s) of "
                     f"{iv} s, longest {lng / 3600:.1f} h"), "timestamp"))
+    return warnings
+
+
+def _value_warnings(con: duckdb.DuckDBPyConnection, names: list[str]) -> tuple[list[dict], dict[str, int]]:
+    """Warnings about empty values and memory data per file, and the samples per file."""
+    warnings = []
     per_vm = _named(con.execute("""
         SELECT file, vm_id, sum(n), sum(empty),
                coalesce(sum(n - empty) FILTER (WHERE metric = 'mem_consumed_mib'), 0),
@@ -356,6 +396,11 @@ def _check(con: duckdb.DuckDBPyConnection, notes: dict[str, FileNotes], names: l
                                      f"{len(zero_mem)} VM(s) (a running VM always consumes memory: likely "
                                      "not collected); kept: "
                                      + _examples(zero_mem, lambda vm, z, m: f"{vm} ({z} of {m})"), "value"))
+    return warnings, counts
+
+
+def _note_warnings(notes: dict[str, FileNotes]) -> list[dict]:
+    warnings = []
     for file, note in notes.items():
         if note.zero_capacity_rows:
             warnings.append(_warning("utilization.capacity.zero", file,
@@ -366,4 +411,4 @@ def _check(con: duckdb.DuckDBPyConnection, notes: dict[str, FileNotes], names: l
                                      "timestamp"))
         for text in note.partial:
             warnings.append(_warning("utilization.metric.partial", file, f"{file}: {text}"))
-    return warnings, counts
+    return warnings

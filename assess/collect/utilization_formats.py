@@ -5,11 +5,10 @@ Every reader returns a DuckDB ``SELECT`` yielding the *raw sample* columns ``vm_
 (the text as found), ``metric`` (canonical name), ``value`` (canonical unit), ``interval_s``
 and ``file``. Layouts:
 
-* ``assess``: the canonical ``utilization`` table as Parquet or CSV (``vm_id, timestamp,
-  metric, value, interval_s``), as the vCenter collector and ``Estate.save`` write it.
-* ``long-csv``: ``vm,timestamp,metric,value[,interval_s]``; ``vm`` is a vm_id, instance UUID
-  or VM name, ``timestamp`` ISO 8601 (UTC unless an offset is given), ``metric`` one of
-  :data:`assess.model.METRICS`. May be gzip-compressed.
+* ``assess``, ``long-csv`` and ``powercli`` (one sample a row): see
+  :mod:`assess.collect.utilization_long` (canonical or vCenter counter names, PowerCLI's
+  ``Get-Stat | Export-Csv``, epoch or ISO timestamps). ``vm`` is a vm_id, instance UUID or VM
+  name. May be gzip-compressed.
 * ``per-vm-csv``: one file per VM with a time column and one column per counter, units in
   brackets or parentheses, as vCenter/vROps exports and the Bitbrains GWA-T-12 trace write
   them (e.g. ``Timestamp [ms];\tCPU usage [MHZ];\tMemory usage [KB];...``).
@@ -26,7 +25,7 @@ import duckdb
 
 from assess.model import AssessError
 
-FORMATS = ("assess", "per-vm-csv", "long-csv")
+FORMATS = ("assess", "per-vm-csv", "long-csv", "powercli")
 RAW_COLUMNS = "vm_key, timestamp, ts_raw, metric, value, interval_s, file"
 
 #: Per-VM counter columns: role -> (words that must all appear in the header, units allowed).
@@ -78,14 +77,24 @@ def sql_name(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def header_line(path: Path) -> str:
-    """The first line of a (possibly gzip-compressed) text file, without BOM or newline."""
+def preamble_lines(path: Path) -> int:
+    """Lines before the CSV header: 1 for the ``#TYPE ...`` line Windows PowerShell's Export-Csv writes."""
+    return 1 if _first_lines(path)[0].startswith("#TYPE") else 0
+
+
+def _first_lines(path: Path) -> list[str]:
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     try:
         with opener(path, "rt", encoding="utf-8-sig", errors="replace") as handle:
-            return handle.readline().strip("\r\n")
+            return [handle.readline().strip("\r\n"), handle.readline().strip("\r\n")]
     except (OSError, EOFError) as exc:
         raise AssessError(f"{path}: cannot be read ({exc})") from exc
+
+
+def header_line(path: Path) -> str:
+    """The header line of a (possibly gzip-compressed) CSV file, without BOM, newline or ``#TYPE`` line."""
+    lines = _first_lines(path)
+    return lines[1] if lines[0].startswith("#TYPE") else lines[0]
 
 
 def delimiter(line: str) -> str:
@@ -110,14 +119,17 @@ def detect_format(path: Path) -> str:
         return "assess"
     if {"vm", "timestamp", "metric", "value"} <= names:
         return "long-csv"
+    if {"value", "timestamp", "metricid", "entity"} <= names:
+        return "powercli"
     roles = [counter_role(c)[0] for c in header(path)]
     if "time" in roles and any(r not in ("time", "vm", None) for r in roles):
         return "per-vm-csv"
     raise AssessError(
         f"{path}: unknown utilization layout (header: {', '.join(sorted(names))[:200]}). Expected "
         "'vm,timestamp,metric,value[,interval_s]' (long-csv), the canonical 'vm_id,timestamp,"
-        "metric,value,interval_s' (assess) or a per-VM export with a time column and counter "
-        "columns such as 'CPU usage [MHZ]'; pass --format to say which"
+        "metric,value,interval_s' (assess), PowerCLI 'Get-Stat | Export-Csv' (Value,Timestamp,"
+        "MetricId,Unit,...,Entity,...,IntervalSecs,Instance) or a per-VM export with a time column "
+        "and counter columns such as 'CPU usage [MHZ]'; pass --format to say which"
     )
 
 
@@ -151,39 +163,15 @@ def _factor(path: Path, column: str, unit: str, units: dict[str, float], what: s
     )
 
 
-def _csv_source(path: Path, delim: str) -> str:
+def csv_source(path: Path, delim: str) -> str:
+    """DuckDB ``read_csv`` of ``path``: all text, header after any ``#TYPE`` line; ``__COLUMNS__`` to fill."""
     return (f"read_csv({sql_text(str(path))}, header=true, all_varchar=true, delim={sql_text(delim)}, "
-            "quote='\"', auto_detect=false, columns=__COLUMNS__)")
+            f"quote='\"', auto_detect=false, skip={preamble_lines(path)}, columns=__COLUMNS__)")
 
 
-def _csv_columns(names: list[str]) -> str:
+def csv_columns(names: list[str]) -> str:
+    """The ``columns=`` struct of :func:`csv_source`: every named column as text."""
     return "{" + ", ".join(f"{sql_text(n)}: 'VARCHAR'" for n in names) + "}"
-
-
-def long_select(path: Path, fmt: str) -> str:
-    """SELECT of raw samples for an ``assess`` (Parquet or CSV) or ``long-csv`` file."""
-    vm_col = "vm_id" if fmt == "assess" else "vm"
-    file = sql_text(str(path))
-    if path.name.lower().endswith(".parquet"):
-        source = f"read_parquet({file})"
-        names = duckdb.sql(f"DESCRIBE SELECT * FROM {source}").df()["column_name"].tolist()
-    else:
-        names = header(path)
-        source = _csv_source(path, delimiter(header_line(path))).replace("__COLUMNS__", _csv_columns(names))
-    lower = {n.lower(): n for n in names}
-    missing = [c for c in (vm_col, "timestamp", "metric", "value") if c not in lower]
-    if missing:
-        raise AssessError(f"{path}: {fmt} file lacks column(s) {', '.join(missing)}; the header must "
-                          f"be '{vm_col},timestamp,metric,value[,interval_s]'")
-    col = {k: sql_name(v) for k, v in lower.items()}
-    interval = f"TRY_CAST({col['interval_s']} AS BIGINT)" if "interval_s" in col else "NULL::BIGINT"
-    return (f"SELECT CAST({col[vm_col]} AS VARCHAR) AS vm_key, "
-            f"TRY_CAST({col['timestamp']} AS TIMESTAMPTZ) AS timestamp, "
-            f"CASE WHEN TRY_CAST({col['timestamp']} AS TIMESTAMPTZ) IS NULL "  # kept for the warning only
-            f"THEN CAST({col['timestamp']} AS VARCHAR) END AS ts_raw, "
-            f"CAST({col['metric']} AS VARCHAR) AS metric, "
-            f"TRY_CAST({col['value']} AS DOUBLE) AS value, {interval} AS interval_s, {file} AS file "
-            f"FROM {source}")
 
 
 def per_vm_select(con: duckdb.DuckDBPyConnection, path: Path, vm_key: str | None) -> tuple[str, FileNotes]:
@@ -195,7 +183,7 @@ def per_vm_select(con: duckdb.DuckDBPyConnection, path: Path, vm_key: str | None
     """
     names = header(path)
     notes = FileNotes()
-    source = _csv_source(path, delimiter(header_line(path))).replace("__COLUMNS__", _csv_columns(names))
+    source = csv_source(path, delimiter(header_line(path))).replace("__COLUMNS__", csv_columns(names))
     cols: dict[str, list[tuple[str, str]]] = {}
     for name in names:
         role, unit = counter_role(name)

@@ -284,7 +284,7 @@ def execute(
     params = params or ExecuteParams()
     if params.backend == "gitops":
         raise AssessError(
-            "the gitops backend writes files: use `assess execute RUN --backend gitops --out DIR`"
+            "the gitops backend writes files: use `assess execute gitops RUN --out DIR`"
         )
     estate, plan = load_plan(run_folder)
     table = plan_table(estate, plan)

@@ -227,51 +227,11 @@ def place_vms(
         groups: anti-affinity groups as row positions in ``sized``.
     """
     demand = vm_demand(sized, params)
-    profiles = params.node_profiles
-    caps = {p.name: to_integers(demand, node_capacity(p, params)) for p in profiles}
-    fits = {name: (d <= c).all(axis=1) for name, (d, c) in caps.items()}
-    by_cost = sorted(profiles, key=lambda p: node_cost[p.name])
-
-    def split(main: NodeProfile) -> dict[str, np.ndarray]:
-        owner = np.full(len(sized), "", dtype=object)
-        owner[fits[main.name]] = main.name
-        for p in by_cost:
-            owner[(owner == "") & fits[p.name]] = p.name
-        return {p.name: np.flatnonzero(owner == p.name) for p in profiles}
-
-    def quick_cost(parts: dict[str, np.ndarray]) -> float:
-        total = 0.0
-        for name, items in parts.items():
-            d, c = caps[name]
-            for chunk in interleaved_chunks(d[items], c) if len(items) else []:
-                assign = HEURISTICS["ffd_max"](d[items[chunk]], c, _restrict(groups, items[chunk]))
-                total += (assign.max() + 1) * node_cost[name]
-        return total
-
-    candidates = [split(p) for p in profiles]
-    parts = candidates[0] if len(candidates) == 1 else min(candidates, key=quick_cost)
-    node_of = np.full(len(sized), "", dtype=object)
-    profile_of = np.full(len(sized), "", dtype=object)
-    node_rows, run_rows, bounds, gaps, optimal = [], [], 0, 0, True
-    for name, items in parts.items():
-        if not len(items):
-            continue
-        d, c = caps[name]
-        outcome = pack(d[items], c, _restrict(groups, items), params.cpsat_time_limit_s, params.random_state)
-        bounds, gaps = bounds + outcome.bound["bound"], gaps + outcome.gap
-        optimal = optimal and outcome.optimal
-        for run in outcome.runs:
-            run_rows.append({"node_profile": name, "vms": len(items), **run,
-                             "lower_bound": outcome.bound["bound"], "chosen": run["method"] == "final",
-                             "final_method": outcome.method})
-        labels = np.array([f"{name}-{k + 1:03d}" for k in range(outcome.nodes)], dtype=object)
-        node_of[items], profile_of[items] = labels[outcome.assign], name
-        for k, label in enumerate(labels):
-            members = items[outcome.assign == k]
-            node_rows.append(_node_row(label, name, "workload", demand[members], node_capacity(
-                next(p for p in profiles if p.name == name), params), params))
+    caps = {p.name: to_integers(demand, node_capacity(p, params)) for p in params.node_profiles}
+    parts = _cheapest_split(caps, params.node_profiles, node_cost, groups)
+    node_of, profile_of, node_rows, run_rows, totals = _pack_parts(parts, caps, demand, params, groups)
     workload = len(node_rows)
-    used = [p for p in profiles if len(parts[p.name])]
+    used = [p for p in params.node_profiles if len(parts[p.name])]
     spares = spare_nodes(workload, params)
     if used:
         biggest = max(used, key=lambda p: (p.memory_mib, p.cores))
@@ -288,14 +248,71 @@ def place_vms(
                        for c, m in demand[:, :2]], None), dtype="string"),
     })
     nodes = pd.DataFrame(node_rows)
-    runs = pd.DataFrame(run_rows)
     summary = {
         "workload_nodes": workload, "failover_nodes": spares if used else 0,
         "nodes_by_profile": nodes.groupby("node_profile").size().to_dict() if len(nodes) else {},
-        "lower_bound": bounds, "gap_nodes": gaps, "proven_optimal": optimal,
-        "unplaced_vms": int(unplaced.sum()),
+        **totals, "unplaced_vms": int(unplaced.sum()),
     }
-    return Placement(vm_node, nodes, runs, summary)
+    return Placement(vm_node, nodes, pd.DataFrame(run_rows), summary)
+
+
+def _cheapest_split(caps: dict, profiles: list[NodeProfile], node_cost: dict[str, float],
+                    groups: Sequence[Sequence[int]]) -> dict[str, np.ndarray]:
+    """Item positions per node profile: each profile tried as the main one, the cheapest by first fit.
+
+    VMs too big for the main profile go to the cheapest profile that holds them; VMs that fit
+    none are in no part.
+    """
+    fits = {name: (d <= c).all(axis=1) for name, (d, c) in caps.items()}
+    by_cost = sorted(profiles, key=lambda p: node_cost[p.name])
+    items = len(next(iter(caps.values()))[0])
+
+    def split(main: NodeProfile) -> dict[str, np.ndarray]:
+        owner = np.full(items, "", dtype=object)
+        owner[fits[main.name]] = main.name
+        for p in by_cost:
+            owner[(owner == "") & fits[p.name]] = p.name
+        return {p.name: np.flatnonzero(owner == p.name) for p in profiles}
+
+    def quick_cost(parts: dict[str, np.ndarray]) -> float:
+        total = 0.0
+        for name, members in parts.items():
+            d, c = caps[name]
+            for chunk in interleaved_chunks(d[members], c) if len(members) else []:
+                assign = HEURISTICS["ffd_max"](d[members[chunk]], c, _restrict(groups, members[chunk]))
+                total += (assign.max() + 1) * node_cost[name]
+        return total
+
+    candidates = [split(p) for p in profiles]
+    return candidates[0] if len(candidates) == 1 else min(candidates, key=quick_cost)
+
+
+def _pack_parts(parts: dict[str, np.ndarray], caps: dict, demand: np.ndarray, params: Packing,
+                groups: Sequence[Sequence[int]]):
+    """Pack each profile's part in full; node and profile per item, node rows, run rows, bound totals."""
+    node_of = np.full(len(demand), "", dtype=object)
+    profile_of = np.full(len(demand), "", dtype=object)
+    node_rows, run_rows, bounds, gaps, optimal = [], [], 0, 0, True
+    by_name = {p.name: p for p in params.node_profiles}
+    for name, items in parts.items():
+        if not len(items):
+            continue
+        d, c = caps[name]
+        outcome = pack(d[items], c, _restrict(groups, items), params.cpsat_time_limit_s, params.random_state)
+        bounds, gaps = bounds + outcome.bound["bound"], gaps + outcome.gap
+        optimal = optimal and outcome.optimal
+        for run in outcome.runs:
+            run_rows.append({"node_profile": name, "vms": len(items), **run,
+                             "lower_bound": outcome.bound["bound"], "chosen": run["method"] == "final",
+                             "final_method": outcome.method})
+        labels = np.array([f"{name}-{k + 1:03d}" for k in range(outcome.nodes)], dtype=object)
+        node_of[items], profile_of[items] = labels[outcome.assign], name
+        for k, label in enumerate(labels):
+            members = items[outcome.assign == k]
+            node_rows.append(_node_row(label, name, "workload", demand[members],
+                                       node_capacity(by_name[name], params), params))
+    totals = {"lower_bound": bounds, "gap_nodes": gaps, "proven_optimal": optimal}
+    return node_of, profile_of, node_rows, run_rows, totals
 
 
 def _node_row(label: str, profile: str, role: str, members: np.ndarray, capacity: np.ndarray,

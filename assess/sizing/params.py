@@ -161,6 +161,10 @@ class KubeVirtMapping(_Params):
     latency_sensitive_series: str = Field(
         "cx1", description="The only series for latency-sensitive VMs (dedicated CPUs)"
     )
+    custom_memory_step_mib: int = Field(
+        256, ge=1, description="A custom shape's guest memory is rounded up to a multiple of this, MiB "
+        "(readable sizes such as 3.25 GiB rather than 3,647 MiB)"
+    )
     max_memory_overshoot_pct: float = Field(
         25.0, ge=0, description="Most guest memory an instancetype may add over the right-sized memory, "
         "in %; above it (or when it would add vCPUs) the VM gets explicit resources (shape custom)"
@@ -257,15 +261,21 @@ class Cost(_Params):
         350.0, ge=0, description="VMware subscription per core-year (VCF list price, 2024)"
     )
     vmware_min_cores_per_socket: int = Field(16, ge=0, description="Licensed cores minimum per socket")
-    current_hardware_per_year: float = Field(0.0, ge=0, description="Current hardware cost per year")
-    current_support_per_year: float = Field(0.0, ge=0, description="Current support cost per year")
-    target_subscription_per_core_year: float = Field(
-        0.0, ge=0, description="Target platform subscription per node core-year"
+    current_hardware_per_year: float | None = Field(
+        None, ge=0, description="Current hardware cost per year; None = not given (not counted, said so)"
     )
-    target_subscription_per_node_year: float = Field(
-        0.0, ge=0, description="Target platform subscription per node-year"
+    current_support_per_year: float | None = Field(
+        None, ge=0, description="Current support cost per year; None = not given"
     )
-    target_support_per_year: float = Field(0.0, ge=0, description="Target support cost per year")
+    target_subscription_per_core_year: float | None = Field(
+        None, ge=0, description="Target platform subscription per node core-year; None = not given"
+    )
+    target_subscription_per_node_year: float | None = Field(
+        None, ge=0, description="Target platform subscription per node-year; None = not given"
+    )
+    target_support_per_year: float | None = Field(
+        None, ge=0, description="Target support cost per year; None = not given"
+    )
 
 
 class SizingParams(_Params):

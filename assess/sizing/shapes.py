@@ -33,8 +33,8 @@ def capacity_cost(table: pd.DataFrame, node_cores: float, node_memory_mib: float
     return cores / node_cores + memory / node_memory_mib
 
 
-def choose_shapes(demand: pd.DataFrame, table: pd.DataFrame, cost: np.ndarray, max_overshoot_pct: float
-                  ) -> pd.DataFrame:
+def choose_shapes(demand: pd.DataFrame, table: pd.DataFrame, cost: np.ndarray, max_overshoot_pct: float,
+                  memory_step_mib: float = 256) -> pd.DataFrame:
     """The target shape of each VM.
 
     Args:
@@ -45,10 +45,12 @@ def choose_shapes(demand: pd.DataFrame, table: pd.DataFrame, cost: np.ndarray, m
         cost: node capacity cost of each row of ``table`` (:func:`capacity_cost`).
         max_overshoot_pct: largest memory overshoot (guest memory over demand, %) accepted
             from an instancetype before the VM gets a custom shape.
+        memory_step_mib: a custom shape's memory is the demand rounded up to a multiple of this.
 
     Returns:
         :data:`SHAPE_COLUMNS`, one row per row of ``demand``; ``instancetype`` and ``series`` are
-        empty for a custom shape, whose guest size is the demand rounded up to whole vCPUs/MiB.
+        empty for a custom shape, whose guest size is the demand rounded up to whole vCPUs and to
+        ``memory_step_mib``.
     """
     order = table.assign(_cost=cost, _gi=table["hugepages"].eq("1Gi")).sort_values(
         ["_cost", "memory_mib", "vcpus", "_gi", "name"], kind="stable")
@@ -73,7 +75,7 @@ def choose_shapes(demand: pd.DataFrame, table: pd.DataFrame, cost: np.ndarray, m
     custom = np.isnan(it_memory) | (overshoot > max_overshoot_pct + 1e-9)
     reason = _reasons(demand, name, it_vcpus, it_memory, overshoot, custom, ceiling, max_overshoot_pct)
     guest_v = np.where(custom, np.ceil(vcpus - 1e-9), it_vcpus)
-    guest_m = np.where(custom, np.ceil(memory - 1e-9), it_memory)
+    guest_m = np.where(custom, np.ceil(memory / memory_step_mib - 1e-9) * memory_step_mib, it_memory)
     out = pd.DataFrame({
         "vm_id": demand["vm_id"].to_numpy(),
         "shape": np.where(custom, "custom", "instancetype"),

@@ -93,7 +93,8 @@ def size_estate(
     sizing = conform("sizing", sized[SIZING_COLUMNS])
     kept = sizing.loc[sizing["excluded_reason"].isna(), "vm_id"]
     storage = storage_totals(pvcs[pvcs["vm_id"].isin(kept)], k)
-    cost = cost_table(estate["hosts"], nodes, params.packing.node_profiles, params.cost)
+    cost = cost_table(estate["hosts"], nodes, params.packing.node_profiles, params.cost,
+                      profiles_given="node_profiles" in params.packing.model_fields_set)
     result.tables = {"sizing": sizing, "nodes": nodes, "storage": storage, "pvcs": pvcs,
                      "packing_runs": runs, "cost": cost}
     result.summary = _summary(sizing, nodes, storage, cost, packing_summary, categories, rightsizing.mode)
@@ -197,7 +198,7 @@ def _target(sized: pd.DataFrame, vms: pd.DataFrame, readiness, params: SizingPar
         "max_vcpus": sized["allocated_vcpus"].astype("float64").fillna(want_vcpus),
         "series": np.where(latency.eq("high").fillna(False), k.latency_sensitive_series, series),
     })
-    shapes = choose_shapes(demand, table, cost, k.max_memory_overshoot_pct)
+    shapes = choose_shapes(demand, table, cost, k.max_memory_overshoot_pct, k.custom_memory_step_mib)
     raised = ((want_vcpus > sized["vcpus"].astype("float64"))
               | (want_memory > sized["memory_mib"].astype("float64"))).to_numpy(dtype=bool)
     shapes["instancetype_reason"] = shapes["instancetype_reason"].where(
@@ -283,4 +284,6 @@ def _summary(sizing, nodes, storage, cost, packing_summary, categories, mode) ->
         "storage_raw_gib": float(storage["raw_gib"].sum()),
         "cost_current_per_year": float(totals.get("current", np.nan)),
         "cost_target_per_year": float(totals.get("target", np.nan)),
+        "cost_not_given": {side: sorted(rows["item"]) for side, rows in
+                           cost[cost["input"].eq("not given")].groupby("side")},
     }
