@@ -42,7 +42,7 @@ from assess import pipeline
 from assess.sample import generate_sample
 
 CACHE = Path(__file__).parent / ".cache" / "e2e"
-STAGES = ["import", "readiness", "sizing", "packing", "waves", "report", "store"]
+STAGES = ["import", "readiness", "sizing", "packing", "retire_idle", "waves", "report", "store"]
 GB = 1e9
 TARGETS = {100_000: 600.0, 10_000: 60.0}
 RSS_TARGET_GB = 8.0

@@ -17,8 +17,8 @@ import pandas as pd
 import psutil
 
 from assess.collect.utilization import read_utilization
-from assess.collect.utilization_stats import file_stats
 from assess.model import Estate
+from assess.sizing.utilization_stats import file_stats
 
 
 def generate(path: Path, vms: int, samples: int) -> None:

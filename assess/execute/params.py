@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from assess.model.params import Params
 
 
-class _Strict(BaseModel):
+class _Strict(Params):
     model_config = ConfigDict(extra="forbid")
 
 

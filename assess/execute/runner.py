@@ -33,8 +33,10 @@ from assess.execute.tracking import (
 )
 from assess.execute.watch import Watcher
 from assess.model import AssessError, Estate
+from assess.run import Run
 
-PLAN_TABLES = ["vms", "disks", "nics", "readiness", "sizing", "wave_plan", "waves"]
+ESTATE_TABLES = ("vms", "disks", "nics")
+PLAN_TABLES = [*ESTATE_TABLES, "readiness", "sizing", "wave_plan", "waves"]
 CANCELED_LABEL = "assess.io/canceled"
 TOOLS_RUNNING = {"toolsOk", "toolsOld"}
 
@@ -42,19 +44,9 @@ EventSink = Callable[[dict], None]
 
 
 def load_plan(run_folder: Path) -> tuple[Estate, dict[str, pd.DataFrame]]:
-    """The estate tables and plan tables of a run folder (``RUN/tables/*.parquet``)."""
-    tables_dir = Path(run_folder) / "tables"
-    missing = [t for t in PLAN_TABLES if not (tables_dir / f"{t}.parquet").is_file()]
-    if missing:
-        raise AssessError(
-            f"{run_folder}: not a run folder with a plan (missing tables/{', '.join(missing)}.parquet); "
-            "run `assess run SOURCE --out RUN` first"
-        )
-    frames = {t: pd.read_parquet(tables_dir / f"{t}.parquet") for t in PLAN_TABLES}
-    estate = Estate()
-    for name in ("vms", "disks", "nics"):
-        estate.tables[name] = frames.pop(name)
-    return estate, frames
+    """The estate tables and plan tables of a complete run folder (read through :class:`Run`)."""
+    run = Run.load(run_folder, tables=PLAN_TABLES)
+    return run.estate, {name: run.table(name) for name in PLAN_TABLES if name not in ESTATE_TABLES}
 
 
 def plan_table(estate: Estate, plan: dict[str, pd.DataFrame]) -> pd.DataFrame:
