@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 
 from assess.collect.flows import read_flows
@@ -124,7 +124,7 @@ flow_rows = st.lists(st.tuples(
 @pytest.mark.xfail(raises=TypeError, strict=False,
                    reason="found by this suite: a flows CSV whose time cells are all unreadable ('never') "
                           "ends in TypeError (tz-naive astype) in collect/flows.py _times; h16's area")
-@FUZZ
+@settings(FUZZ, phases=[Phase.explicit, Phase.generate])  # no shrinking while the bug is known
 @given(rows=flow_rows)
 def test_flow_csv_of_any_content_is_read_or_refused(rows):
     with tempfile.TemporaryDirectory() as tmp:
