@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from assess.cli.common import JsonFlag, app, emit, err_console
+from assess.cli.common import JsonFlag, app, emit, err_console, say
 from assess.model.errors import AssessError
 from assess.model.estate import merge_into_folder
 
@@ -42,6 +42,7 @@ def collect_vcenter_cmd(
 ) -> None:
     """Collect a vCenter's inventory, tags and utilization history (read-only account suffices)."""
     from assess.collect.vcenter import collect_vcenter, target_from
+    from assess.collect.vcenter.connection import insecure_notice
 
     server = server or os.environ.get("VSPHERE_SERVER")
     user = user or os.environ.get("VSPHERE_USER")
@@ -51,6 +52,8 @@ def collect_vcenter_cmd(
         raise AssessError("--insecure cannot be combined with --ca-file or --thumbprint; pick one")
     target = target_from(server, user, password_file, ca_file, thumbprint, insecure,
                          connect_timeout_s=connect_timeout, read_timeout_s=read_timeout)
+    if insecure:
+        say(f"warning: {insecure_notice(target)}", stderr=True)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err_console, disable=as_json, transient=True) as bar:
         tasks: dict[str, int] = {}
