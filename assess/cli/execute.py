@@ -13,25 +13,10 @@ from typing import Annotated
 import typer
 import yaml
 
-from assess.cli.common import JsonFlag, app, console, emit
+from assess.cli.common import JsonFlag, app, console, emit, err_console
 from assess.model import AssessError, FindingsError
 
 ACTIONS = ("pause", "resume", "cancel", "cleanup", "rbac")
-
-
-def _params(params_file: Path | None, **overrides):
-    from assess.execute.params import ExecuteParams
-
-    base = {}
-    if params_file is not None:
-        if not params_file.is_file():
-            raise AssessError(f"{params_file}: parameters file not found")
-        base = yaml.safe_load(params_file.read_text()) or {}
-    base |= {k: v for k, v in overrides.items() if v is not None}
-    try:
-        return ExecuteParams(**base)
-    except ValueError as exc:
-        raise AssessError(f"{params_file or 'options'}: invalid executor parameters: {exc}") from exc
 
 
 class _Display:
@@ -43,6 +28,9 @@ class _Display:
     def __call__(self, event: dict) -> None:
         from rich.table import Table
 
+        if event["event"] == "connecting":
+            console.print(event["message"])
+            return
         if event["event"] == "wave_started":
             self.wave, self.rows = event["wave"], {}
         elif event["event"] == "vm":
@@ -80,7 +68,9 @@ def execute_command(
     dry_run: Annotated[str | None, typer.Option("--dry-run", help="server (dryRun=All) or client.")] = None,
     wave: Annotated[list[int] | None, typer.Option("--wave", help="Only this wave (repeatable).")] = None,
     vm: Annotated[str | None, typer.Option("--vm", help="VM to pause/resume/cancel.")] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Folder for the gitops backend.")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder for the gitops backend or an offline preview.")
+    ] = None,
     params_file: Annotated[
         Path | None, typer.Option("--params", help="ExecuteParams YAML (maps, names).")
     ] = None,
@@ -102,9 +92,11 @@ def execute_command(
     as_json: JsonFlag = False,
 ) -> None:
     """Execute the waves of a run folder on the cluster, watch them, gate each wave on the last."""
+    from assess.execute.params import load_params
+
     action = target if target in ACTIONS else None
     folder = run_folder if action else Path(target)
-    params = _params(
+    params = load_params(
         params_file,
         backend=backend,
         apply=apply or None,
@@ -141,7 +133,11 @@ def execute_command(
     if params.backend == "gitops":
         _gitops(folder, params, out, as_json)
         return
-    from assess.execute.runner import execute
+    from assess.execute.runner import execute, needs_no_cluster
+
+    if needs_no_cluster(params):
+        _offline(folder, params, out, as_json)
+        return
 
     if as_json:
         summary = execute(folder, params)
@@ -172,11 +168,32 @@ def _text(summary: dict) -> str:
 
 def _gitops(folder: Path, params, out: Path | None, as_json: bool) -> None:
     from assess.execute.gitops import write_tree
-    from assess.execute.manifests import build_manifests
-    from assess.execute.runner import load_plan, plan_table
+    from assess.execute.runner import plan_manifests
 
     if out is None:
         raise AssessError("the gitops backend needs --out DIR")
-    estate, plan = load_plan(folder)
-    written = write_tree(build_manifests(estate, plan_table(estate, plan), params), out)
+    _, _, _, manifests = plan_manifests(folder, params)
+    written = write_tree(manifests, out, params.waves)
     emit({"out": str(out), "files": len(written)}, as_json, f"wrote {len(written)} file(s) under {out}")
+
+
+def _offline(folder: Path, params, out: Path | None, as_json: bool) -> None:
+    """``--dry-run client`` with no cluster configured: the objects, printed or written to --out."""
+    from assess.execute.gitops import write_tree
+    from assess.execute.runner import preview
+
+    groups = preview(folder, params)
+    objects = [o for group in groups.values() for o in group]
+    if out is not None:
+        written = write_tree(groups, out, sorted(params.waves or []) or None)
+        emit({"out": str(out), "files": len(written), "objects": len(objects)}, as_json,
+             f"no cluster configured: wrote {len(objects)} object(s) under {out}; nothing applied")
+    elif as_json:
+        emit({"status": "preview", "objects": objects}, True, "")
+    else:
+        typer.echo(yaml.safe_dump_all(objects, sort_keys=False), nl=False)
+        err_console.print(
+            f"no cluster configured: {len(objects)} object(s) previewed offline; nothing applied",
+            style="dim",
+            highlight=False,
+        )

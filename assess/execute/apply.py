@@ -174,17 +174,34 @@ def delete_object(cluster: Cluster, kind: str, namespace: str, name: str) -> boo
     return True
 
 
+PAGE_SIZE = 500
+
+
 def list_objects(cluster: Cluster, kind: str, namespace: str, selector: str | None = None) -> dict:
-    """The list response (``items`` and ``metadata.resourceVersion``) for a label selector."""
+    """All objects matching a label selector, read in pages of ``PAGE_SIZE`` (``limit``/``continue``).
+
+    Returns ``{"items": [...], "metadata": {"resourceVersion": ...}}``: the resourceVersion of
+    the consistent snapshot the pages come from, where a watch can start.
+    """
     res = resource_of(kind)
-    try:
-        return cluster.call(
-            cluster.custom.list_namespaced_custom_object,
-            res.group,
-            res.version,
-            namespace,
-            res.plural,
-            label_selector=selector,
-        )
-    except ApiException as exc:
-        raise AssessError(f"listing {kind} in {namespace}: {api_error_message(exc)}") from exc
+    items: list[dict] = []
+    token = None
+    while True:
+        try:
+            page = cluster.call(
+                cluster.custom.list_namespaced_custom_object,
+                res.group,
+                res.version,
+                namespace,
+                res.plural,
+                label_selector=selector,
+                limit=PAGE_SIZE,
+                _continue=token,
+            )
+        except ApiException as exc:
+            raise AssessError(f"listing {kind} in {namespace}: {api_error_message(exc)}") from exc
+        items += page.get("items", [])
+        meta = page.get("metadata") or {}
+        token = meta.get("continue")
+        if not token:
+            return {"items": items, "metadata": {"resourceVersion": meta.get("resourceVersion")}}

@@ -18,8 +18,8 @@ import pandas as pd
 
 from assess.execute import forklift
 from assess.execute.apply import apply_object, get_object, list_objects, preview_object
-from assess.execute.cluster import Cluster
-from assess.execute.manifests import build_manifests, migration_table
+from assess.execute.cluster import Cluster, cluster_configured
+from assess.execute.manifests import build_manifests, migration_table, storage_classes
 from assess.execute.objects import PLAN_LABEL, VM_LABEL, WAVE_LABEL
 from assess.execute.params import ExecuteParams
 from assess.execute.preflight import preflight
@@ -35,6 +35,7 @@ from assess.execute.watch import Watcher
 from assess.model import AssessError, Estate
 
 PLAN_TABLES = ["vms", "disks", "nics", "readiness", "sizing", "wave_plan", "waves"]
+OPTIONAL_TABLES = ["pvcs"]  # sizing's PVC plan: storage class and volume mode per disk
 CANCELED_LABEL = "assess.io/canceled"
 TOOLS_RUNNING = {"toolsOk", "toolsOld"}
 
@@ -51,6 +52,9 @@ def load_plan(run_folder: Path) -> tuple[Estate, dict[str, pd.DataFrame]]:
             "run `assess run SOURCE --out RUN` first"
         )
     frames = {t: pd.read_parquet(tables_dir / f"{t}.parquet") for t in PLAN_TABLES}
+    for name in OPTIONAL_TABLES:
+        path = tables_dir / f"{name}.parquet"
+        frames[name] = pd.read_parquet(path) if path.is_file() else None
     estate = Estate()
     for name in ("vms", "disks", "nics"):
         estate.tables[name] = frames.pop(name)
@@ -277,6 +281,26 @@ def _dry_run(run: _Run, manifests: dict[str, list[dict]], waves: list[int]) -> l
     return changes
 
 
+def plan_manifests(run_folder: Path, params: ExecuteParams):
+    """The estate, the plan tables, the migration table and the manifests of a run folder."""
+    estate, plan = load_plan(run_folder)
+    table = plan_table(estate, plan)
+    return estate, plan, table, build_manifests(estate, table, params, plan.get("pvcs"))
+
+
+def preview(run_folder: Path, params: ExecuteParams) -> dict[str, list[dict]]:
+    """The objects of the selected waves (and the shared ones), built offline: no cluster needed."""
+    _, _, _, manifests = plan_manifests(run_folder, params)
+    return {
+        g: manifests[g] for g in ["shared", *(f"wave-{w:02d}" for w in selected_waves(manifests, params))]
+    }
+
+
+def needs_no_cluster(params: ExecuteParams) -> bool:
+    """A client-side dry run with no cluster configured: preview offline instead of diffing."""
+    return not params.apply and params.dry_run == "client" and not cluster_configured(params)
+
+
 def execute(
     run_folder: Path,
     params: ExecuteParams | None = None,
@@ -294,17 +318,16 @@ def execute(
         raise AssessError(
             "the gitops backend writes files: use `assess execute RUN --backend gitops --out DIR`"
         )
-    estate, plan = load_plan(run_folder)
-    table = plan_table(estate, plan)
-    manifests = build_manifests(estate, table, params)
+    estate, plan, table, manifests = plan_manifests(run_folder, params)
     waves = selected_waves(manifests, params)
     cluster = cluster or Cluster(params)
     store = ExecutionStore(Path(run_folder), params.plan_id, params.backend)
     run = _Run(cluster, store, params, on_event)
+    version = cluster.first_contact(lambda line: run.event("connecting", message=line))
     in_scope = table[table["wave"].isin(waves)]
-    datastores = estate["disks"].loc[estate["disks"]["vm_id"].isin(set(in_scope["vm_id"])), "datastore"]
-    problems = preflight(cluster, params, in_scope, plan["sizing"], datastores.dropna().tolist())
-    run.event("preflight", problems=problems, waves=waves, cluster=cluster.host)
+    groups = {g: manifests[g] for g in ["shared", *(f"wave-{w:02d}" for w in waves)]}
+    problems = preflight(cluster, params, in_scope, plan["sizing"], storage_classes(groups))
+    run.event("preflight", problems=problems, waves=waves, cluster=cluster.host, version=version)
     if problems:
         raise AssessError("pre-flight found problems; nothing was written:\n  - " + "\n  - ".join(problems))
     summary = {
