@@ -39,7 +39,7 @@ def _run(plane, tmp: Path, args) -> tuple[dict, float, list, LiveControllers]:
     pki = plane.folder / "pki"
     with (
         FaultProxy(plane.host, str(plane.ca), str(pki / "server.pem"), str(pki / "server-key.pem")) as proxy,
-        LiveControllers(env.kubeconfig, tick=0.05, transfer_ticks=5, boot_ticks=2) as controllers,
+        LiveControllers(env.kubeconfig, env.mtv_ns, env.vms_ns, tick=0.05, transfer_ticks=5) as controllers,
     ):
         kubeconfig = plane.kubeconfig(tmp / "proxied", server=proxy.url)
         params = env.params(

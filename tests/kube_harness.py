@@ -24,24 +24,31 @@ import socket
 import ssl
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 MODULE = Path(__file__).resolve().parent / "kube"
 CACHE = Path(os.environ.get("ASSESS_TEST_CACHE", Path.home() / ".cache" / "assess-tests")) / "kube"
 BUILD_TIMEOUT_S = 3600
+GO_CANDIDATES = ("/usr/local/go/bin/go", "/usr/lib/go/bin/go")
 HOW_TO_FIX = (
     "install Go >= 1.25 (`go version`) with access to the Go module proxy, then run "
     "`python -m tests.kube_harness` once to build etcd and kube-apiserver into " + str(CACHE)
 )
 ADMIN_TOKEN = "assess-test-admin-token"
+KUBERNETES_VERSION = "v1.35.4"  # as pinned in tests/kube/go.mod; stamped into the binary (``/version``)
+LDFLAGS = " ".join(
+    f"-X k8s.io/component-base/version.{key}={value}"
+    for key, value in (("gitVersion", KUBERNETES_VERSION), ("gitMajor", "1"), ("gitMinor", "35"))
+)
 
 
 def _missing(reason: str):
+    import pytest  # here, so that `python -m tests.kube_harness` needs no pytest
+
     message = f"real kube-apiserver unavailable: {reason}; {HOW_TO_FIX}"
     if os.environ.get("CI") == "true":
         pytest.fail(message)
@@ -49,8 +56,8 @@ def _missing(reason: str):
 
 
 def source_digest() -> str:
-    """Hash of everything the build depends on: go.mod, go.sum and the command sources."""
-    digest = hashlib.sha256()
+    """Hash of everything the build depends on: go.mod, go.sum, the command sources, the flags."""
+    digest = hashlib.sha256(LDFLAGS.encode())
     for path in sorted([MODULE / "go.mod", MODULE / "go.sum", *MODULE.glob("cmd/*/main.go")]):
         digest.update(path.relative_to(MODULE).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:12]
@@ -77,7 +84,7 @@ def build(log=print) -> Path:
     folder = CACHE / f"bin-{source_digest()}"
     if all((folder / name).is_file() for name in ("etcd", "kube-apiserver")):
         return folder
-    go = shutil.which("go")
+    go = shutil.which("go") or next((g for g in GO_CANDIDATES if Path(g).is_file()), None)
     if go is None:
         raise FileNotFoundError("no `go` on PATH")
     CACHE.mkdir(parents=True, exist_ok=True)
@@ -87,11 +94,12 @@ def build(log=print) -> Path:
             return folder
         tmp = CACHE / f"tmp-{os.getpid()}"
         tmp.mkdir(exist_ok=True)
+        go_cache = "warm" if (CACHE / "gocache").is_dir() else "cold"
         start = time.monotonic()
         for name in ("etcd", "kube-apiserver"):
             log(f"building {name} from tests/kube (first use on this machine; cached in {CACHE})")
             done = subprocess.run(
-                [go, "build", "-trimpath", "-o", str(tmp / name), f"./cmd/{name}"],
+                [go, "build", "-trimpath", f"-ldflags={LDFLAGS}", "-o", str(tmp / name), f"./cmd/{name}"],
                 cwd=MODULE,
                 env=build_env(),
                 capture_output=True,
@@ -100,7 +108,8 @@ def build(log=print) -> Path:
             )
             if done.returncode != 0:
                 raise RuntimeError(f"building {name} failed:\n{done.stderr[-3000:]}")
-        (tmp / "build.json").write_text(json.dumps({"seconds": round(time.monotonic() - start, 1)}))
+        seconds = round(time.monotonic() - start, 1)
+        (tmp / "build.json").write_text(json.dumps({"seconds": seconds, "go_cache": go_cache}))
         tmp.rename(folder)
     return folder
 
@@ -189,7 +198,11 @@ def make_pki(folder: Path) -> dict[str, Path]:
 
 @dataclass
 class ControlPlane:
-    """A running etcd + kube-apiserver: where they listen, the CA to trust, the admin token."""
+    """A running etcd + kube-apiserver: where they listen, the CA to trust, the admin token.
+
+    ``build_seconds`` is how long the first (cold) build took on this machine; ``ready_seconds``
+    how long this start took, finding or building the binaries included.
+    """
 
     folder: Path
     etcd_url: str
@@ -197,6 +210,9 @@ class ControlPlane:
     ca: Path
     processes: list[subprocess.Popen] = field(default_factory=list)
     build_seconds: float | None = None
+    build_go_cache: str = ""
+    ready_seconds: float | None = None
+    version: str = ""
 
     def kubeconfig(self, path: Path, token: str = ADMIN_TOKEN, server: str | None = None) -> Path:
         """Write a kubeconfig for ``token`` (default: the admin) and return its path."""
@@ -239,9 +255,9 @@ class ControlPlane:
         context = ssl.create_default_context(cafile=str(self.ca))
         try:
             with urllib.request.urlopen(req, context=context, timeout=30) as resp:
-                return resp.status, json.loads(resp.read() or b"{}")
+                return resp.status, _json(resp.read())
         except urllib.error.HTTPError as exc:
-            return exc.code, json.loads(exc.read() or b"{}")
+            return exc.code, _json(exc.read())
 
     def etcd(self, endpoint: str, body: dict) -> dict:
         """A call to etcd's v3 JSON gateway (``kv/range``, ``kv/compaction``)."""
@@ -267,6 +283,13 @@ class ControlPlane:
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait()
+
+
+def _json(body: bytes) -> dict:
+    try:
+        return json.loads(body or b"{}")
+    except ValueError:
+        return {"message": body.decode(errors="replace")}
 
 
 def _wait_ready(plane: ControlPlane, process: subprocess.Popen, log: Path, timeout: float = 120) -> None:
@@ -346,6 +369,7 @@ def apiserver_args(bin_dir: Path, folder: Path, pki: dict[str, Path], etcd_url: 
 
 def start_control_plane(folder: Path) -> ControlPlane:
     """Start etcd and kube-apiserver under ``folder`` and wait until the API is ready."""
+    started = time.monotonic()
     bin_dir = binaries()
     build_info = bin_dir / "build.json"
     folder.mkdir(parents=True, exist_ok=True)
@@ -356,19 +380,23 @@ def start_control_plane(folder: Path) -> ControlPlane:
     api = subprocess.Popen(
         apiserver_args(bin_dir, folder, pki, etcd_url, port), stdout=log.open("w"), stderr=subprocess.STDOUT
     )
+    built = json.loads(build_info.read_text()) if build_info.is_file() else {}
     plane = ControlPlane(
         folder,
         etcd_url,
         f"https://127.0.0.1:{port}",
         pki["ca"],
         [etcd, api],
-        json.loads(build_info.read_text())["seconds"] if build_info.is_file() else None,
+        built.get("seconds"),
+        built.get("go_cache", ""),
     )
     try:
         _wait_ready(plane, api, log)
     except BaseException:
         plane.stop()
         raise
+    plane.ready_seconds = round(time.monotonic() - started, 1)
+    plane.version = plane.request("GET", "/version")[1].get("gitVersion", "")
     return plane
 
 

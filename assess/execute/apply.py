@@ -1,9 +1,11 @@
 """Server-side apply of generated objects, a server dry run, or a local preview of the change.
 
-Server-side apply (``application/apply-patch+yaml`` with a field manager) makes every write
-idempotent: a re-run sends the same intent and the server answers "unchanged". A 409 on apply
+Server-side apply (``application/apply-patch+yaml`` with a field manager and strict field
+validation, so a field the CRD does not declare is an error rather than silently pruned) makes
+every write idempotent: a re-run sends the same intent and the server answers "unchanged". A 409 on apply
 means another manager owns a field we set: we report who and which field (``force_conflicts``
-takes it over). A 422 is reported with the server's message and the field it names.
+takes it over). A 422 (or 400 for an undeclared field, or 500 for a field of the wrong type, which is how
+kube-apiserver reports that for apply) is reported with the server's message and the field.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass, field
 
 from kubernetes.client.rest import ApiException
 
-from assess.execute.cluster import Cluster, api_error_message, resource_of
+from assess.execute.cluster import Cluster, api_error_message, rejected_apply, resource_of
 from assess.model import AssessError
 
 APPLY = "application/apply-patch+yaml"
@@ -80,6 +82,7 @@ def apply_object(cluster: Cluster, obj: dict, dry_run: bool = False) -> Change:
             obj,
             dry_run="All" if dry_run else None,
             field_manager=cluster.params.field_manager,
+            field_validation="Strict",
             force=True if cluster.params.force_conflicts else None,
             _content_type=APPLY,
         )
@@ -90,7 +93,7 @@ def apply_object(cluster: Cluster, obj: dict, dry_run: bool = False) -> Change:
                 f"{where}: apply conflict, another field manager owns a field we set: "
                 f"{api_error_message(exc)}. Re-run with --force-conflicts to take the fields over."
             ) from exc
-        if exc.status == 422:
+        if exc.status in (400, 422) or rejected_apply(exc):
             raise AssessError(f"{where}: rejected by the server: {api_error_message(exc)}") from exc
         raise AssessError(f"{where}: apply failed: {api_error_message(exc)}") from exc
     code = response[1] if isinstance(response, tuple) else response.status_code

@@ -75,6 +75,15 @@ def api_error_message(exc: ApiException) -> str:
     return text + (f" [{'; '.join(fields)}]" if fields else "")
 
 
+def rejected_apply(exc: ApiException) -> bool:
+    """A server-side apply the server cannot type against the schema (it answers 500 for that).
+
+    kube-apiserver reports a field of the wrong type in an apply patch as 500 "failed to create
+    typed patch object"; retrying cannot help, so it is a rejection like a 422.
+    """
+    return exc.status == 500 and "failed to create typed patch object" in str(exc.body or "")
+
+
 def _configuration(params: ExecuteParams) -> client.Configuration:
     """A fresh client Configuration from the first source that exists (see module docstring)."""
     cfg = client.Configuration()
@@ -183,7 +192,7 @@ class Cluster:
                         f"{self.host}: credentials rejected even after re-reading the kubeconfig "
                         f"({api_error_message(exc)}); renew the token"
                     ) from exc
-                if exc.status not in RETRIABLE or attempt == self.params.retries:
+                if exc.status not in RETRIABLE or attempt == self.params.retries or rejected_apply(exc):
                     raise
                 asked = _retry_after(exc)
                 wait = delay if asked is None else asked

@@ -35,6 +35,7 @@ KINDS = {
     "VirtualMachineInstance": ("kubevirt.io", "v1", "virtualmachineinstances"),
     "DataVolume": ("cdi.kubevirt.io", "v1beta1", "datavolumes"),
 }
+FORKLIFT_KINDS = ("Migration", "Plan")  # watched in the Forklift namespace, the rest in the target one
 VM_FINALIZER = "kubevirt.io/virtualMachineControllerFinalize"
 
 
@@ -43,9 +44,12 @@ def now() -> str:
 
 
 class LiveControllers:
-    """Start with ``with LiveControllers(kubeconfig) as c:``; knobs for timing and failures."""
+    """``with LiveControllers(kubeconfig, forklift_ns, target_ns) as c:``; knobs for timing and failures."""
 
-    def __init__(self, kubeconfig, tick=0.05, transfer_ticks=4, boot_ticks=2, max_inflight=20):
+    def __init__(
+        self, kubeconfig, forklift_ns, target_ns, tick=0.05, transfer_ticks=4, boot_ticks=2, max_inflight=20
+    ):
+        self.namespaces = {k: forklift_ns if k in FORKLIFT_KINDS else target_ns for k in KINDS}
         self.api_client = config.new_client_from_config(config_file=str(kubeconfig))
         self.api = client.CustomObjectsApi(self.api_client)
         self.tick, self.transfer_ticks, self.boot_ticks = tick, transfer_ticks, boot_ticks
@@ -75,26 +79,41 @@ class LiveControllers:
 
     # -- informers ------------------------------------------------------------------------------
     def _reflect(self, kind: str) -> None:
+        """List, then watch from the list's resourceVersion; re-list only on 410 (an informer)."""
         group, version, plural = KINDS[kind]
+        namespace = self.namespaces[kind]
+        version_seen = None
         while not self._stop.is_set():
-            stream = watch.Watch()
             try:
+                if version_seen is None:
+                    listing = self.api.list_namespaced_custom_object(group, version, namespace, plural)
+                    with self.lock:
+                        self.cache[kind] = {(namespace, o["metadata"]["name"]): o for o in listing["items"]}
+                    version_seen = listing["metadata"]["resourceVersion"]
+                stream = watch.Watch()
                 for event in stream.stream(
-                    self.api.list_cluster_custom_object, group, version, plural, timeout_seconds=2
+                    self.api.list_namespaced_custom_object,
+                    group,
+                    version,
+                    namespace,
+                    plural,
+                    resource_version=version_seen,
+                    timeout_seconds=1,
                 ):
                     obj = event["object"]
-                    key = (obj["metadata"]["namespace"], obj["metadata"]["name"])
+                    version_seen = obj["metadata"]["resourceVersion"]
+                    key = (namespace, obj["metadata"]["name"])
                     with self.lock:
                         if event["type"] == "DELETED":
                             self.cache[kind].pop(key, None)
                         else:
                             self.cache[kind][key] = obj
-                    if self._stop.is_set():
-                        break
-            except (ApiException, OSError, ValueError):
-                self._stop.wait(0.2)
-            finally:
-                stream.stop()
+            except ApiException as exc:
+                if exc.status == 410:
+                    version_seen = None
+                self._stop.wait(0.1)
+            except (OSError, ValueError):
+                self._stop.wait(0.1)
 
     def _items(self, kind: str) -> list[dict]:
         with self.lock:

@@ -132,22 +132,33 @@ def test_server_dry_run_validates_for_real_and_writes_nothing(live):
 
 
 def test_server_dry_run_rejects_what_the_crd_forbids(live):
-    # spec.type is an enum-free string on the real CRD, but vms[].id must be a string: 42 is refused
+    # vms[].id must be a string: kube-apiserver refuses 42 (as a 500 for apply), never retried
     from assess.execute.apply import apply_object
     from assess.execute.cluster import Cluster
 
-    cluster = Cluster(live.params())
+    slept = []
+    cluster = Cluster(live.params(), sleep=slept.append)
     bad = {
         "apiVersion": FORKLIFT,
         "kind": "Plan",
         "metadata": {"name": "bad", "namespace": live.mtv_ns},
         "spec": {"vms": [{"id": 42}], "provider": {}, "map": {}, "targetNamespace": "x"},
     }
-    with pytest.raises(AssessError, match=r"rejected by the server: HTTP 422 .*spec.vms\[0\].id"):
+    with pytest.raises(
+        AssessError, match=r"rejected by the server: HTTP 500 .*spec.vms\[0\].id: expected string"
+    ):
         apply_object(cluster, bad, dry_run=True)
-    bad_name = dict(bad, metadata={"name": "Bad_Name!", "namespace": live.mtv_ns})
+    good_spec = {"vms": [], "provider": {}, "map": {}, "targetNamespace": "x"}
+    bad_name = dict(bad, metadata={"name": "Bad_Name!", "namespace": live.mtv_ns}, spec=good_spec)
     with pytest.raises(AssessError, match="HTTP 422"):
         apply_object(cluster, bad_name, dry_run=True)
+    unknown = dict(
+        bad,
+        metadata={"name": "ok", "namespace": live.mtv_ns},
+        spec={"vms": [], "provider": {}, "map": {}, "targetNamespace": "x", "targetNamspace": "typo"},
+    )
+    with pytest.raises(AssessError, match="targetNamspace"):  # strict field validation: no silent pruning
+        apply_object(cluster, unknown, dry_run=True)
     missing_ns = dict(
         bad,
         metadata={"name": "ok", "namespace": "no-such-namespace"},
@@ -155,7 +166,7 @@ def test_server_dry_run_rejects_what_the_crd_forbids(live):
     )
     with pytest.raises(AssessError, match="HTTP 404"):
         apply_object(cluster, missing_ns, dry_run=True)
-    assert live.plans() == []
+    assert live.plans() == [] and slept == []
 
 
 def test_client_preview_after_apply_shows_unchanged_and_changed_fields(live):
