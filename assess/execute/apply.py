@@ -20,6 +20,7 @@ from assess.model import AssessError
 
 APPLY = "application/apply-patch+yaml"
 MERGE = "application/merge-patch+json"
+JSON_PATCH = "application/json-patch+json"
 
 
 @dataclass
@@ -125,20 +126,41 @@ def differing_fields(intent: dict, live: dict, path: str = "") -> list[str]:
     return out
 
 
-def merge_patch(cluster: Cluster, kind: str, namespace: str, name: str, build, attempts: int = 5) -> dict:
-    """Read-modify-write with a resourceVersion precondition; on 409 re-read and rebuild.
+def patch_fields(cluster: Cluster, kind: str, namespace: str, name: str, patch: dict) -> dict:
+    """Merge-patch fields to values that do not depend on the live object (no precondition needed)."""
+    res = resource_of(kind)
+    try:
+        return cluster.call(
+            cluster.custom.patch_namespaced_custom_object,
+            res.group,
+            res.version,
+            namespace,
+            res.plural,
+            name,
+            patch,
+            field_manager=cluster.params.field_manager,
+            _content_type=MERGE,
+        )
+    except ApiException as exc:
+        raise AssessError(f"{kind} {namespace}/{name}: {api_error_message(exc)}") from exc
 
-    ``build(live) -> patch`` returns the merge patch for the live object (or None: nothing to do).
+
+def json_patch(cluster: Cluster, kind: str, namespace: str, name: str, build, attempts: int = 5) -> dict:
+    """Read-modify-write of one field, conditional on that field only (a JSON Patch ``test`` op).
+
+    ``build(live) -> ops`` returns the JSON Patch for the live object (None: nothing to do),
+    starting with a ``test`` of the value it read. A controller writing the status in between
+    does not disturb it (a resourceVersion precondition would fail on every status write);
+    someone changing the same field does: then we re-read and rebuild.
     """
     res = resource_of(kind)
     for _ in range(attempts):
         live = get_object(cluster, kind, namespace, name)
         if live is None:
             raise AssessError(f"{kind} {namespace}/{name} does not exist")
-        patch = build(live)
-        if patch is None:
+        ops = build(live)
+        if ops is None:
             return live
-        patch.setdefault("metadata", {})["resourceVersion"] = live["metadata"]["resourceVersion"]
         try:
             return cluster.call(
                 cluster.custom.patch_namespaced_custom_object,
@@ -147,12 +169,12 @@ def merge_patch(cluster: Cluster, kind: str, namespace: str, name: str, build, a
                 namespace,
                 res.plural,
                 name,
-                patch,
+                ops,
                 field_manager=cluster.params.field_manager,
-                _content_type=MERGE,
+                _content_type=JSON_PATCH,
             )
         except ApiException as exc:
-            if exc.status != 409:
+            if exc.status not in (409, 422):  # 422: our test op failed, the field changed meanwhile
                 raise AssessError(f"{kind} {namespace}/{name}: {api_error_message(exc)}") from exc
     raise AssessError(f"{kind} {namespace}/{name}: still conflicting after {attempts} re-reads; try again")
 

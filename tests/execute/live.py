@@ -84,7 +84,11 @@ class Live:
                 "forklift.konveyor.io/v1beta1",
                 "providers",
                 self.mtv_ns,
-                {"kind": "Provider", "metadata": {"name": "host"}, "spec": {"type": "openshift", "url": "", "secret": {}}},
+                {
+                    "kind": "Provider",
+                    "metadata": {"name": "host"},
+                    "spec": {"type": "openshift", "url": "", "secret": {}},
+                },
             )
         self.kubeconfig = plane.kubeconfig(tmp / "kubeconfig")
         self.run = write_run(tmp / "run")
