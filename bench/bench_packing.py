@@ -35,15 +35,26 @@ def right_sized_estate(n: int, rng: np.random.Generator) -> pd.DataFrame:
     want_vcpus = np.maximum(1, np.minimum(vcpus, np.ceil(vcpus * cpu_p95 * 1.3)))
     want_memory = np.maximum(1024, np.minimum(memory, memory * mem_p95 * 1.3))
     heavy = want_memory / 1024 / want_vcpus >= 6
-    demand = pd.DataFrame({"vm_id": [f"vm-{i}" for i in range(n)], "vcpus": want_vcpus,
-                           "memory_mib": want_memory, "series": np.where(heavy, "m1", "u1")})
+    demand = pd.DataFrame(
+        {
+            "vm_id": [f"vm-{i}" for i in range(n)],
+            "vcpus": want_vcpus,
+            "memory_mib": want_memory,
+            "series": np.where(heavy, "m1", "u1"),
+        }
+    )
     fit = smallest_fitting(demand, load_instancetypes(), {"u1": ["m1"]})
     guest_vcpus = fit["it_vcpus"].fillna(demand["vcpus"]).to_numpy()
     guest_memory = fit["it_memory_mib"].fillna(demand["memory_mib"]).to_numpy()
     overhead = memory_overhead_mib(guest_memory, guest_vcpus.astype(int))
-    return pd.DataFrame({"vm_id": demand["vm_id"], "vcpus": guest_vcpus,
-                         "cpu_request_cores": cpu_request_cores(guest_vcpus),
-                         "pod_memory_mib": guest_memory + overhead})
+    return pd.DataFrame(
+        {
+            "vm_id": demand["vm_id"],
+            "vcpus": guest_vcpus,
+            "cpu_request_cores": cpu_request_cores(guest_vcpus),
+            "pod_memory_mib": guest_memory + overhead,
+        }
+    )
 
 
 def run(n: int, params: Packing, rng: np.random.Generator) -> tuple[object, np.ndarray, np.ndarray, float]:
@@ -79,8 +90,12 @@ def main() -> None:
         worse_than_ffd = max(worse_than_ffd, outcome.nodes - ffd)
         results[n] = (outcome.nodes / outcome.bound["bound"], seconds)
 
-    small = Packing(node_profiles=[NodeProfile(name="16c-128g", cores=16, threads=32, memory_mib=131072,
-                                               price_per_year=4000)], cpsat_time_limit_s=10)
+    small = Packing(
+        node_profiles=[
+            NodeProfile(name="16c-128g", cores=16, threads=32, memory_mib=131072, price_per_year=4000)
+        ],
+        cpsat_time_limit_s=10,
+    )
     matches, instances = 0, 5
     for k in range(instances):
         outcome, demand, capacity, seconds = run(100, small, rng)
@@ -90,8 +105,10 @@ def main() -> None:
         start = time.perf_counter()
         exact, status = solve_bins(demand, capacity, ffd, time_limit=120, seed=1)
         optimum = int(exact.max()) + 1 if exact is not None else -1
-        print(f"  CP-SAT optimum {optimum} ({status}, {time.perf_counter() - start:.1f} s); "
-              f"final {outcome.nodes}")
+        print(
+            f"  CP-SAT optimum {optimum} ({status}, {time.perf_counter() - start:.1f} s); "
+            f"final {outcome.nodes}"
+        )
         matches += int(status == "optimal" and optimum == outcome.nodes)
 
     def line(name, value, unit, op, target, ok):

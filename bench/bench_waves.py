@@ -19,8 +19,16 @@ from assess.waves.improve import improve_waves
 from assess.waves.metrics import cross_wave_traffic, group_plan_cost, wave_lower_bound
 from assess.waves.schedule import WaveCaps
 
-SHARED = [("dns01", 53, "udp"), ("dns02", 53, "udp"), ("ad01", 389, "tcp"), ("ad02", 88, "tcp"),
-          ("ntp01", 123, "udp"), ("backup01", 10000, "tcp"), ("mon01", 9100, "tcp"), ("wsus01", 8530, "tcp")]
+SHARED = [
+    ("dns01", 53, "udp"),
+    ("dns02", 53, "udp"),
+    ("ad01", 389, "tcp"),
+    ("ad02", 88, "tcp"),
+    ("ntp01", 123, "udp"),
+    ("backup01", 10000, "tcp"),
+    ("mon01", 9100, "tcp"),
+    ("wsus01", 8530, "tcp"),
+]
 
 
 def generate(n_vms: int = 10_000, n_edges: int = 100_000, seed: int = 7) -> tuple[Estate, dict]:
@@ -66,12 +74,14 @@ def generate(n_vms: int = 10_000, n_edges: int = 100_000, seed: int = 7) -> tupl
         a, b = rng.integers(0, n_apps_vms, size=(2, k))
         noise = pd.DataFrame({"src": a, "dst": b, "port": 443, "bytes": rng.lognormal(15, 1.5, size=k)})
         flows = pd.concat([flows, noise[a != b]], ignore_index=True).drop_duplicates(["src", "dst", "port"])
-    flows = flows.assign(src=np.array(ids)[flows["src"]], dst=np.array(ids)[flows["dst"]],
-                         protocol="tcp", connections=5)
+    flows = flows.assign(
+        src=np.array(ids)[flows["src"]], dst=np.array(ids)[flows["dst"]], protocol="tcp", connections=5
+    )
     est = Estate()
     est["vms"] = pd.DataFrame({"vm_id": ids, "name": names})
-    est["disks"] = pd.DataFrame({"vm_id": ids, "disk_key": "2000",
-                                 "capacity_mib": rng.lognormal(np.log(80 * 1024), 0.8, size=n_vms)})
+    est["disks"] = pd.DataFrame(
+        {"vm_id": ids, "disk_key": "2000", "capacity_mib": rng.lognormal(np.log(80 * 1024), 0.8, size=n_vms)}
+    )
     env = np.where(np.arange(len(sizes)) % 3 == 0, "Development", "Production")
     attrs = [(ids[m], "Environment", env[app_of[m]]) for m in range(n_apps_vms)] + tagged_attr
     est["attributes"] = pd.DataFrame(attrs, columns=["vm_id", "name", "value"]).assign(kind="custom")
@@ -87,7 +97,7 @@ def baseline(G: nx.Graph, facts: pd.DataFrame, caps: WaveCaps) -> dict:
     parts = []
     for comp in nx.connected_components(H):
         comp = sorted(comp)
-        parts += [comp[i:i + caps.max_vms] for i in range(0, len(comp), caps.max_vms)]
+        parts += [comp[i : i + caps.max_vms] for i in range(0, len(comp), caps.max_vms)]
     parts.sort(key=len, reverse=True)
     waves: list[list] = []
     wave_of = {}
@@ -145,28 +155,40 @@ def main() -> None:
     base = baseline(G, facts, caps)
     bt = cross_wave_traffic(G, base["wave_of"])
     bound = wave_lower_bound(len(facts), facts["storage_gib"].sum() / 1024, facts["transfer_gib"].sum(), caps)
-    print(f"planner : {s['waves']} waves (lower bound {s['waves_lower_bound']}), {s['move_groups']} groups, "
-          f"cross-wave share {s['cross_wave_share']:.4f}, weighted {s['cross_wave_weighted']:.4g}, "
-          f"hard splits {s['hard_links_split']}, modularity {s['modularity']:.3f}, {seconds:.1f} s "
-          f"({cpu:.1f} s CPU)")
-    print(f"baseline: {base['waves']} waves (lower bound {bound}), cross-wave share {bt['share']:.4f}, "
-          f"weighted {bt['weighted']:.4g}, hard splits {bt['hard_split']}")
+    print(
+        f"planner : {s['waves']} waves (lower bound {s['waves_lower_bound']}), {s['move_groups']} groups, "
+        f"cross-wave share {s['cross_wave_share']:.4f}, weighted {s['cross_wave_weighted']:.4g}, "
+        f"hard splits {s['hard_links_split']}, modularity {s['modularity']:.3f}, {seconds:.1f} s "
+        f"({cpu:.1f} s CPU)"
+    )
+    print(
+        f"baseline: {base['waves']} waves (lower bound {bound}), cross-wave share {bt['share']:.4f}, "
+        f"weighted {bt['weighted']:.4g}, hard splits {bt['hard_split']}"
+    )
     hit, extra = len(found_shared & truth["shared"]), len(found_shared - truth["shared"])
-    print(f"planted apps vs groups: adjusted Rand index {ari:.3f}; shared services found "
-          f"{hit}/{len(truth['shared'])} (+{extra})")
+    print(
+        f"planted apps vs groups: adjusted Rand index {ari:.3f}; shared services found "
+        f"{hit}/{len(truth['shared'])} (+{extra})"
+    )
     checks = [cpsat_check(seed) for seed in range(5)]
     for seed, ((gw, gc), (ow, oc)) in enumerate(checks):
-        print(f"12-group case {seed}: greedy+local search {gw} waves, weighted {gc:.0f}; "
-              f"CP-SAT {ow} waves, weighted {oc:.0f}")
+        print(
+            f"12-group case {seed}: greedy+local search {gw} waves, weighted {gc:.0f}; "
+            f"CP-SAT {ow} waves, weighted {oc:.0f}"
+        )
     ratio = float(np.mean([gc / max(oc, 1) for (_, gc), (_, oc) in checks]))
     same_waves = all(gw == ow for (gw, _), (ow, _) in checks)
     ok = lambda c: "PASS" if c else "MISS"  # noqa: E731
     splits = s["hard_links_split"]
     print(f"BENCH waves_hard_splits {splits} count target == 0 {ok(splits == 0)}")
-    print(f"BENCH waves_cross_share {s['cross_wave_share']:.4f} ratio target < {bt['share']:.4f} "
-          f"{ok(s['cross_wave_share'] < bt['share'])}")
-    print(f"BENCH waves_used {s['waves']} waves target <= {int(np.ceil(1.2 * s['waves_lower_bound']))} "
-          f"{ok(s['waves'] <= np.ceil(1.2 * s['waves_lower_bound']))}")
+    print(
+        f"BENCH waves_cross_share {s['cross_wave_share']:.4f} ratio target < {bt['share']:.4f} "
+        f"{ok(s['cross_wave_share'] < bt['share'])}"
+    )
+    print(
+        f"BENCH waves_used {s['waves']} waves target <= {int(np.ceil(1.2 * s['waves_lower_bound']))} "
+        f"{ok(s['waves'] <= np.ceil(1.2 * s['waves_lower_bound']))}"
+    )
     print(f"BENCH waves_app_ari {ari:.3f} index target >= 0.9 {ok(ari >= 0.9)}")
     print(f"BENCH waves_greedy_vs_cpsat {ratio:.2f} ratio target <= 1.5 {ok(ratio <= 1.5 and same_waves)}")
     print(f"BENCH waves_seconds {seconds:.1f} s target < 60 {ok(seconds < 60)}")

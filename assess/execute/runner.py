@@ -164,6 +164,8 @@ class _Run:
         finally:
             for w in watchers:
                 w.stop()
+        streams = {w.kind: {"relists": w.relists, "reconnects": w.reconnects} for w in watchers}
+        self.event("watches", wave=wave, streams=streams)
         return self._gate(wave, tracks)
 
     def _time_out(self, tracks: dict[str, VmTrack]) -> None:

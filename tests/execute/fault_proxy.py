@@ -132,7 +132,7 @@ class FaultProxy:
                     req.connection.shutdown(2)  # the dropped connection: no final chunk
                     return
             req.wfile.write(b"0\r\n\r\n")
-        except OSError:
+        except (OSError, http.client.HTTPException):  # the client stopped the stream, or the server did
             req.close_connection = True
         finally:
             conn.close()

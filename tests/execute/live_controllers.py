@@ -159,18 +159,18 @@ class LiveControllers:
             plan = plans.get((ns, mig["spec"]["plan"]["name"]))
             if plan is None:
                 continue
+            before = [c["type"] for c in status.get("conditions") or []]
             status = self._advance(mig, plan, copy.deepcopy(status))
             self._forklift[uid] = status
             self._status("Migration", ns, mig["metadata"]["name"], status)
-            self._status(
-                "Plan",
-                ns,
-                plan["metadata"]["name"],
-                {
-                    "conditions": status["conditions"],
-                    "migration": {"started": status["started"], "vms": status["vms"]},
-                },
-            )
+            if [c["type"] for c in status["conditions"]] != before:  # the Plan follows its transitions
+                plan_status = {"started": status["started"], "vms": status["vms"]}
+                self._status(
+                    "Plan",
+                    ns,
+                    plan["metadata"]["name"],
+                    {"conditions": status["conditions"], "migration": plan_status},
+                )
 
     def _advance(self, mig: dict, plan: dict, status: dict) -> dict:
         if not status.get("vms"):
