@@ -65,11 +65,9 @@ def main() -> None:
         efficient_s = time.perf_counter() - started
         prov = estate.provenance[0]
         vms = len(estate["vms"])
-        print(
-            f"efficient: {vms} VMs, {len(estate['disks'])} disks, {len(estate['nics'])} NICs in "
-            f"{efficient_s:.1f} s with {prov['soap_calls']} SOAP calls ({prov['soap_calls_by_method']}), "
-            f"{prov['pages']} page(s)"
-        )
+        print(f"efficient: {vms} VMs, {len(estate['disks'])} disks, {len(estate['nics'])} NICs in "
+              f"{efficient_s:.1f} s with {prov['soap_calls']} SOAP calls ({prov['soap_calls_by_method']}), "
+              f"{prov['pages']} page(s)")
 
         session = connect(target)
         before = session.soap_calls
@@ -80,22 +78,18 @@ def main() -> None:
         session.logout()
         scale = VMS / len(rows)
         fields = len(PATHS[vim.VirtualMachine])
-        print(
-            f"naive (same {fields} VM fields by attribute access): {len(rows)} VMs in {naive_s:.1f} s "
-            f"with {naive_calls} SOAP calls "
-            f"({naive_calls / len(rows):.1f} per VM); scaled x{scale:g}: {naive_s * scale:.1f} s, "
-            f"{naive_calls * scale:.0f} calls"
-        )
+        print(f"naive (same {fields} VM fields by attribute access): {len(rows)} VMs in {naive_s:.1f} s "
+              f"with {naive_calls} SOAP calls "
+              f"({naive_calls / len(rows):.1f} per VM); scaled x{scale:g}: {naive_s * scale:.1f} s, "
+              f"{naive_calls * scale:.0f} calls")
 
         started = time.perf_counter()
         with_perf = collect_vcenter(target, lookback_days=10 / 1440)
         perf_s = time.perf_counter() - started
         perf = with_perf.provenance[0]["performance"]
-        print(
-            f"with utilization (10 min real-time): {perf_s:.1f} s, "
-            f"{perf['query_perf_calls']} QueryPerf calls "
-            f"for {perf['vms_queried']} VMs, {len(with_perf['utilization'])} samples"
-        )
+        print(f"with utilization (10 min real-time): {perf_s:.1f} s, "
+              f"{perf['query_perf_calls']} QueryPerf calls "
+              f"for {perf['vms_queried']} VMs, {len(with_perf['utilization'])} samples")
     finally:
         sim.stop()
 

@@ -42,7 +42,7 @@ from assess import pipeline
 from assess.sample import generate_sample
 
 CACHE = Path(__file__).parent / ".cache" / "e2e"
-STAGES = ["import", "readiness", "sizing", "packing", "waves", "report", "store"]
+STAGES = ["import", "readiness", "sizing", "packing", "retire_idle", "waves", "report", "store"]
 GB = 1e9
 TARGETS = {100_000: 600.0, 10_000: 60.0}
 RSS_TARGET_GB = 8.0
@@ -170,10 +170,8 @@ def main():
 
     folder, gen_s, cached = cached_sample(args.vms, args.seed)
     sizes = {p.name: p.stat().st_size / 2**20 for p in sorted(folder.iterdir()) if p.suffix != ".json"}
-    print(
-        f"estate: {args.vms:,} VMs, seed {args.seed}, {folder} "
-        f"({', '.join(f'{k} {v:.0f} MiB' for k, v in sizes.items())})"
-    )
+    print(f"estate: {args.vms:,} VMs, seed {args.seed}, {folder} "
+          f"({', '.join(f'{k} {v:.0f} MiB' for k, v in sizes.items())})")
     print(f"generation: {gen_s:.1f} s{' (cached, measured when generated)' if cached else ''}")
     scan_s = bare_scan(folder)
     tmp = None
@@ -218,34 +216,25 @@ def report(clock: StageClock, scan_s: float, vms: int, summary: dict | None) -> 
     user = sum(clock.user.values())
     print(f"\n{'stage':<10} {'seconds':>9} {'share':>7} {'user CPU s':>11} {'peak RSS GB':>12}")
     for name in STAGES:
-        print(
-            f"{name:<10} {clock.seconds[name]:9.1f} {clock.seconds[name] / total:7.1%} "
-            f"{clock.user[name]:11.1f} {clock.peak[name] / GB:12.2f}"
-        )
+        print(f"{name:<10} {clock.seconds[name]:9.1f} {clock.seconds[name] / total:7.1%} "
+              f"{clock.user[name]:11.1f} {clock.peak[name] / GB:12.2f}")
     peak = max(clock.peak.values()) / GB
     print(f"{'total':<10} {total:9.1f} {1:7.1%} {user:11.1f} {peak:12.2f}")
     if summary:
         counts, results = summary["counts"], summary["results"]
-        print(
-            f"\nVMs {counts['vms']:,}, utilization samples {counts['utilization']:,}, "
-            f"flows {counts['flows']:,}; nodes {results['sizing']['nodes']:,}, "
-            f"waves {results['waves']['waves']:,}"
-        )
+        print(f"\nVMs {counts['vms']:,}, utilization samples {counts['utilization']:,}, "
+              f"flows {counts['flows']:,}; nodes {results['sizing']['nodes']:,}, "
+              f"waves {results['waves']['waves']:,}")
     ratio = clock.seconds["import"] / scan_s
     print(f"bare scan of the inputs {scan_s:.1f} s; import {clock.seconds['import']:.1f} s")
     target = target_seconds(vms)
     over = "" if summary else ">"  # stopped: the run would have taken longer
-    print(
-        f"BENCH e2e_seconds_{vms} {over}{total:.1f} s target <= {target:g} "
-        f"{verdict(summary is not None and total <= target)}"
-    )
-    print(
-        f"BENCH e2e_peak_rss_{vms} {peak:.2f} GB target <= {RSS_TARGET_GB:g} {verdict(peak <= RSS_TARGET_GB)}"
-    )
-    print(
-        f"BENCH import_vs_scan_{vms} {ratio:.2f} x target <= {SCAN_RATIO_TARGET:g} "
-        f"{verdict(ratio <= SCAN_RATIO_TARGET)}"
-    )
+    print(f"BENCH e2e_seconds_{vms} {over}{total:.1f} s target <= {target:g} "
+          f"{verdict(summary is not None and total <= target)}")
+    print(f"BENCH e2e_peak_rss_{vms} {peak:.2f} GB target <= {RSS_TARGET_GB:g} "
+          f"{verdict(peak <= RSS_TARGET_GB)}")
+    print(f"BENCH import_vs_scan_{vms} {ratio:.2f} x target <= {SCAN_RATIO_TARGET:g} "
+          f"{verdict(ratio <= SCAN_RATIO_TARGET)}")
 
 
 if __name__ == "__main__":

@@ -65,22 +65,16 @@ def main():
         path = Path(tmp) / "rvtools.xlsx"
         start = time.perf_counter()
         rows = write_rvtools(path, populate(np.random.default_rng([0, 0]), args.vms))
-        print(
-            f"generated {path.name}: {args.vms} VMs, {sum(rows.values())} data rows in "
-            f"{len(rows)} sheets, {path.stat().st_size / 2**20:.1f} MiB "
-            f"in {time.perf_counter() - start:.1f} s"
-        )
-        runs = interleaved(
-            args.repeat,
-            {
-                "bare": (bare_read, (path,)),
-                "used": (bare_read, (path, SHEETS)),
-                "import": (read_rvtools, ([path],)),
-            },
-        )
+        print(f"generated {path.name}: {args.vms} VMs, {sum(rows.values())} data rows in "
+              f"{len(rows)} sheets, {path.stat().st_size / 2**20:.1f} MiB "
+              f"in {time.perf_counter() - start:.1f} s")
+        runs = interleaved(args.repeat, {
+            "bare": (bare_read, (path,)),
+            "used": (bare_read, (path, SHEETS)),
+            "import": (read_rvtools, ([path],)),
+        })
     (bare_s, bare_cpu), (used_s, used_cpu), (import_s, import_cpu) = (
-        (median(runs[k][0]), median(runs[k][1])) for k in ("bare", "used", "import")
-    )
+        (median(runs[k][0]), median(runs[k][1])) for k in ("bare", "used", "import"))
     cells, estate = runs["bare"][2], runs["import"][2]
     counts = {k: v for k, v in estate.counts().items() if v}
     assert counts["vms"] == rows["vInfo"], (counts, rows["vInfo"])
@@ -88,17 +82,13 @@ def main():
     print(f"bare calamine read of all sheets: {bare_s:.3f} / {bare_cpu:.3f} ({cells} rows)")
     print(f"bare read of the {len(SHEETS)} sheets the import uses: {used_s:.3f} / {used_cpu:.3f}")
     print(f"read_rvtools:                     {import_s:.3f} / {import_cpu:.3f} -> {counts}")
-    print(
-        f"typing/keys/tables on top of reading its sheets: {import_cpu - used_cpu:.3f} CPU s "
-        f"({(import_cpu - used_cpu) / used_cpu:.0%} of that read)"
-    )
+    print(f"typing/keys/tables on top of reading its sheets: {import_cpu - used_cpu:.3f} CPU s "
+          f"({(import_cpu - used_cpu) / used_cpu:.0%} of that read)")
     print(f"VMs per second imported: {args.vms / import_s:,.0f}")
     pairs = [i / b for i, b in zip(runs["import"][0], runs["bare"][0], strict=True)]
     print(f"wall ratio per run: {' '.join(f'{r:.2f}' for r in pairs)} (best {min(pairs):.2f})")
-    print(
-        f"CPU-time ratio (less sensitive to other load on the machine): "
-        f"{import_cpu / bare_cpu:.2f} ({import_cpu:.3f} s / {bare_cpu:.3f} s)"
-    )
+    print(f"CPU-time ratio (less sensitive to other load on the machine): "
+          f"{import_cpu / bare_cpu:.2f} ({import_cpu:.3f} s / {bare_cpu:.3f} s)")
     ratio = import_s / bare_s
     verdict = "PASS" if ratio <= TARGET_RATIO else "MISS"
     print(f"BENCH rvtools_import_ratio {ratio:.2f} x target <= {TARGET_RATIO} {verdict}")

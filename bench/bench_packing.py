@@ -1,8 +1,9 @@
 """Packing benchmark: generated right-sized estates of 100, 1,000 and 10,000 VMs.
 
 VM demands come from a fixed seed: allocated sizes drawn from a typical VMware mix, right-sized
-(P95 demand x comfort 1.3, as the right-sizer does), mapped to the smallest u1/m1 instancetype
-and given KubeVirt's pod overhead by the project's own functions. Each heuristic and the final
+(P95 demand x comfort 1.3, as the right-sizer does), given their target shape (the cheapest u1/m1
+instancetype within 25 % of the memory, else explicit resources) and KubeVirt's pod overhead by
+the project's own functions. Each heuristic and the final
 answer are printed as nodes / lower bound and seconds. On 100-VM instances (smaller nodes, so
 the answer is ~10 nodes) the CP-SAT optimum is solved independently and must equal the answer.
 
@@ -17,10 +18,11 @@ import numpy as np
 import pandas as pd
 
 from assess.sizing.cpsat import solve_bins
-from assess.sizing.instancetypes import load_instancetypes, smallest_fitting
+from assess.sizing.instancetypes import load_instancetypes
 from assess.sizing.overhead import cpu_request_cores, memory_overhead_mib
 from assess.sizing.packing import node_capacity, pack, to_integers, vm_demand
 from assess.sizing.params import NodeProfile, Packing
+from assess.sizing.shapes import capacity_cost, choose_shapes
 
 SEED = 20240601
 
@@ -34,27 +36,16 @@ def right_sized_estate(n: int, rng: np.random.Generator) -> pd.DataFrame:
     mem_p95 = rng.beta(5, 3, size=n)
     want_vcpus = np.maximum(1, np.minimum(vcpus, np.ceil(vcpus * cpu_p95 * 1.3)))
     want_memory = np.maximum(1024, np.minimum(memory, memory * mem_p95 * 1.3))
-    heavy = want_memory / 1024 / want_vcpus >= 6
-    demand = pd.DataFrame(
-        {
-            "vm_id": [f"vm-{i}" for i in range(n)],
-            "vcpus": want_vcpus,
-            "memory_mib": want_memory,
-            "series": np.where(heavy, "m1", "u1"),
-        }
-    )
-    fit = smallest_fitting(demand, load_instancetypes(), {"u1": ["m1"]})
-    guest_vcpus = fit["it_vcpus"].fillna(demand["vcpus"]).to_numpy()
-    guest_memory = fit["it_memory_mib"].fillna(demand["memory_mib"]).to_numpy()
+    demand = pd.DataFrame({"vm_id": [f"vm-{i}" for i in range(n)], "vcpus": want_vcpus,
+                           "memory_mib": want_memory, "max_vcpus": vcpus, "series": "u1 m1"})
+    table = load_instancetypes()
+    shapes = choose_shapes(demand, table, capacity_cost(table, 64, 1024 * 1024, 4.0), 25.0)
+    guest_vcpus = shapes["guest_vcpus"].to_numpy()
+    guest_memory = shapes["guest_memory_mib"].to_numpy()
     overhead = memory_overhead_mib(guest_memory, guest_vcpus.astype(int))
-    return pd.DataFrame(
-        {
-            "vm_id": demand["vm_id"],
-            "vcpus": guest_vcpus,
-            "cpu_request_cores": cpu_request_cores(guest_vcpus),
-            "pod_memory_mib": guest_memory + overhead,
-        }
-    )
+    return pd.DataFrame({"vm_id": demand["vm_id"], "vcpus": guest_vcpus,
+                         "cpu_request_cores": cpu_request_cores(guest_vcpus),
+                         "pod_memory_mib": guest_memory + overhead})
 
 
 def run(n: int, params: Packing, rng: np.random.Generator) -> tuple[object, np.ndarray, np.ndarray, float]:
@@ -90,12 +81,8 @@ def main() -> None:
         worse_than_ffd = max(worse_than_ffd, outcome.nodes - ffd)
         results[n] = (outcome.nodes / outcome.bound["bound"], seconds)
 
-    small = Packing(
-        node_profiles=[
-            NodeProfile(name="16c-128g", cores=16, threads=32, memory_mib=131072, price_per_year=4000)
-        ],
-        cpsat_time_limit_s=10,
-    )
+    small = Packing(node_profiles=[NodeProfile(name="16c-128g", cores=16, threads=32, memory_mib=131072,
+                                               price_per_year=4000)], cpsat_time_limit_s=10)
     matches, instances = 0, 5
     for k in range(instances):
         outcome, demand, capacity, seconds = run(100, small, rng)
@@ -105,10 +92,8 @@ def main() -> None:
         start = time.perf_counter()
         exact, status = solve_bins(demand, capacity, ffd, time_limit=120, seed=1)
         optimum = int(exact.max()) + 1 if exact is not None else -1
-        print(
-            f"  CP-SAT optimum {optimum} ({status}, {time.perf_counter() - start:.1f} s); "
-            f"final {outcome.nodes}"
-        )
+        print(f"  CP-SAT optimum {optimum} ({status}, {time.perf_counter() - start:.1f} s); "
+              f"final {outcome.nodes}")
         matches += int(status == "optimal" and optimum == outcome.nodes)
 
     def line(name, value, unit, op, target, ok):

@@ -17,8 +17,8 @@ import pandas as pd
 import psutil
 
 from assess.collect.utilization import read_utilization
-from assess.collect.utilization_stats import file_stats
 from assess.model import Estate
+from assess.sizing.utilization_stats import file_stats
 
 
 def generate(path: Path, vms: int, samples: int) -> None:
@@ -48,9 +48,8 @@ def main() -> None:
         duckdb.sql(f"SELECT count(*), max(value) FROM read_csv('{path}', header=true)").fetchall()
         scan = time.perf_counter() - t
         inv = Estate()
-        inv["vms"] = pd.DataFrame(
-            {"vm_id": [f"vc/vm-{i}" for i in range(args.vms)], "name": [f"vm-{i}" for i in range(args.vms)]}
-        )
+        inv["vms"] = pd.DataFrame({"vm_id": [f"vc/vm-{i}" for i in range(args.vms)],
+                                   "name": [f"vm-{i}" for i in range(args.vms)]})
         base = proc.memory_info().rss
         t = time.perf_counter()
         est = read_utilization([path], inv)
@@ -66,7 +65,6 @@ def main() -> None:
     peak = psutil.Process().memory_info().rss
     try:
         import resource
-
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     except ImportError:
         pass
@@ -77,14 +75,11 @@ def main() -> None:
     ratio = imported / scan
     rate = rows / imported / 1e6
     print(f"BENCH utilization_import_vs_scan {ratio:.2f} x target <= 4 {'PASS' if ratio <= 4 else 'MISS'}")
-    print(
-        f"BENCH utilization_import_rate {rate:.2f} Msamples/s target >= 1 {'PASS' if rate >= 1 else 'MISS'}"
-    )
+    print(f"BENCH utilization_import_rate {rate:.2f} Msamples/s target >= 1 "
+          f"{'PASS' if rate >= 1 else 'MISS'}")
     stat_rate = rows / summarised / 1e6
-    print(
-        f"BENCH utilization_stats_rate {stat_rate:.2f} Msamples/s target >= 2 "
-        f"{'PASS' if stat_rate >= 2 else 'MISS'}"
-    )
+    print(f"BENCH utilization_stats_rate {stat_rate:.2f} Msamples/s target >= 2 "
+          f"{'PASS' if stat_rate >= 2 else 'MISS'}")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from assess.pipeline import load_estate, run_stages, write_run
+from assess import Run, load_estate, run_stages
 from assess.sample import generate_sample
 from assess.sizing import SizingParams
 
@@ -32,8 +32,10 @@ def report_run(base: Path):
         column = "name" if table == "clusters" else "cluster"
         frame.loc[frame[column] == dev, column] = HOSTILE_CLUSTER
     estate.warn("test.hostile", f"a warning quoting {HOSTILE_WARNING}", table="vms", row=0)
-    params = {"sizing": SizingParams(packing={"cpsat_time_limit_s": 2})}
+    params = {"sizing": SizingParams(packing={"cpsat_time_limit_s": 2, "cpu_overcommit": 4.0})}
     results = run_stages(estate, params)
     out = base / "run"
-    summary = write_run(estate, results, out)
+    run = Run(estate, results)
+    run.save(out)
+    summary = run.summary
     return estate, results, summary, out, vms.loc[victim, "vm_id"]

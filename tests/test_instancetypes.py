@@ -1,8 +1,10 @@
 import pandas as pd
 import pandas.testing as pdt
+import pytest
 
-from assess.sizing.instancetypes import instancetypes_from_bundle, load_instancetypes, smallest_fitting
+from assess.sizing.instancetypes import instancetypes_from_bundle, load_instancetypes
 from assess.sizing.preferences import choose_preferences, load_preferences, preferences_from_bundle
+from assess.sizing.shapes import capacity_cost, choose_shapes
 
 KV = "schemas/kubevirt"
 
@@ -27,32 +29,49 @@ def test_user_can_pass_their_clusters_yaml_bundle(shared):
     assert set(table["series"]) == {"u1", "o1", "cx1", "m1", "n1", "rt1", "d1"}
 
 
-def _choose(rows, fallbacks=None):
-    demand = pd.DataFrame(rows, columns=["vm_id", "vcpus", "memory_mib", "series"])
-    return smallest_fitting(demand, load_instancetypes(), fallbacks).set_index("vm_id")
+def _choose(rows, limit=25.0, cores=64, memory_mib=1024 * 1024, overcommit=4.0):
+    demand = pd.DataFrame(rows, columns=["vm_id", "vcpus", "memory_mib", "max_vcpus", "series"])
+    table = load_instancetypes()
+    return choose_shapes(demand, table, capacity_cost(table, cores, memory_mib, overcommit), limit).set_index(
+        "vm_id")
 
 
-def test_smallest_instancetype_that_fits():
+def test_capacity_cost_by_hand():
+    table = load_instancetypes().set_index("name")
+    cost = pd.Series(capacity_cost(table, 64, 1024 * 1024, 4.0), index=table.index)
+    # u1.xlarge 4 vCPU / 16 GiB: 4/4/64 + 16384/1048576 = 0.015625 + 0.015625
+    assert cost["u1.xlarge"] == pytest.approx(0.03125)
+    # o1 requests half its memory: o1.xlarge 4 / 16 GiB -> 0.015625 + 0.0078125
+    assert cost["o1.xlarge"] == pytest.approx(0.0234375)
+    # cx1 takes whole dedicated cores: cx1.xlarge 4 / 8 GiB -> 4/64 + 8192/1048576
+    assert cost["cx1.xlarge"] == pytest.approx(0.0703125)
+
+
+def test_cheapest_honest_shape_or_custom():
     got = _choose([
-        ("a", 1, 900, "u1"),     # u1.micro 1 vCPU 1 GiB
-        ("b", 2, 3000, "u1"),    # u1.2xmedium 2/4 GiB (u1.large 2/8 is bigger)
-        ("c", 3, 4096, "u1"),    # needs 3 vCPU: u1.xlarge 4/16 GiB
-        ("d", 2, 4096, "cx1"),   # cx1.large 2/4 GiB, the 2Mi variant before large1gi
-        ("e", 1, 10240, "m1"),   # m1.large 2/16 GiB
-        ("f", 1, 3000, "o1"),    # o1.medium 1/4 GiB
+        ("a", 1, 900, 2, "u1 m1"),     # u1.micro 1 vCPU / 1 GiB: overshoot 13.8 %
+        ("b", 2, 3500, 2, "u1 m1"),    # u1.2xmedium 2 / 4 GiB: 17 %
+        ("c", 4, 2048, 4, "u1 m1"),    # 4 vCPU / 2 GiB: u1.xlarge 16 GiB is +700 %: custom
+        ("d", 4, 131072, 4, "u1 m1"),  # 4 / 128 GiB: only m1.8xlarge (32 vCPU) holds it: custom
+        ("e", 2, 14000, 2, "u1 m1"),   # 2 / 13.7 GiB: m1.large 2 / 16 GiB (+17 %), cheaper than custom
+        ("f", 3, 12000, 4, "u1 m1"),   # 3 vCPU: u1.xlarge 4 / 16 GiB, +36.5 % > 25 %: custom 3 / 12000
+        ("g", 3, 14000, 8, "u1 m1"),   # u1.xlarge +17 %, 4 vCPU <= ceiling 8
+        ("h", 4, 8192, 4, "cx1"),      # latency-sensitive: cx1.xlarge 4 / 8 GiB (2Mi pages before 1Gi)
     ])
-    assert got["instancetype"].tolist() == [
-        "u1.micro", "u1.2xmedium", "u1.xlarge", "cx1.large", "m1.large", "o1.medium"]
-    assert got.loc["c", "it_vcpus"] == 4 and got.loc["c", "it_memory_mib"] == 16384
-
-
-def test_fallback_series_then_explicit_resources():
-    got = _choose([("big", 8, 200 * 1024, "u1"), ("huge", 64, 600 * 1024, "u1")], {"u1": ["m1"]})
-    # u1 tops out at 128 GiB; m1.8xlarge has 32 vCPU / 256 GiB
-    assert got.loc["big", "instancetype"] == "m1.8xlarge"
-    assert "u1 series has no size this big" in got.loc["big", "instancetype_reason"]
-    assert pd.isna(got.loc["huge", "instancetype"])
-    assert "explicit resources" in got.loc["huge", "instancetype_reason"]
+    assert got["shape"].to_dict() == {"a": "instancetype", "b": "instancetype", "c": "custom", "d": "custom",
+                                      "e": "instancetype", "f": "custom", "g": "instancetype",
+                                      "h": "instancetype"}
+    assert got["instancetype"].dropna().to_dict() == {"a": "u1.micro", "b": "u1.2xmedium", "e": "m1.large",
+                                                      "g": "u1.xlarge", "h": "cx1.xlarge"}
+    assert got.loc["a", "memory_overshoot_pct"] == pytest.approx(13.8)  # (1024 - 900) / 900
+    assert (got.loc["c", "guest_vcpus"], got.loc["c", "guest_memory_mib"]) == (4, 2048)
+    assert got.loc["c", "memory_overshoot_pct"] == 0
+    assert "would overshoot memory by 700% (limit 25%)" in got.loc["c", "instancetype_reason"]
+    assert (got.loc["d", "guest_vcpus"], got.loc["d", "guest_memory_mib"]) == (4, 131072)
+    assert "with at most 4 vCPU" in got.loc["d", "instancetype_reason"]
+    assert (got.loc["f", "guest_vcpus"], got.loc["f", "guest_memory_mib"]) == (3, 12000)
+    # a looser limit takes the instancetype
+    assert _choose([("f", 3, 12000, 4, "u1 m1")], limit=40).loc["f", "instancetype"] == "u1.xlarge"
 
 
 def test_preference_from_guest_os_and_firmware_check():

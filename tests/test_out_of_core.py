@@ -8,12 +8,12 @@ import pytest
 from assess.collect.flows import read_flows
 from assess.collect.rvtools import read_rvtools
 from assess.collect.utilization import read_utilization
-from assess.collect.utilization_stats import file_stats
 from assess.model import Estate
 from assess.pipeline import load_estate
 from assess.readiness import assess_readiness, retire_idle
 from assess.sample import generate_sample
 from assess.sizing import size_estate
+from assess.sizing.utilization_stats import file_stats
 from assess.waves import plan_waves
 
 VMS = 2000
@@ -89,7 +89,7 @@ def test_stats_in_several_passes_equal_one_pass(estates, monkeypatch):
     _, out_of_core, truth = estates
     one = file_stats(out_of_core.utilization_files, 30)
     # 2.8 million samples at 1 million per pass: 3 passes over disjoint VM sets, same table
-    monkeypatch.setattr("assess.collect.utilization_stats.ROWS_PER_PASS", 1_000_000)
+    monkeypatch.setattr("assess.sizing.utilization_stats.ROWS_PER_PASS", 1_000_000)
     pd.testing.assert_frame_equal(file_stats(out_of_core.utilization_files, 30), one)
     # one row per VM and metric: 4 metrics, 3 for the VMs planted without memory samples
     assert len(one) == one["vm_id"].nunique() * 4 - len(truth["utilization"]["no_memory"])

@@ -95,7 +95,8 @@ def test_vm_table_has_one_row_per_vm_with_stage_results(run):
     expected_wave = plan["wave"].astype(object).where(plan["wave"].notna(), plan["bucket"])
     assert (by_name["Wave"].astype(str) == expected_wave.loc[by_name.index].astype(str)).all()
     sizing = tables["sizing"].set_index("vm_id")
-    assert by_name.loc[XSS, "Instancetype"] == sizing.loc[victim, "instancetype"]
+    shown = sizing["instancetype"].fillna(sizing["shape"])  # custom shapes read "custom"
+    assert by_name.loc[XSS, "Instancetype"] == shown[victim]
     for column in ("Method", "Strategy", "Preference", "Node", "Why (readiness)", "Why (wave)"):
         assert column in table.columns
 

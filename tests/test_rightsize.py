@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from assess.collect.utilization_stats import frame_stats
 from assess.sizing import RightSizer, SizingParams
+from assess.sizing.utilization_stats import frame_stats
 
 T0 = pd.Timestamp("2024-06-01", tz="UTC")
 
@@ -180,3 +180,29 @@ def test_performance_mode_without_any_samples_falls_back_to_allocation():
     row = sizes.iloc[0]
     assert (row["mode"], int(row["vcpus"]), float(row["memory_mib"])) == ("as_is", 4, 8192.0)
     assert "no utilization samples" in row["confidence_reason"]
+
+
+def test_memory_never_below_active_p95_times_comfort():
+    # consumed flat 2000 MiB -> 2600; active flat 2500 MiB -> 3250 wins (consumed below active is a
+    # counter that lags, e.g. after ballooning): 3250 MiB, source mem_active_mib, and the reason says so
+    u = pd.concat([samples("a", "cpu_usage_mhz", np.full(20, 1000.0)),
+                   samples("a", "mem_consumed_mib", np.full(20, 2000.0)),
+                   samples("a", "mem_active_mib", np.full(20, 2500.0))])
+    s = RightSizer(lookback_days=twenty_sample_window()).fit(u, vm_table(), HOSTS).sizes_.iloc[0]
+    assert (s["memory_mib"], s["memory_source"]) == (3250, "mem_active_mib")
+    assert "memory raised to the active-memory P95 x comfort" in s["sizing_reason"]
+    # consumed above active: consumed decides
+    u2 = pd.concat([u[u["metric"] != "mem_active_mib"], samples("a", "mem_active_mib", np.full(20, 500.0))])
+    s2 = RightSizer(lookback_days=twenty_sample_window()).fit(u2, vm_table(), HOSTS).sizes_.iloc[0]
+    assert (s2["memory_mib"], s2["memory_source"]) == (2600, "mem_consumed_mib")
+
+
+def test_more_vcpus_than_allocated_only_with_upsizing_and_the_reason_says_so():
+    # 2 vCPU allocated, 3800 MHz at P95 x 1.3 = 4940 / 2000 = 2.47 -> 3 vCPU
+    u = samples("a", "cpu_usage_mhz", np.full(20, 3800.0))
+    grown = RightSizer(upsizing="allow", lookback_days=twenty_sample_window()).fit(
+        u, vm_table(vcpus=[2]), HOSTS).sizes_.iloc[0]
+    assert grown["vcpus"] == 3
+    assert "more vCPUs than allocated: measured P95 x comfort needs 3" in grown["sizing_reason"]
+    capped = RightSizer(lookback_days=twenty_sample_window()).fit(u, vm_table(vcpus=[2]), HOSTS)
+    assert capped.sizes_.iloc[0]["vcpus"] == 2

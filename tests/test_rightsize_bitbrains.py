@@ -43,24 +43,57 @@ def test_sizing_runs_on_the_real_traces_with_full_confidence(utilization):
     assert sizes.loc["bb/vm-1", "cpu_demand_mhz"] == pytest.approx(u["value"].quantile(0.95) * 1.3)
 
 
-def test_truncated_trace_gets_fewer_stars_and_says_why(utilization):
-    # vm1 cut to its first 10 days: ~10 x 288 = 2880 of 8640 expected per metric = 33 % -> 2 stars
+def test_truncated_trace_is_sized_on_its_own_window_and_says_why(utilization):
+    # vm1 cut to its first 10 days: its own 30-day window (ending at its last sample) holds
+    # ~10 x 288 = 2880 of 8640 expected per metric = 33 % -> 2 stars
     first = utilization.loc[utilization["vm_id"] == "bb/vm-1", "timestamp"].min()
     keep = (utilization["vm_id"] != "bb/vm-1") | (utilization["timestamp"] < first + pd.Timedelta(days=10))
     cut = utilization[keep]
-    sizes = RightSizer().fit(cut, VMS, HOSTS).sizes_.set_index("vm_id")
+    sizer = RightSizer().fit(cut, VMS, HOSTS)
+    sizes = sizer.sizes_.set_index("vm_id")
     assert sizes.loc["bb/vm-1", "confidence"] == 2
     assert "no samples after 2013-07-10" in sizes.loc["bb/vm-1", "confidence_reason"]
     assert (sizes.drop(index="bb/vm-1")["confidence"] == 5).all()
-    # a 7-day lookback over the same data: vm1 has nothing in the last 7 days -> as_is, 1 star
-    week = RightSizer(lookback_days=7).fit(cut, VMS, HOSTS).sizes_.set_index("vm_id")
-    assert week.loc["bb/vm-1", "mode"] == "as_is" and week.loc["bb/vm-1", "confidence"] == 1
+    # a 7-day lookback: vm1 is still sized in performance mode, on the 7 days before its last sample
+    # (a window anchored to the estate's newest sample would hold none of its samples), and says so
+    week = RightSizer(lookback_days=7).fit(cut, VMS, HOSTS)
+    one = week.sizes_.set_index("vm_id").loc["bb/vm-1"]
+    assert one["mode"] == "performance" and one["confidence"] == 5
+    assert "no samples after 2013-07-10" in one["confidence_reason"]
+    codes = week.warnings_.set_index("code")
+    assert "bb/vm-1 (ends 2013-07-10)" in codes.loc["sizing.window.per_vm", "message"]
 
 
-def test_idle_detection_runs_on_the_real_traces(utilization):
-    out = IdleDetector().fit(utilization, VMS).idle_.set_index("vm_id")
-    # vm2 reports 0 MHz at P95 and 0 KB/s network at P95 all month: idle by the rule;
-    # vm1 runs ~970 MHz at P95 with ~63 KB/s of network: in use
-    assert out.loc["bb/vm-2", "idle"] and out.loc["bb/vm-2", "idle_rule"]
-    assert not out.loc["bb/vm-1", "idle"]
-    assert "CPU P95 0.0 MHz" in out.loc["bb/vm-2", "idle_evidence"]
+def test_idle_detection_on_the_real_traces(utilization):
+    capacity = pd.Series([5851.9989] * 5, index=VMS["vm_id"])  # 2 cores x 2926 MHz
+    out = IdleDetector().fit(utilization, VMS, capacity).idle_.set_index("vm_id")
+    # vm2: 0 % CPU, 0 KB/s network at P95 all month; vm3 and vm4: a flat ~1 % of capacity (cpu_usage_pct
+    # is the share of the trace's own provisioned capacity), single-digit KB/s network and disk
+    assert out["idle"].to_dict() == {"bb/vm-1": False, "bb/vm-2": True, "bb/vm-3": True, "bb/vm-4": True,
+                                     "bb/vm-5": False}
+    assert out.loc["bb/vm-2", "idle_evidence"].startswith("CPU P95 0.0% / P99 0.0% of capacity")
+    # vm1: 16.6 % CPU at P95 with 63 KB/s of network; vm5: P95 4.7 % but P99 14.3 % (periodic batch
+    # work, up to 8.5 MB/s of disk): both in use
+    assert "CPU P95 16.6%" in out.loc["bb/vm-1", "idle_evidence"]
+    assert "network P95 63.3 KB/s (<= 20): ACTIVE" in out.loc["bb/vm-1", "idle_evidence"]
+    assert "P99 14.3% of capacity (idle <= 5% / 10%): ACTIVE" in out.loc["bb/vm-5", "idle_evidence"]
+
+
+def test_memory_counter_all_zero_is_not_measured_and_sized_as_allocated(utilization):
+    # the real vm1 trace with its memory column zeroed, as a collector without a memory counter writes it
+    zeroed = utilization.copy()
+    zeroed.loc[(zeroed["vm_id"] == "bb/vm-1") & (zeroed["metric"] == "mem_consumed_mib"), "value"] = 0.0
+    sizer = RightSizer().fit(zeroed, VMS, HOSTS)
+    one = sizer.sizes_.set_index("vm_id").loc["bb/vm-1"]
+    assert one["memory_mib"] == 8026 and one["memory_source"] == "allocated"  # not the 512 MiB floor
+    assert "memory counter 0 in every sample (not measured): memory as allocated" in one["sizing_reason"]
+    # only the CPU half of the expected samples counts: ~50 % -> 3 stars, and the reason says which is missing
+    assert one["confidence"] == 3
+    assert "memory not measured (counter 0 in every sample)" in one["confidence_reason"]
+    warning = sizer.warnings_.set_index("code").loc["sizing.memory.not_measured", "message"]
+    assert warning.startswith("1 VM(s) have memory counters that are 0 in every sample")
+    assert warning.endswith("memory sized as allocated: bb/vm-1")
+    # the other VMs keep their measured memory (vm2-4 use ~100-300 MiB: raised to the 512 MiB floor)
+    sources = sizer.sizes_.set_index("vm_id")["memory_source"].drop(index="bb/vm-1").to_dict()
+    assert sources == {"bb/vm-2": "guest_minimum", "bb/vm-3": "guest_minimum", "bb/vm-4": "guest_minimum",
+                       "bb/vm-5": "mem_consumed_mib"}

@@ -293,12 +293,31 @@ def test_bad_input_raises_one_clear_line(bad_inputs, case):
     assert "\n" not in str(err.value)
 
 
-def test_child_sheet_without_vm_column_names_sheet(tmp_path):
+def test_child_sheet_without_any_vm_key_is_skipped_with_a_warning(tmp_path):
     info = table(VINFO, [vm("a", "vm-1")])
     path = write_xlsx(tmp_path / "x.xlsx", {"vInfo": info, "vDisk": [["Disk", "Capacity MiB"],
                                                                       ["Hard disk 1", 1.0]]})
-    with pytest.raises(AssessError, match=r"x\.xlsx, sheet vDisk: no 'VM' column"):
-        read_rvtools([path])
+    est = read_rvtools([path])
+    assert len(est["vms"]) == 1 and est["disks"].empty
+    skipped = est.warnings[est.warnings["code"] == "rvtools.sheet.no_vm_key"]
+    assert skipped["message"].str.contains(r"x\.xlsx, sheet vDisk: no 'VM', 'VM ID' or 'VM UUID'").all()
+    assert "vDisk" in est.provenance[0]["absent_sheets"]
+
+
+def test_child_sheet_with_only_vm_id_is_accepted(tmp_path):
+    info = table(VINFO, [vm("a", "vm-1"), vm("b", "vm-2")])
+    disks = [["Disk", "Capacity MiB", "VM ID"], ["Hard disk 1", 1024.0, "vm-2"]]
+    est = read_rvtools([write_xlsx(tmp_path / "x.xlsx", {"vInfo": info, "vDisk": disks})])
+    names = est["vms"].set_index("vm_id")["name"]
+    assert est["disks"]["vm_id"].map(names).tolist() == ["b"]
+
+
+def test_edited_away_vm_header_is_found_by_position(tmp_path):
+    info = table(VINFO, [vm("a", "vm-1")])
+    parts = [["Virtual machine name", "Disk", "Capacity MiB", "Free MiB"], ["a", "/", 2048.0, 1024.0]]
+    est = read_rvtools([write_xlsx(tmp_path / "x.xlsx", {"vInfo": info, "vPartition": parts})])
+    assert est["partitions"]["mount"].tolist() == ["/"]
+    assert "rvtools.header.vm_by_position" in codes(est)
 
 
 def test_unreadable_sheet_in_csv_folder(tmp_path):

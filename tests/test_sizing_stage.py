@@ -58,13 +58,19 @@ def test_per_vm_mapping_by_hand(result):
     assert web["cpu_request_cores"] == pytest.approx(0.2)  # 2 / cpuAllocationRatio 10
     # 20 GiB thin disk, Filesystem: 21474836480 x 1.06 = 21.2 GiB
     assert web["storage_gib"] == pytest.approx(21.2)
-    # db: 16 GiB per vCPU -> memory-heavy m1; 64 GiB needs m1.2xlarge (8 vCPU / 64 GiB); vTPM +53
-    # overhead 240 + 8x8 + 8 + 32 + 53 + 64 GiB/512 = 128 MiB -> 525
+    assert (web["shape"], web["memory_overshoot_pct"]) == ("instancetype", 0.0)
+    assert (web["alloc_vcpus"], web["alloc_memory_mib"], web["memory_source"]) == (2, 4096.0, "allocated")
+    # db: 4 vCPU / 64 GiB. m1.2xlarge (8 vCPU / 64 GiB) would double its vCPUs (and per-core licences);
+    # the only 4-vCPU shapes hold 16 or 32 GiB: explicit resources of exactly 4 vCPU / 64 GiB.
+    # vTPM +53; overhead 240 + 4x8 + 8 + 32 + 53 + 64 GiB/512 = 128 MiB -> 493
     db = s.loc["vc/vm-3"]
-    assert (db["instancetype"], db["preference"]) == ("m1.2xlarge", "windows.2k22.virtio")
-    assert db["guest_vcpus"] == 8
-    assert db["overhead_mib"] == pytest.approx(525.0)
-    assert db["pod_memory_mib"] == pytest.approx(65536 + 525)
+    assert (db["shape"], db["preference"]) == ("custom", "windows.2k22.virtio")
+    assert pd.isna(db["instancetype"]) and pd.isna(db["series"])
+    assert (db["guest_vcpus"], db["guest_memory_mib"], db["memory_overshoot_pct"]) == (4, 65536.0, 0.0)
+    assert "custom: no instancetype of u1, m1 holds 4 vCPU / 65536 MiB with at most 4 vCPU" == db[
+        "instancetype_reason"]
+    assert db["overhead_mib"] == pytest.approx(493.0)
+    assert db["pod_memory_mib"] == pytest.approx(65536 + 493)
     # rt: latency-sensitive -> cx1.xlarge (4 vCPU / 8 GiB, dedicated): 4 + 1 emulator thread cores,
     # overhead 240 + 32 + 8 + 32 + 100 (dedicated) + 16 (8 GiB / 512) = 428
     rt = s.loc["vc/vm-5"]
@@ -74,7 +80,12 @@ def test_per_vm_mapping_by_hand(result):
 def test_without_readiness_templates_are_excluded_but_listed():
     sizing = size_estate(_estate()).tables["sizing"].set_index("vm_id")
     assert sizing.loc["vc/vm-4", "excluded_reason"] == "template: not a running VM"
-    assert pd.isna(sizing.loc["vc/vm-4", "node"]) and sizing.loc["vc/vm-4", "instancetype"] == "u1.2xmedium"
+    assert pd.isna(sizing.loc["vc/vm-4", "node"])
+    # 2 vCPU / 2 GiB: the cheapest 2-vCPU instancetype, u1.2xmedium (4 GiB), overshoots memory by 100 %
+    tmpl = sizing.loc["vc/vm-4"]
+    assert (tmpl["shape"], tmpl["guest_vcpus"], tmpl["guest_memory_mib"]) == ("custom", 2, 2048.0)
+    assert "u1.2xmedium (2 vCPU, 4 GiB) would overshoot memory by 100% (limit 25%)" in tmpl[
+        "instancetype_reason"]
 
 
 def test_anti_affinity_and_ha_spares(result):
@@ -102,3 +113,39 @@ def test_node_fill_figure(result):
     assert isinstance(fig, Figure)
     cpu_bars, memory_bars = fig.axes[0].containers
     assert len(cpu_bars) == len(memory_bars) == 4
+
+
+def test_not_ready_retire_and_retain_are_not_packed_unless_asked():
+    readiness = pd.DataFrame({
+        "vm_id": ["vc/vm-1", "vc/vm-2", "vc/vm-3", "vc/vm-4", "vc/vm-5", "vc/vm-6"],
+        "verdict": ["ready", "not_ready", "ready", "excluded", "ready", "ready"],
+        "strategy": ["rehost", "rehost", "retire", "rehost", "retain", "rehost"],
+        "excluded_reason": [None, None, None, "template", None, None],
+    })
+    default = size_estate(_estate(), readiness, SizingParams())
+    s = default.tables["sizing"].set_index("vm_id")
+    assert s["node"].notna().to_dict() == {"vc/vm-1": True, "vc/vm-2": False, "vc/vm-3": False,
+                                           "vc/vm-4": False, "vc/vm-5": False, "vc/vm-6": True}
+    assert s.loc["vc/vm-2", "excluded_reason"].startswith("not ready (readiness)")
+    assert s.loc["vc/vm-3", "excluded_reason"] == "strategy retire (readiness): not packed"
+    assert s.loc["vc/vm-5", "excluded_reason"] == "strategy retain (readiness): not packed"
+    assert default.summary["not_packed"] == {"excluded": 1, "not_ready": 1, "retire": 1, "retain": 1,
+                                             "too_big": 0}
+    assert default.summary["placed"] == 2 and default.summary["excluded"] == 4
+    # every VM keeps its sizing figures
+    assert s["guest_vcpus"].notna().all() and s["shape"].notna().all()
+    kept = size_estate(_estate(), readiness, SizingParams(packing={"include_unmigrated": True}))
+    k = kept.tables["sizing"].set_index("vm_id")
+    assert k["node"].isna().to_dict() == {"vc/vm-1": False, "vc/vm-2": False, "vc/vm-3": False,
+                                          "vc/vm-4": True, "vc/vm-5": False, "vc/vm-6": False}
+    assert kept.summary["not_packed"]["excluded"] == 1 and kept.summary["placed"] == 5
+
+
+def test_totals_allocated_right_sized_target(result):
+    t = result.summary
+    # no utilization: right-sized = allocated; target adds only the preference minimums (none here)
+    assert (t["all_allocated_vcpus"], t["all_right_sized_vcpus"], t["all_target_vcpus"]) == (15, 15, 15)
+    memory = 2 * 4096 + 65536 + 2048 + 8192 + 1024
+    assert t["all_allocated_memory_gib"] == pytest.approx(memory / 1024, abs=0.1)
+    # custom: db (4 vCPU / 64 GiB) and tmpl (2 vCPU / 2 GiB); gone (1 / 1 GiB) is exactly u1.micro
+    assert t["mode"] == "as_is" and t["custom_shapes"] == 2

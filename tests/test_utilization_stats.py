@@ -3,8 +3,8 @@ import pandas as pd
 import pytest
 
 from assess.collect.utilization import read_utilization
-from assess.collect.utilization_stats import STATS_COLUMNS, file_stats, frame_stats
 from assess.model import Estate
+from assess.sizing.utilization_stats import STATS_COLUMNS, file_stats, frame_stats
 
 
 def _frame(rows):
@@ -47,17 +47,34 @@ def test_hand_computed_statistics_from_both_paths(tmp_path):
         assert (a["interval_s"], a["coverage"]) == (3600.0, pytest.approx(0.8))
         assert a["day_night_ratio"] == pytest.approx(3.0)  # day (08-20 UTC) mean 3 / night mean 1
         assert a["daily_cycle"] == pytest.approx(1.0)  # one sample per hour: hours explain everything
-        # no recorded interval: median spacing of 600, 600, 1200 s = 600; 4 x 600 / (2400 + 600)
+        # no recorded interval: modal spacing of 600, 600, 1200 s = 600; 4 x 600 / (2400 + 600)
         assert (b["interval_s"], b["coverage"]) == (600.0, pytest.approx(0.8))
         assert (b["std"], b["daily_cycle"]) == (0.0, 0.0)  # flat
         assert np.isnan(b["day_night_ratio"])  # no daytime samples
 
 
-def test_lookback_window_counts_only_recent_samples(tmp_path):
-    for stats in _both(SMALL, tmp_path, lookback_days=3 / 24):  # (08:00, 11:00]
-        a = stats.iloc[0]
-        assert (a["samples"], a["min"]) == (2, 3.0)
-        assert list(stats["vm_id"]) == ["a"]
+def test_lookback_window_ends_at_each_vms_own_last_sample(tmp_path):
+    for stats in _both(SMALL, tmp_path, lookback_days=3 / 24):
+        a, b = stats.iloc[0], stats.iloc[1]
+        assert (a["samples"], a["min"]) == (2, 3.0)  # a: (08:00, 11:00]
+        assert b["samples"] == 4  # b's history ends at 00:40: its own window (21:40, 00:40] holds all four
+
+
+def test_fixed_window_end_applies_to_every_vm(tmp_path):
+    for stats in _both(SMALL, tmp_path, lookback_days=3 / 24, end=pd.Timestamp("2024-01-01T11:00Z")):
+        assert list(stats["vm_id"]) == ["a"]  # b has nothing in (08:00, 11:00]
+        assert stats.iloc[0]["samples"] == 2
+
+
+def test_duplicates_count_once_and_the_interval_is_the_modal_spacing(tmp_path):
+    # 300 s steps with one 301 s jitter, and every timestamp written twice (the second copy larger):
+    # the mean/median of raw steps would say ~150 s; de-duplicated, the mode is 300 s
+    times = ["00:00:00", "00:05:00", "00:10:00", "00:15:01", "00:20:01", "00:25:01"]
+    rows = [("d", f"2024-01-01T{t}Z", "cpu_usage_mhz", v, None) for t in times for v in (10.0, 20.0)]
+    for stats in _both(_frame(rows), tmp_path):
+        d = stats.iloc[0]
+        assert d["samples"] == 6 and d["interval_s"] == 300.0
+        assert d["min"] == 20.0  # of duplicates, the largest value is kept
 
 
 def test_in_memory_and_out_of_core_paths_agree_on_a_generated_frame(tmp_path):

@@ -1,13 +1,8 @@
 import networkx as nx
 import numpy as np
-import pandas as pd
-from waves_helpers import two_apps_and_dns
 
-from assess.waves import WaveCaps, WavesParams, assign_waves, plan_waves
-from assess.waves.exact import optimal_waves
+from assess.waves import WaveCaps, assign_waves
 from assess.waves.improve import improve_waves, local_search
-from assess.waves.metrics import group_plan_cost
-from assess.waves.replan import affected_waves, replan_waves
 
 CAPS = WaveCaps(max_vms=4, max_tib=100, window_hours=48, aggregate_gbps=7, per_vm_gbps=2)
 
@@ -21,12 +16,16 @@ def chain(sizes, weights):
     return Q
 
 
+def group_plan_cost(Q, wave_of):
+    """(waves used, sum of weight x waves crossed): the planner's objective."""
+    return len(set(wave_of.values())), sum(d["weight"] * abs(wave_of[a] - wave_of[b])
+                                           for a, b, d in Q.edges(data=True))
+
+
 def test_greedy_with_local_search_matches_cp_sat_on_a_small_case():
     # six groups of 2 VMs, 4 per wave -> at least 3 waves; pairs (0,1), (2,3), (4,5) are heavy (100),
     # the chain 1-2, 3-4 light (1): optimum puts each pair in a wave, waves in chain order: cost 1 + 1 = 2
     Q = chain([2] * 6, {(0, 1): 100, (2, 3): 100, (4, 5): 100, (1, 2): 1, (3, 4): 1})
-    exact = optimal_waves(Q, CAPS)
-    assert group_plan_cost(Q, exact) == (3, 2)
     greedy = improve_waves(Q, assign_waves(Q, CAPS).wave, CAPS)
     assert group_plan_cost(Q, greedy) == (3, 2)
 
@@ -37,29 +36,14 @@ def test_local_search_moves_a_group_next_to_its_partner():
     greedy = assign_waves(Q, CAPS).wave
     better = improve_waves(Q, greedy, CAPS)
     assert group_plan_cost(Q, better)[1] <= group_plan_cost(Q, greedy)[1]
-    assert group_plan_cost(Q, better) == group_plan_cost(Q, optimal_waves(Q, CAPS))
-
-
-def test_replan_keeps_done_waves_and_new_flow_reports_affected_waves():
-    est = two_apps_and_dns(extra=["c-web"])
-    params = WavesParams(pilot_vms=0, max_vms_per_wave=3)
-    first = plan_waves(est, params=params).tables["wave_plan"]
-    by_name = first.set_index("name")
-    assert by_name.loc["c-web", "wave"] == 3  # groups a (3 VMs) and b (3 VMs) fill waves 1 and 2
-    new = pd.DataFrame({"src": ["vc/c-web", "vc/a-app"], "dst": ["vc/a-db", "vc/b-db"], "port": [443, 1433],
-                        "protocol": "tcp"})
-    hit = affected_waves(first, new, params)
-    assert hit["waves"].tolist() == ["1,3", "1,2"]
-    assert hit["link"].tolist() == ["soft", "hard"]
-    assert "re-plan" in hit["impact"].iloc[1]
-    again = replan_waves(est, first, through_wave=1, params=params).tables["wave_plan"].set_index("name")
-    assert again.loc[["a-web", "a-app", "a-db"], "wave"].tolist() == [1, 1, 1]
-    assert again.loc[["b-web", "c-web"], "wave"].min() >= 2  # nothing new enters the frozen wave 1
+    # g0 (3 VMs) can only share a wave with g3 (1 VM), so g3 and g1 are apart whatever the plan:
+    # the optimum (checked with CP-SAT when the planner shipped it) is 2 waves, 50 crossing once
+    assert group_plan_cost(Q, better) == (2, 50)
 
 
 def test_kicks_take_the_local_search_out_of_its_local_optimum():
     # 12 random groups of 1-5 VMs, 10 VMs per wave: waves end up nearly full, so single moves and pair
-    # swaps stall; random same-phase swaps followed by a new search reach the CP-SAT optimum
+    # swaps stall (715); random same-phase swaps followed by a new search reach the CP-SAT optimum
     rng = np.random.default_rng(0)
     Q = nx.gnm_random_graph(12, 20, seed=0)
     for n in Q:
@@ -70,6 +54,6 @@ def test_kicks_take_the_local_search_out_of_its_local_optimum():
     start = assign_waves(Q, caps).wave
     stuck = group_plan_cost(Q, local_search(Q, start, caps))
     best = group_plan_cost(Q, improve_waves(Q, start, caps, seed=0))
-    exact = group_plan_cost(Q, optimal_waves(Q, caps))
+    exact = (4, 677.0)  # the CP-SAT optimum, computed once when the planner shipped an exact solver
     assert best == exact and stuck[0] == exact[0] and stuck[1] > exact[1]
     assert improve_waves(Q, start, caps, kicks=0) == local_search(Q, start, caps)

@@ -29,7 +29,8 @@ def run_command(
 ) -> None:
     """Run every stage and write index.html, tables/ and summary.json."""
     from assess.config import load_config
-    from assess.pipeline import run, run_config, stages
+    from assess.pipeline import run, run_config
+    from assess.stages import stages
 
     if (source is None) == (config is None):
         raise AssessError("give either SOURCE or --config, not both or neither")
@@ -39,7 +40,7 @@ def run_command(
     if as_json:
         summary = run_config(cfg) if cfg else run(source, out)
     else:
-        steps = ["import", *(name for name, _ in stages()), "report"]
+        steps = ["import", *stages(), "report"]
         columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
         with Progress(*columns, console=err_console, transient=True) as bar:
             task = bar.add_task("assess run", total=len(steps))
@@ -49,20 +50,9 @@ def run_command(
 
             summary = run_config(cfg, progress) if cfg else run(source, out, progress)
     emit(summary, as_json, f"Report: {summary['report']}")
-    failing = findings_failure(summary, cfg.output.fail_on if cfg else "never")
-    if failing:
-        err_console.print(f"findings: {failing}")
+    if summary.get("findings"):
+        err_console.print(f"findings: {summary['findings']}")
         raise typer.Exit(1)
-
-
-def findings_failure(summary: dict, fail_on: str) -> str:
-    """Why the run should exit 1 under ``fail_on`` (empty when it should not)."""
-    if fail_on == "never":
-        return ""
-    verdicts = summary.get("stages", {}).get("readiness", {}).get("verdicts", {})
-    bad = ["not_ready"] + (["unknown"] if fail_on == "unknown" else [])
-    counts = {v: verdicts.get(v, 0) for v in bad if verdicts.get(v, 0)}
-    return ", ".join(f"{n} VM(s) {v}" for v, n in counts.items())
 
 
 @app.command("diff")

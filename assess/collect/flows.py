@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from assess.collect.vm_lookup import ip_index, name_index
@@ -39,6 +40,7 @@ _AZURE = {
     "dst_name": ("destination server name",), "dst_ip": ("destination ip",),
     "dst_process": ("destination process",), "port": ("destination port",),
     "connections": ("connection count", "count"), "protocol": ("protocol",),
+    "src_vlan": ("source vlan",), "dst_vlan": ("destination vlan",),
 }
 _GENERIC = {
     "time": ("time", "timestamp", "first_seen", "date"), "last": ("last_seen",),
@@ -47,7 +49,11 @@ _GENERIC = {
     "src_process": ("src_process",), "dst_process": ("dst_process",),
     "port": ("port", "dst_port", "dest_port", "destination_port"), "protocol": ("protocol", "proto"),
     "connections": ("connections", "count", "connection_count"), "bytes": ("bytes",),
+    "src_vlan": ("src_vlan", "source_vlan"), "dst_vlan": ("dst_vlan", "destination_vlan"),
 }
+#: Ports at or above this are ephemeral (IANA dynamic range): a flow "to" one is a reply or a
+#: client-side port, not a service, and says nothing about dependencies.
+EPHEMERAL_PORT = 49152
 
 
 def _read_table(path: Path) -> pd.DataFrame:
@@ -100,6 +106,9 @@ def _is_ip(values: pd.Series) -> pd.Series:
 def _times(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """(start, end) of each time slot text (a single time or a range); NaT where unreadable."""
     distinct = pd.Series(values.dropna().unique(), dtype="string")
+    if distinct.empty:
+        nat = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
+        return nat, nat
     parts = distinct.str.split(_RANGE, n=1, expand=True, regex=True)
     start = pd.to_datetime(parts[0], utc=True, errors="coerce", format="mixed")
     end = _slot_end(start, parts[1]) if 1 in parts else start
@@ -130,6 +139,9 @@ def _records(path: Path, fmt: str | None) -> tuple[pd.DataFrame, str, list[dict]
     raw = _read_table(path)
     fmt = fmt or detect_flow_format(raw.columns, path)
     warnings = []
+    if raw.empty:
+        warnings.append(_warning("flows.file.empty", path,
+                                 f"{path}: a header but no flow rows; nothing imported"))
     if fmt == "azure-migrate":
         cols = _pick(raw, _AZURE)
         if "port" not in cols:
@@ -146,8 +158,8 @@ def _records(path: Path, fmt: str | None) -> tuple[pd.DataFrame, str, list[dict]
     else:
         raise AssessError(f"unknown flow format '{fmt}'; use one of {', '.join(FORMATS)}")
     empty = pd.Series(pd.NA, index=raw.index, dtype="string")
-    rows = pd.DataFrame({k: cols.get(k, empty) for k in ("src_name", "src_ip", "dst_name", "dst_ip",
-                                                         "src_process", "dst_process")})
+    keys = ("src_name", "src_ip", "dst_name", "dst_ip", "src_process", "dst_process", "src_vlan", "dst_vlan")
+    rows = pd.DataFrame({k: cols.get(k, empty) for k in keys})
     for side in ("src_process", "dst_process"):
         rows[side] = rows[side].mask(rows[side].str.lower() == UNKNOWN_PROCESS)
     rows["protocol"] = protocol.str.lower()
@@ -184,7 +196,8 @@ def _endpoints(rows: pd.DataFrame, inventory: Estate) -> pd.DataFrame:
     ends = pd.concat([rows[["src_name", "src_ip"]].set_axis(["name", "ip"], axis=1),
                       rows[["dst_name", "dst_ip"]].set_axis(["name", "ip"], axis=1)]).drop_duplicates()
     names, ips = name_index(inventory), ip_index(inventory)
-    key = ends["name"].str.lower()
+    key = (ends["name"].str.lower().astype(object)
+           .fillna(ends["ip"].map(_file_names(ends)).astype(object)).astype("string"))
     by_name = names.reindex(key.to_numpy())
     short = names.reindex(key.str.split(".").str[0].to_numpy())
     dotted = key.str.contains(".", regex=False).fillna(False).to_numpy()
@@ -207,6 +220,18 @@ def _endpoints(rows: pd.DataFrame, inventory: Estate) -> pd.DataFrame:
     ends["node"] = node.fillna("ext:" + ends["ip"].fillna(ends["name"].str.lower()))
     ends["reason"] = reason.where(~ends["is_vm"])
     return ends
+
+
+def _file_names(ends: pd.DataFrame) -> pd.Series:
+    """IP -> server name (lower case) where the files name that IP as exactly one server.
+
+    A destination recorded by IP only resolves through the name the same export gives it on
+    other rows, even when the inventory does not know the IP.
+    """
+    pairs = ends.dropna(subset=["name", "ip"]).assign(name=lambda f: f["name"].str.lower())
+    counts = pairs.groupby("ip")["name"].nunique()
+    single = pairs[pairs["ip"].isin(counts.index[counts == 1])].drop_duplicates("ip")
+    return pd.Series(single["name"].to_numpy(), index=single["ip"].to_numpy(), dtype="string")
 
 
 def _resolution_warnings(rows: pd.DataFrame, ends: pd.DataFrame) -> list[dict]:
@@ -288,7 +313,9 @@ def _aggregate(rows: pd.DataFrame) -> pd.DataFrame:
     con.execute("SET TimeZone = 'UTC'")
     con.register("rows", rows.drop(columns=["file", "line"]))
     texts = ", ".join(f"string_agg(DISTINCT {c}, ', ' ORDER BY {c}) AS {c}"
-                      for c in ("src_ip", "dst_ip", "src_process", "dst_process"))
+                      for c in ("src_ip", "dst_ip", "src_process", "dst_process", "src_vlan", "dst_vlan"))
+    texts += ", " + ", ".join(f"string_agg(DISTINCT lower({c}), ', ' ORDER BY lower({c})) AS {c}"
+                              for c in ("src_name", "dst_name"))
     frame = con.sql(f"""
         SELECT src, dst, port, protocol, bool_or(src_vm) AS src_vm, bool_or(dst_vm) AS dst_vm, {texts},
                sum(connections) AS connections, sum(bytes) AS bytes,
@@ -297,3 +324,77 @@ def _aggregate(rows: pd.DataFrame) -> pd.DataFrame:
         ORDER BY src, dst, port NULLS LAST, protocol NULLS LAST""").df()
     con.close()
     return frame
+
+
+def _single(values: pd.Series) -> pd.Series:
+    """The value where a comma-separated aggregate holds exactly one item, else NA."""
+    text = values.astype("string").str.strip()
+    return text.where(~text.str.contains(",", regex=False).fillna(False))
+
+
+def _run_time_nodes(flows: pd.DataFrame, inventory: Estate) -> pd.DataFrame:
+    """Distinct (node, name, ip) endpoints of ``flows`` with the node each resolves to now.
+
+    A node that is a VM of ``inventory`` stays; else the recorded name (full, then short host
+    name), then the recorded IP against the inventory's IPs, then against IPs that the flow
+    rows themselves tie to a resolved server name. O(distinct endpoints).
+    """
+    ends = pd.concat([flows[[f"{s}", f"{s}_name", f"{s}_ip"]].set_axis(["node", "name", "ip"], axis=1)
+                      for s in ("src", "dst")]).drop_duplicates().reset_index(drop=True)
+    vm_ids = set(inventory["vms"]["vm_id"].astype(str))
+    names, ips = name_index(inventory), ip_index(inventory)
+    name, ip = _single(ends["name"]).str.lower(), _single(ends["ip"])
+    by_name = names.reindex(name.to_numpy())
+    short = names.reindex(name.str.split(".").str[0].to_numpy())
+    use_short = by_name["candidates"].isna().to_numpy()
+    by_name[use_short] = short[use_short].to_numpy()
+    by_ip = ips.reindex(ip.to_numpy())
+    out = pd.Series(np.where(ends["node"].astype(str).isin(vm_ids), ends["node"].astype(str), None),
+                    dtype=object)
+    for found in (by_name, by_ip):
+        hit = (found["candidates"] == 1).to_numpy() & out.isna().to_numpy()
+        out[hit] = found["vm_id"].to_numpy()[hit]
+    learned = pd.DataFrame({"ip": ip, "vm": out}).dropna().drop_duplicates()
+    learned = learned[~learned["ip"].duplicated(keep=False)].set_index("ip")["vm"]
+    fill = out.isna().to_numpy()
+    out[fill] = ip[fill].map(learned).to_numpy()
+    ends["resolved"] = out.where(out.notna(), ends["node"].astype(str))
+    ends["is_vm"] = ends["resolved"].isin(vm_ids)
+    return ends
+
+
+def resolve_flows(flows: pd.DataFrame, inventory: Estate) -> tuple[pd.DataFrame, list[dict]]:
+    """``flows`` resolved against ``inventory`` as it is now, cleaned, with the warnings.
+
+    Endpoints resolve whatever the import order (flows read before the RVTools export
+    resolve now); self-loops (a VM to itself) and flows to ephemeral ports (>=
+    :data:`EPHEMERAL_PORT`) are dropped with a warning that counts them; rows that now name
+    the same (src, dst, port, protocol) are summed. Pure: ``flows`` is not changed. O(rows).
+    """
+    if flows.empty:
+        return flows, []
+    ends = _run_time_nodes(flows, inventory)
+    out = flows.copy()
+    for side in ("src", "dst"):
+        keyed = ends.rename(columns={"node": side, "name": f"{side}_name", "ip": f"{side}_ip"})
+        merged = out[[side, f"{side}_name", f"{side}_ip"]].merge(
+            keyed, on=[side, f"{side}_name", f"{side}_ip"], how="left")
+        out[side] = merged["resolved"].fillna(out[side].astype(str)).to_numpy()
+        out[f"{side}_vm"] = merged["is_vm"].fillna(False).to_numpy(dtype=bool)
+    warnings = []
+    loop = (out["src"] == out["dst"]).to_numpy(dtype=bool)
+    ephemeral = (out["port"] >= EPHEMERAL_PORT).fillna(False).to_numpy(dtype=bool) & ~loop
+    for mask, code, what in ((loop, "flows.self_loop", "self-loop(s): a node talking to itself"),
+                             (ephemeral, "flows.port.ephemeral",
+                              f"flow(s) to ephemeral ports (>= {EPHEMERAL_PORT}): replies or client ports, "
+                              "not services")):
+        if mask.any():
+            warnings.append(_warning(code, "flows", f"{int(mask.sum())} aggregated {what}; dropped from "
+                                     "the dependency graph"))
+    out = out[~loop & ~ephemeral]
+    if out.duplicated(["src", "dst", "port", "protocol"]).any():
+        keys = ["src", "dst", "port", "protocol"]
+        sums = out.groupby(keys, dropna=False)[["connections", "bytes"]].sum(min_count=1)
+        out = out.drop_duplicates(keys).drop(columns=["connections", "bytes"]).merge(
+            sums.reset_index(), on=keys, how="left")
+    return conform("flows", out.reset_index(drop=True)), warnings

@@ -16,7 +16,8 @@ import pandas as pd
 
 from assess.collect.rvtools_columns import SHEET_MEANING, SHEETS, VM_KEY, normalise_header
 from assess.collect.rvtools_files import open_export
-from assess.collect.rvtools_inventory import read_inventory
+from assess.collect.rvtools_identity import VmIdentity
+from assess.collect.rvtools_inventory import read_inventory, vinfo_networks
 from assess.collect.rvtools_sheets import VINFO_HEADERS, ExportContext, column, sheet_fields, vm_keys
 from assess.collect.rvtools_values import first_group, text
 from assess.model.errors import AssessError
@@ -33,6 +34,8 @@ CHILD_SHEETS = {
 }
 #: Per-VM sheets whose columns complete the vms rows.
 VM_DETAIL_SHEETS = ("vCPU", "vMemory", "vTools")
+#: vms columns several sheets carry; a disagreement between them is warned about.
+ALLOCATION_COLUMNS = ("vcpus", "memory_mib")
 
 
 def read_rvtools(paths: Sequence[Path]) -> Estate:
@@ -94,22 +97,26 @@ def _read_export(ctx: ExportContext, parts: dict[str, list[pd.DataFrame]]) -> No
     if "instance_uuid" in vms:
         vms["instance_uuid"] = vms["instance_uuid"].str.lower()
     parts["attributes"].append(_custom_attributes(sheet, vms))
+    networks = vinfo_networks(sheet, vms)
     del sheet  # its rows are many Python objects; free them before the next sheet is read
-    by_name = _name_index(vms)
-    vm_ids = set(vms["vm_id"])
+    identity = VmIdentity.of(vms)
     for detail in VM_DETAIL_SHEETS:
-        _add_vm_details(ctx, detail, vms, by_name, vm_ids)
+        _add_vm_details(ctx, detail, vms, identity)
     parts["vms"].append(vms)
     parts["affinity_rules"].append(_affinity_rules(ctx, vms))
     for sheet_name, (table, kind) in CHILD_SHEETS.items():
-        rows = _child_rows(ctx, sheet_name, by_name, vm_ids)
+        rows = _child_rows(ctx, sheet_name, identity)
+        if table == "nics":
+            rows = _with_vinfo_networks(ctx, rows, networks)
         if rows is not None:
             parts[table].append(_finish_child(table, kind, rows))
 
 
 def _named_rows(ctx: ExportContext, sheet: str, fields: pd.DataFrame) -> pd.DataFrame:
-    """Drop rows without a VM name (they cannot be keyed), with one warning listing them."""
-    unnamed = fields["name"].isna()
+    """Drop rows with no VM name, VM ID or VM UUID (they cannot be keyed), with one warning."""
+    unnamed = column(fields, "name").isna()
+    if sheet != "vInfo":
+        unnamed &= column(fields, "moref").isna() & column(fields, "instance_uuid").isna()
     if unnamed.any():
         rows = fields.index[unnamed]
         listed = ", ".join(map(str, rows[:10])) + (", ..." if len(rows) > 10 else "")
@@ -119,58 +126,60 @@ def _named_rows(ctx: ExportContext, sheet: str, fields: pd.DataFrame) -> pd.Data
     return fields[~unnamed]
 
 
-def _name_index(vms: pd.DataFrame) -> pd.Series:
-    """VM name -> vm_id for names that occur once in this export (to link trimmed sheets)."""
-    unique = vms.drop_duplicates("name", keep=False)
-    return pd.Series(unique["vm_id"].to_numpy(), index=unique["name"].to_numpy())
-
-
-def _resolved_keys(ctx: ExportContext, sheet: str, fields: pd.DataFrame, vms_by_name: pd.Series,
-                   known: set[str]) -> pd.Series:
-    """vm_id of each row, linking rows whose own key is not in vInfo by VM name."""
-    keys, _ = vm_keys(fields, ctx.export.path.name)
-    unknown = ~_among(keys, known)
-    if unknown.any():
-        linked = fields.loc[unknown, "name"].map(vms_by_name)
-        keys[unknown] = linked.fillna(keys[unknown]).astype("string")
-        still = ~_among(keys, known)
-        if still.any():
-            ctx.warn("rvtools.row.unknown_vm", sheet,
-                     f"{int(still.sum())} row(s) name a VM not in vInfo (first at row "
-                     f"{still.idxmax()}: {fields.at[still.idxmax(), 'name']!r}); kept",
-                     row=still.idxmax(), column="VM")
-    return keys
-
-
-def _among(keys: pd.Series, known: set[str]) -> pd.Series:
-    """``keys.isin(known)`` through a hash table (arrow-backed isin walks Python objects)."""
-    index = pd.Index(keys.to_numpy(dtype=object), dtype=object)
-    return pd.Series(index.isin(list(known)), index=keys.index)
-
-
-def _add_vm_details(ctx: ExportContext, sheet: str, vms: pd.DataFrame, by_name: pd.Series,
-                    vm_ids: set[str]) -> None:
-    got = sheet_fields(ctx, sheet, require_vm=True)
+def _add_vm_details(ctx: ExportContext, sheet: str, vms: pd.DataFrame, identity: VmIdentity) -> None:
+    """Fill the vms columns ``sheet`` carries where vInfo left them empty (vInfo wins otherwise)."""
+    got = sheet_fields(ctx, sheet, per_vm=True)
     if got is None:
         return
     fields = _named_rows(ctx, sheet, got[0])
-    fields = fields.assign(vm_id=_resolved_keys(ctx, sheet, fields, by_name, vm_ids))
+    fields = fields.assign(vm_id=identity.resolve(ctx, sheet, fields))
     fields = fields.drop_duplicates("vm_id")
     detail_cols = [c for c in SHEETS[sheet][1] if c in fields and c not in VM_KEY]
-    looked_up = fields.set_index("vm_id")[detail_cols]
+    looked_up = fields.set_index(fields["vm_id"].astype(object))[detail_cols]
     for col in detail_cols:
-        found = vms["vm_id"].map(looked_up[col])
-        vms[col] = vms[col].fillna(found) if col in vms else found
+        found = vms["vm_id"].astype(object).map(looked_up[col])
+        if col in vms:
+            _warn_disagreement(ctx, sheet, vms, col, found)
+            vms[col] = vms[col].fillna(found)
+        else:
+            vms[col] = found
 
 
-def _child_rows(ctx: ExportContext, sheet: str, by_name: pd.Series, vm_ids: set[str]
-                ) -> pd.DataFrame | None:
-    got = sheet_fields(ctx, sheet, require_vm=True)
+def _warn_disagreement(ctx: ExportContext, sheet: str, vms: pd.DataFrame, col: str,
+                       found: pd.Series) -> None:
+    """One warning naming the VMs whose ``col`` in vInfo differs from ``sheet`` (vInfo is kept)."""
+    if col not in ALLOCATION_COLUMNS:
+        return
+    differ = vms[col].notna() & found.notna() & (vms[col].astype(float) != found.astype(float))
+    if not differ.any():
+        return
+    listed = "; ".join(f"{n}: {a:g} in vInfo, {b:g} in {sheet}" for n, a, b in zip(
+        vms.loc[differ, "name"][:10], vms.loc[differ, col][:10], found[differ][:10], strict=True))
+    ctx.warn("rvtools.allocation.disagree", sheet,
+             f"{int(differ.sum())} VM(s) have a different {col} than vInfo ({listed}"
+             f"{'; ...' if differ.sum() > 10 else ''}); the vInfo value is used", column=col)
+
+
+def _child_rows(ctx: ExportContext, sheet: str, identity: VmIdentity) -> pd.DataFrame | None:
+    got = sheet_fields(ctx, sheet, per_vm=True)
     if got is None:
         return None
     fields = _named_rows(ctx, sheet, got[0])
-    return fields.assign(vm_id=_resolved_keys(ctx, sheet, fields, by_name, vm_ids),
-                         source=ctx.source)
+    return fields.assign(vm_id=identity.resolve(ctx, sheet, fields), source=ctx.source)
+
+
+def _with_vinfo_networks(ctx: ExportContext, rows: pd.DataFrame | None, networks: pd.DataFrame
+                         ) -> pd.DataFrame | None:
+    """VNetwork rows plus vInfo 'Network #n' connections of the VMs vNetwork does not list."""
+    if rows is not None:
+        networks = networks[~networks["vm_id"].astype(object).isin(set(rows["vm_id"].astype(object)))]
+    if networks.empty:
+        return rows
+    ctx.warn("rvtools.nics.from_vinfo", "vInfo",
+             f"{networks['vm_id'].nunique()} VM(s) without vNetwork rows: {len(networks)} network "
+             "connection(s) taken from vInfo 'Network #n' (adapter type, MAC and IPs unknown)")
+    networks = networks.assign(source=ctx.source)
+    return networks if rows is None else pd.concat([rows, networks], ignore_index=True)
 
 
 def _finish_child(table: str, kind: str, rows: pd.DataFrame) -> pd.DataFrame:
@@ -219,7 +228,8 @@ def _affinity_rules(ctx: ExportContext, vms: pd.DataFrame) -> pd.DataFrame:
     has = names.notna()
     if not has.any():
         return pd.DataFrame(columns=["cluster", "rule", "kind", "member"])
-    rows = vms.loc[has, ["vm_id", "vcenter", "cluster"]].copy()
+    rows = pd.DataFrame({"vm_id": vms.loc[has, "vm_id"], "vcenter": column(vms, "vcenter")[has],
+                         "cluster": column(vms, "cluster")[has]})
     rule_names = names[has].str.split(r"\s*,\s*", regex=True)
     kinds = column(vms, "_rule_kinds")[has].fillna("").str.split(r"\s*,\s*", regex=True)
     rows["rule"] = rule_names

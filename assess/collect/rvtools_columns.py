@@ -33,6 +33,12 @@ VM_KEY = {
 #: Boolean columns where an empty cell means "setting absent", i.e. False (vInfo advanced settings).
 EMPTY_MEANS_FALSE = {"cbt_enabled", "disk_enable_uuid"}
 
+#: The guest OS readings every per-VM sheet repeats (detail sheets fill vInfo's blanks with them).
+_OS_READINGS = {
+    "guest_os_config": ("OS according to the configuration file",),
+    "guest_os_tools": ("OS according to the VMware Tools",),
+}
+
 #: Per sheet: (canonical table it feeds, canonical or helper column -> header aliases).
 SHEETS: dict[str, tuple[str, dict[str, tuple[str, ...]]]] = {
     "vInfo": ("vms", {
@@ -72,10 +78,11 @@ SHEETS: dict[str, tuple[str, dict[str, tuple[str, ...]]]] = {
         "_rule_kinds": ("Cluster rule(s)",),
         "_rule_names": ("Cluster rule name(s)",),
     }),
-    "vCPU": ("vms", {**VM_KEY, "cores_per_socket": ("Cores p/s", "Cores per socket"),
-                     "cpu_hot_add": ("Hot Add",), "folder": ("Folder",)}),
-    "vMemory": ("vms", {**VM_KEY, "memory_hot_add": ("Hot Add",),
-                        "memory_reservation_mib": ("Reservation",), "folder": ("Folder",)}),
+    "vCPU": ("vms", {**VM_KEY, "vcpus": ("CPUs",), "cores_per_socket": ("Cores p/s", "Cores per socket"),
+                     "cpu_hot_add": ("Hot Add",), "folder": ("Folder",), **_OS_READINGS}),
+    "vMemory": ("vms", {**VM_KEY, "memory_mib": ("Size MB",), "memory_hot_add": ("Hot Add",),
+                        "memory_reservation_mib": ("Reservation",), "folder": ("Folder",),
+                        **_OS_READINGS}),
     "vTools": ("vms", {**VM_KEY, "tools_status": ("Tools", "Tools status"),
                        "tools_version": ("Tools Version",)}),
     "vDisk": ("disks", {
@@ -168,6 +175,7 @@ SHEETS: dict[str, tuple[str, dict[str, tuple[str, ...]]]] = {
         "free_mib": ("Free MB",),
         "provisioned_mib": ("Provisioned MB",),
         "accessible": ("Accessible",),
+        "sioc_enabled": ("SIOC enabled",),
         "hosts": ("Hosts",),
         "url": ("URL",),
         "_object_id": ("Object ID",),

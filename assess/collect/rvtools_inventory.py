@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
+import numpy as np
 import pandas as pd
 
+from assess.collect.rvtools_columns import normalise_header
+from assess.collect.rvtools_files import RawSheet
 from assess.collect.rvtools_sheets import ExportContext, column, object_ids, sheet_fields
+from assess.collect.rvtools_values import text
+
+_NETWORK_N = re.compile(r"^network #(\d+)$")
 
 
 def read_inventory(ctx: ExportContext, parts: dict[str, list[pd.DataFrame]]) -> dict:
@@ -38,6 +46,28 @@ def read_inventory(ctx: ExportContext, parts: dict[str, list[pd.DataFrame]]) -> 
         parts["networks"].append(distributed.drop_duplicates("network_id")
                                  .assign(kind="distributed"))
     return _versions(ctx)
+
+
+def vinfo_networks(sheet: RawSheet, vms: pd.DataFrame) -> pd.DataFrame:
+    """Network connections from vInfo's 'Network #1' ... 'Network #n' columns, long form.
+
+    Columns ``vm_id``, ``label`` ("Network adapter n") and ``network`` (the port group); one
+    row per non-empty cell of the rows in ``vms`` (indexed by vInfo source row).
+    """
+    numbered = [(h, int(m.group(1))) for h in sheet.headers
+                if (m := _NETWORK_N.match(normalise_header(h)))]
+    if not numbered or vms.empty:
+        return pd.DataFrame({"vm_id": pd.Series(dtype="string"), "label": pd.Series(dtype="string"),
+                             "network": pd.Series(dtype="string")})
+    sheet.load([h for h, _ in numbered])
+    values = np.concatenate([text(sheet.raw(h).loc[vms.index]).to_numpy(dtype=object)
+                             for h, _ in numbered])
+    frame = pd.DataFrame({
+        "vm_id": np.tile(vms["vm_id"].to_numpy(dtype=object), len(numbered)),
+        "label": np.repeat([f"Network adapter {n}" for _, n in numbered], len(vms)),
+        "network": values,
+    })
+    return frame[frame["network"].notna()].astype("string").reset_index(drop=True)
 
 
 def _entity(ctx: ExportContext, sheet: str, id_col: str, *name_cols: str) -> pd.DataFrame | None:

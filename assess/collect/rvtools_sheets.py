@@ -49,30 +49,40 @@ class ExportContext:
         known.extend(c for c in columns if c in names and c not in known)
 
 
-def sheet_fields(ctx: ExportContext, sheet_name: str, require_vm: bool = False
-                 ) -> tuple[pd.DataFrame, RawSheet] | None:
+def sheet_fields(ctx: ExportContext, sheet_name: str, require_vm: bool = False,
+                 per_vm: bool = False) -> tuple[pd.DataFrame, RawSheet] | None:
     """Read ``sheet_name`` and return its typed spec columns (index = source row), or None if absent.
 
     Columns the spec names but the sheet lacks are recorded as absent (and warned about);
     cells that cannot be read as their column's type become nulls with one warning per column.
+    ``require_vm`` (vInfo): a missing 'VM' column refuses the export. ``per_vm`` (the other
+    per-VM sheets): any of 'VM', 'VM ID', 'VM UUID' identifies rows; with none of them, a first
+    column whose header is no known one is taken as 'VM' (warned), else the sheet is skipped
+    with a warning. An optional sheet that cannot be read at all is skipped with a warning.
     """
     table, spec = SHEETS[sheet_name]
     export = ctx.export
     if not export.has(sheet_name):
-        ctx.absent_sheets.append(sheet_name)
-        if table:
-            ctx.absent(table, _own_columns(sheet_name, spec))
-        return None
-    sheet = export.read(sheet_name)
-    ctx.warnings.extend({**w, "source": ctx.source} for w in export.warnings)
-    export.warnings.clear()
+        return _absent(ctx, sheet_name)
+    try:
+        sheet = export.read(sheet_name)
+    except AssessError as exc:
+        if require_vm:
+            raise
+        ctx.warn("rvtools.sheet.unreadable", sheet_name, f"{exc}; sheet skipped")
+        return _absent(ctx, sheet_name)
+    finally:
+        ctx.warnings.extend({**w, "source": ctx.source} for w in export.warnings)
+        export.warnings.clear()
     if require_vm and sheet.column(spec["name"]) is None:
         found = ", ".join(sheet.headers[:8])
         raise AssessError(f"{export.path}, sheet {sheet_name}: no 'VM' column (headers found: "
                           f"{found or 'none'}); restore the 'VM' header")
+    found = {col: sheet.column(aliases) for col, aliases in spec.items()}
+    if per_vm and not _identified(ctx, sheet_name, sheet, found):
+        return _absent(ctx, sheet_name)
     columns, missing = {}, []
     dtypes = TABLES[table].dtypes if table else {}
-    found = {col: sheet.column(aliases) for col, aliases in spec.items()}
     sheet.load([name for name in found.values() if name is not None])
     for col, name in found.items():
         if name is None:
@@ -93,6 +103,32 @@ def sheet_fields(ctx: ExportContext, sheet_name: str, require_vm: bool = False
                      f"no column for {', '.join(shown)}; these stay unknown")
         ctx.absent(table, _own_columns(sheet_name, missing))
     return pd.DataFrame(columns, index=sheet.index), sheet
+
+
+def _absent(ctx: ExportContext, sheet_name: str) -> None:
+    """Record ``sheet_name`` as absent (its facts unknown for this export)."""
+    table, spec = SHEETS[sheet_name]
+    ctx.absent_sheets.append(sheet_name)
+    if table:
+        ctx.absent(table, _own_columns(sheet_name, spec))
+
+
+def _identified(ctx: ExportContext, sheet_name: str, sheet: RawSheet, found: dict) -> bool:
+    """Whether rows of a per-VM sheet can be tied to VMs; may take the first column as 'VM'."""
+    if any(found.get(col) is not None for col in ("name", "moref", "instance_uuid")):
+        return True
+    first = sheet.headers[0] if sheet.headers else None
+    spec = SHEETS[sheet_name][1]
+    known = {normalise_header(a) for aliases in spec.values() for a in aliases}
+    if first is not None and normalise_header(first) not in known:
+        found["name"] = first
+        ctx.warn("rvtools.header.vm_by_position", sheet_name,
+                 f"no 'VM', 'VM ID' or 'VM UUID' header; the first column ('{first}') is read as "
+                 "the VM name", column=first)
+        return True
+    ctx.warn("rvtools.sheet.no_vm_key", sheet_name,
+             "no 'VM', 'VM ID' or 'VM UUID' column: rows cannot be tied to VMs; sheet skipped")
+    return False
 
 
 def _own_columns(sheet_name: str, columns) -> list[str]:

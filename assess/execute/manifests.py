@@ -13,11 +13,12 @@ import pandas as pd
 from assess.execute import forklift, kubevirt
 from assess.execute.objects import LABEL, dns1123, unique_names
 from assess.execute.params import ExecuteParams, StorageTarget
-from assess.model import AssessError, Estate
+from assess.model import AssessError, Estate, conform, empty
 from assess.sizing.params import KubeVirtMapping
 
-READINESS_COLUMNS = ["target_name", "method", "firmware", "secure_boot", "needs_vtpm", "verdict"]
-SIZING_COLUMNS = ["instancetype", "preference", "shape", "guest_vcpus", "guest_memory_mib"]
+#: What the manifests take from the readiness and sizing tables (declared in RESULT_TABLES).
+FROM_READINESS = ["target_name", "method", "firmware", "secure_boot", "needs_vtpm", "verdict"]
+FROM_SIZING = ["instancetype", "preference", "shape", "guest_vcpus", "guest_memory_mib"]
 
 
 def migration_table(
@@ -36,17 +37,12 @@ def migration_table(
         + (["vcenter"] if "vcenter" in estate["vms"].columns else [])
     ]
     table = vms.merge(wave_plan[["vm_id", "wave", "reason"]], on="vm_id", how="left")
-    if readiness is not None:
-        cols = [c for c in READINESS_COLUMNS if c in readiness.columns]
-        table = table.drop(columns=[c for c in cols if c in table.columns]).merge(
-            readiness[["vm_id", *cols]], on="vm_id", how="left"
-        )
-    if sizing is not None:
-        cols = [c for c in SIZING_COLUMNS if c in sizing.columns]
-        table = table.merge(sizing[["vm_id", *cols]], on="vm_id", how="left")
-    for col in [*READINESS_COLUMNS, *SIZING_COLUMNS]:
-        if col not in table.columns:
-            table[col] = pd.NA
+    readiness = conform("readiness", readiness if readiness is not None else empty("readiness"))
+    sizing = conform("sizing", sizing if sizing is not None else empty("sizing"))
+    table = table.drop(columns=[c for c in FROM_READINESS if c in table.columns]).merge(
+        readiness[["vm_id", *FROM_READINESS]], on="vm_id", how="left"
+    )
+    table = table.merge(sizing[["vm_id", *FROM_SIZING]], on="vm_id", how="left")
     table["target_name"] = target_names(table)
     table["method"] = table["method"].fillna("cold")
     shared = estate["disks"].loc[estate["disks"]["sharing"] == "sharingMultiWriter", "vm_id"]

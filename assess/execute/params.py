@@ -6,10 +6,11 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, ConfigDict, Field, ValidationError
 
 from assess.execute.objects import name_problem
 from assess.model import AssessError
+from assess.model.params import Params
 
 
 def _name(subdomain: bool = False):
@@ -28,7 +29,7 @@ Label = Annotated[str, _name()]
 Subdomain = Annotated[str, _name(subdomain=True)]
 
 
-class _Strict(BaseModel):
+class _Strict(Params):
     model_config = ConfigDict(extra="forbid")
 
 

@@ -33,8 +33,10 @@ from assess.execute.tracking import (
 )
 from assess.execute.watch import Watcher
 from assess.model import AssessError, Estate
+from assess.run import Run
 
-PLAN_TABLES = ["vms", "disks", "nics", "readiness", "sizing", "wave_plan", "waves"]
+ESTATE_TABLES = ("vms", "disks", "nics")
+PLAN_TABLES = [*ESTATE_TABLES, "readiness", "sizing", "wave_plan", "waves"]
 OPTIONAL_TABLES = ["pvcs"]  # sizing's PVC plan: storage class and volume mode per disk
 CANCELED_LABEL = "assess.io/canceled"
 TOOLS_RUNNING = {"toolsOk", "toolsOld"}
@@ -43,22 +45,19 @@ EventSink = Callable[[dict], None]
 
 
 def load_plan(run_folder: Path) -> tuple[Estate, dict[str, pd.DataFrame]]:
-    """The estate tables and plan tables of a run folder (``RUN/tables/*.parquet``)."""
-    tables_dir = Path(run_folder) / "tables"
-    missing = [t for t in PLAN_TABLES if not (tables_dir / f"{t}.parquet").is_file()]
-    if missing:
-        raise AssessError(
-            f"{run_folder}: not a run folder with a plan (missing tables/{', '.join(missing)}.parquet); "
-            "run `assess run SOURCE --out RUN` first"
-        )
-    frames = {t: pd.read_parquet(tables_dir / f"{t}.parquet") for t in PLAN_TABLES}
-    for name in OPTIONAL_TABLES:
-        path = tables_dir / f"{name}.parquet"
-        frames[name] = pd.read_parquet(path) if path.is_file() else None
-    estate = Estate()
-    for name in ("vms", "disks", "nics"):
-        estate.tables[name] = frames.pop(name)
-    return estate, frames
+    """The estate tables and plan tables of a complete run folder (read through :class:`Run`).
+
+    ``pvcs`` (sizing's PVC plan) is None for a run that has none.
+    """
+    try:
+        run = Run.load(run_folder, tables=[*PLAN_TABLES, *OPTIONAL_TABLES])
+    except AssessError as exc:  # an older run without the PVC plan: sizing's defaults apply
+        if not any(name in str(exc) for name in OPTIONAL_TABLES):
+            raise
+        run = Run.load(run_folder, tables=PLAN_TABLES)
+    plan = {name: run.table(name) for name in PLAN_TABLES if name not in ESTATE_TABLES}
+    plan |= {name: run.table(name) if run.has_table(name) else None for name in OPTIONAL_TABLES}
+    return run.estate, plan
 
 
 def plan_table(estate: Estate, plan: dict[str, pd.DataFrame]) -> pd.DataFrame:

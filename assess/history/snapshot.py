@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from assess.model import Estate
-from assess.model.results import StageResult
+from assess.run import Run
 
 VM_STATE_COLUMNS = {
     "vm_id": "string",
@@ -23,15 +22,9 @@ VM_STATE_COLUMNS = {
 }
 
 
-def _result_table(results: dict[str, StageResult], name: str) -> pd.DataFrame | None:
-    for result in results.values():
-        if name in result.tables:
-            return result.tables[name]
-    return None
-
-
-def snapshot(estate: Estate, results: dict[str, StageResult], summary: dict) -> dict[str, pd.DataFrame]:
+def snapshot(run: Run) -> dict[str, pd.DataFrame]:
     """Cut the tables a run keeps in the history store: ``vm_state``, ``dependencies``, ``figures``."""
+    estate = run.estate
     vms = estate["vms"]
     state = pd.DataFrame(
         {
@@ -42,12 +35,9 @@ def snapshot(estate: Estate, results: dict[str, StageResult], summary: dict) -> 
             "disk_mib": vms["vm_id"].map(estate["disks"].groupby("vm_id")["capacity_mib"].sum()),
         }
     )
-    readiness = _result_table(results, "readiness")
-    state["verdict"] = (
-        vms["vm_id"].map(readiness.set_index("vm_id")["verdict"]) if readiness is not None else None
-    )
-    plan = _result_table(results, "wave_plan")
-    state["wave"] = vms["vm_id"].map(plan.set_index("vm_id")["wave"]) if plan is not None else None
+    for column, table in (("verdict", "readiness"), ("wave", "wave_plan")):
+        found = run.has_table(table)
+        state[column] = vms["vm_id"].map(run.table(table).set_index("vm_id")[column]) if found else None
     state = state.astype(VM_STATE_COLUMNS)
 
     flows = estate["flows"]
@@ -55,8 +45,8 @@ def snapshot(estate: Estate, results: dict[str, StageResult], summary: dict) -> 
     deps = deps.drop_duplicates().reset_index(drop=True).astype("string")
 
     figures = {"vms": len(vms)}
-    for stage in summary.get("stages", {}).values():
-        figures.update({k: v for k, v in stage.items() if isinstance(v, int | float)})
+    for result in run.results.values():
+        figures.update({k: v for k, v in result.summary.items() if isinstance(v, int | float)})
     fig = pd.DataFrame({"figure": list(figures), "value": [float(v) for v in figures.values()]})
     return {"vm_state": state, "dependencies": deps, "figures": fig.astype({"figure": "string"})}
 

@@ -15,7 +15,7 @@ import pandas as pd
 
 from assess import __version__
 from assess.model.errors import AssessError
-from assess.model.schema import TABLES, TIME, VM_CHILD_TABLES, empty
+from assess.model.schema import RESULT_TABLES, TABLES, TIME, VM_CHILD_TABLES, empty
 
 SCHEMA_VERSION = 1
 
@@ -27,12 +27,17 @@ UTILIZATION_IN_MEMORY_MAX_ROWS = 10_000_000
 
 
 def conform(name: str, frame: pd.DataFrame, source: str = "") -> pd.DataFrame:
-    """Return ``frame`` with exactly the canonical columns of ``name``, in order and dtype.
+    """Return ``frame`` with the declared columns of table ``name``, in order and dtype.
 
-    Missing optional columns are added as nulls; unknown columns are dropped; a missing
-    required column raises :class:`AssessError` naming table and column.
+    Estate tables (:data:`~assess.model.schema.TABLES`): missing optional columns are added as
+    nulls; unknown columns are dropped; a missing required column raises :class:`AssessError`
+    naming table and column. Result tables (:data:`~assess.model.schema.RESULT_TABLES`): the
+    same, except that columns a stage added without declaring them are kept after the declared
+    ones (nothing a stage computed is lost). A table declared in neither is returned as is.
     """
-    table = TABLES[name]
+    table = TABLES.get(name) or RESULT_TABLES.get(name)
+    if table is None:
+        return frame
     missing = [c for c in table.required if c not in frame.columns]
     if missing:
         where = f" from {source}" if source else ""
@@ -43,6 +48,8 @@ def conform(name: str, frame: pd.DataFrame, source: str = "") -> pd.DataFrame:
             out[col.name] = _as_dtype(frame[col.name], col.dtype, name)
         else:
             out[col.name] = pd.Series(None, index=frame.index, dtype=col.dtype)
+    if name not in TABLES:
+        out |= {c: frame[c] for c in frame.columns if c not in out}
     return pd.DataFrame(out, index=frame.index).reset_index(drop=True)
 
 

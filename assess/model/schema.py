@@ -293,6 +293,7 @@ _table(
     _c("free_mib", FLOAT, "Free space, MiB"),
     _c("provisioned_mib", FLOAT, "Provisioned, MiB"),
     _c("accessible", BOOL, "Accessible"),
+    _c("sioc_enabled", BOOL, "Storage I/O Control enabled"),
     _c("hosts", STRING, "Hosts that mount it, comma separated"),
     _c("url", STRING, "Datastore URL"),
     _c("source", STRING, "Provenance id"),
@@ -339,6 +340,10 @@ _table(
     _c("dst_vm", BOOL, "True when dst is a VM of the estate"),
     _c("src_ip", STRING, "Source IP as recorded"),
     _c("dst_ip", STRING, "Destination IP as recorded"),
+    _c("src_name", STRING, "Source server name as recorded (lower case), so it can resolve again later"),
+    _c("dst_name", STRING, "Destination server name as recorded (lower case)"),
+    _c("src_vlan", STRING, "Source VLAN, where the export records it"),
+    _c("dst_vlan", STRING, "Destination VLAN, where the export records it"),
     _c("src_process", STRING, "Source process, where known"),
     _c("dst_process", STRING, "Destination process, where known"),
     _c("port", INT, "Destination port"),
@@ -378,6 +383,369 @@ METRICS = {
 
 
 def empty(name: str) -> pd.DataFrame:
-    """An empty frame of the canonical table ``name`` with canonical dtypes."""
-    table = TABLES[name]
+    """An empty frame of the estate or result table ``name`` with its declared dtypes."""
+    table = TABLES.get(name) or RESULT_TABLES[name]
     return pd.DataFrame({c.name: pd.Series(dtype=c.dtype) for c in table.columns})
+
+
+# -- Result tables ------------------------------------------------------------------------------
+# What the stages write into a run folder (``tables/<name>.parquet``), declared like the estate
+# tables. :func:`assess.model.estate.conform` applies them when a stage's result is collected,
+# when a run is written and when it is read back. Columns a stage adds without declaring them
+# here are kept (after the declared ones) so nothing is lost, but ``tests/test_result_tables.py``
+# fails until they are declared.
+
+RESULT_TABLES: dict[str, Table] = {}
+
+
+def _result(name: str, doc: str, key: tuple[str, ...], *columns: Column, refs=None) -> Table:
+    table = Table(name, doc, tuple(columns), key, refs or {})
+    RESULT_TABLES[name] = table
+    return table
+
+
+_VM_REF = {"vm_id": "vms"}
+
+_result(
+    "readiness",
+    "Readiness stage: one row per VM of the estate, in the estate's order.",
+    ("vm_id",),
+    VM_ID,
+    _c("name", STRING, "Display name in vCenter"),
+    _c("verdict", STRING,
+       "ready, ready_with_warnings, not_ready, unknown (basic inventory missing) or excluded"),
+    _c("coverage", STRING, "complete (every rule could be checked) or partial"),
+    _c("unverified", STRING, "Rule ids that could not be checked and the source that would settle each"),
+    _c("verify_first", STRING, "Critical rule ids that could not be checked"),
+    _c("excluded_reason", STRING, "Why the VM is out of scope (template, placeholder, powered off ...)"),
+    _c("unknown_reason", STRING, "For verdict unknown: the basic inventory that is missing"),
+    _c("method", STRING, "Migration method: cold or warm"),
+    _c("method_reason", STRING, "Why this method"),
+    _c("strategy", STRING, "rehost, replatform, retire or retain"),
+    _c("strategy_reason", STRING, "Why this strategy"),
+    _c("effort", INT, "Remediation effort score (0 = none)"),
+    _c("target_name", STRING, "DNS-1123 name the VM gets on the target"),
+    _c("guest_os_tier", STRING, "Support tier of the guest OS on KubeVirt"),
+    _c("firmware", STRING, "bios or efi, as the target VM will boot"),
+    _c("secure_boot", BOOL, "EFI secure boot needed on the target"),
+    _c("needs_vtpm", BOOL, "The target VM needs a virtual TPM"),
+    _c("remediation", STRING, "What to fix before moving, one line per fired concern"),
+    _c("rules_version", STRING, "Version of the rule catalogue that produced the row"),
+    _c("cluster", STRING, "Source cluster name"),
+    _c("os_family", STRING, "Guest OS family (linux, windows, other, unknown)"),
+    _c("os_version", STRING, "Guest OS version as derived from the OS name (empty when not stated)"),
+    _c("guest_os", STRING, "Guest OS as reported (tools first, else configuration)"),
+    _c("os_score", INT, "Guest OS support score (higher is better supported)"),
+    _c("disk_score", INT, "Disk layout score (higher is easier to move)"),
+    _c("disk_gib", FLOAT, "Disk size, GiB: vDisk capacities, else vInfo provisioned, else in use"),
+    _c("storage_source", STRING, "Where disk_gib came from: vDisk, vInfo provisioned, vInfo in use or none"),
+    _c("critical", INT, "Critical concerns fired"),
+    _c("warnings", INT, "Warning concerns fired"),
+    _c("unknowns", INT, "Concerns that could not be checked"),
+    refs=_VM_REF,
+)
+
+_result(
+    "concerns",
+    "Readiness stage: one row per VM and rule that fired or could not be checked.",
+    ("vm_id", "rule_id"),
+    VM_ID,
+    _c("rule_id", STRING, "Stable dotted rule id, e.g. vm.disk.rdm_physical"),
+    _c("category", STRING, "Critical, Warning or Information"),
+    _c("status", STRING, "fired or unknown"),
+    _c("label", STRING, "Short rule title"),
+    _c("assessment", STRING, "What the finding means for the migration"),
+    _c("remediation", STRING, "What to do about it"),
+    _c("detail", STRING, "The evidence for this VM"),
+    _c("settled_by", STRING, "For status unknown: the source that would settle the rule"),
+    _c("rules_version", STRING, "Version of the rule catalogue"),
+    refs=_VM_REF,
+)
+
+_result(
+    "concern_summary",
+    "Readiness stage: one row per rule and status with the VMs it concerns.",
+    ("rule_id", "status"),
+    _c("rule_id", STRING, "Stable dotted rule id"),
+    _c("status", STRING, "fired or unknown"),
+    _c("category", STRING, "Critical, Warning or Information"),
+    _c("label", STRING, "Short rule title"),
+    _c("vm_count", INT, "VMs concerned"),
+    _c("vms", STRING, "Names of the VMs concerned, '; ' separated"),
+    _c("rules_version", STRING, "Version of the rule catalogue"),
+)
+
+_result(
+    "readiness_groups",
+    "Readiness stage: verdict counts per cluster and per OS family.",
+    ("group_by", "group"),
+    _c("group_by", STRING, "cluster or os_family"),
+    _c("group", STRING, "The cluster or OS family"),
+    *(_c(v, INT, f"VMs with verdict {v}") for v in ("ready", "ready_with_warnings", "not_ready", "unknown",
+                                                     "excluded")),
+)
+
+_result(
+    "cluster_overcommit",
+    "Readiness stage: one row per source cluster (most VMs first), allocations against host capacity.",
+    ("cluster",),
+    _c("cluster", STRING, "Source cluster name"),
+    _c("datacenter", STRING, "Datacenter of the cluster"),
+    _c("vms", INT, "VMs in the cluster"),
+    _c("powered_on", INT, "Powered-on VMs in the cluster"),
+    _c("vcpus", INT, "vCPUs allocated to the cluster's VMs"),
+    _c("memory_gib", FLOAT, "Memory allocated to the cluster's VMs, GiB"),
+    _c("hosts", INT, "ESXi hosts in the cluster"),
+    _c("host_cores", INT, "Physical cores of the cluster's hosts"),
+    _c("host_memory_gib", FLOAT, "Physical memory of the cluster's hosts, GiB"),
+    _c("cpu_overcommit", FLOAT, "vCPU : physical core ratio"),
+    _c("memory_overcommit", FLOAT, "Allocated memory : host memory ratio"),
+    _c("ha_enabled", BOOL, "vSphere HA enabled"),
+    _c("drs_enabled", BOOL, "DRS enabled"),
+    _c("drs_behavior", STRING, "DRS automation level"),
+    _c("dpm_enabled", BOOL, "DPM enabled"),
+)
+
+_result(
+    "disk_tiers",
+    "Readiness stage: VM count and storage per disk-size tier.",
+    ("disk_score",),
+    _c("disk_score", INT, "Tier number (the readiness table's disk_score)"),
+    _c("tier", STRING, "Readable tier bounds"),
+    _c("vms", INT, "VMs in the tier"),
+    _c("total_tib", FLOAT, "Their storage, TiB"),
+)
+
+_result(
+    "complexity",
+    "Readiness stage: VMs per guest OS score (rows) and disk score (columns), as migration-planner shows.",
+    ("os_score",),
+    _c("os_score", INT, "Guest OS support score"),
+    _c("disk_1", INT, "VMs with disk score 1"),
+    _c("disk_2", INT, "VMs with disk score 2"),
+    _c("disk_3", INT, "VMs with disk score 3"),
+    _c("disk_4", INT, "VMs with disk score 4"),
+)
+
+_result(
+    "datastore_usage",
+    "Readiness stage: per datastore, type, capacity, free space, SIOC and the VMs with a disk on it.",
+    ("datastore",),
+    _c("datastore", STRING, "Datastore name"),
+    _c("type", STRING, "VMFS, NFS, vSAN, vVol ..."),
+    _c("capacity_gib", FLOAT, "Capacity, GiB"),
+    _c("free_gib", FLOAT, "Free space, GiB"),
+    _c("free_pct", FLOAT, "Free space, % of capacity"),
+    _c("sioc_enabled", BOOL, "Storage I/O control enabled"),
+    _c("vms", INT, "VMs with a disk on the datastore"),
+)
+
+_result(
+    "missing_sources",
+    "Readiness stage: per source that would settle unchecked rules, the rules and the VMs left unchecked.",
+    ("source",),
+    _c("source", STRING, "The source to add (vCenter collection, vTools sheet ...)"),
+    _c("rules", STRING, "Rule ids it would settle"),
+    _c("critical_rules", STRING, "Critical rule ids among them"),
+    _c("vms", INT, "VMs with at least one of those rules unchecked"),
+)
+
+_result(
+    "sizing",
+    "Sizing stage: one row per VM of the estate: right-sized shape, KubeVirt mapping, node.",
+    ("vm_id",),
+    VM_ID,
+    _c("mode", STRING, "How the size was chosen: utilization, allocation, ..."),
+    _c("vcpus", INT, "Right-sized vCPUs"),
+    _c("memory_mib", FLOAT, "Right-sized memory, MiB"),
+    _c("confidence", INT, "Confidence in the size, 1-5 stars"),
+    _c("confidence_reason", STRING, "Why that confidence"),
+    _c("idle", BOOL, "The VM looks idle (null when there is no evidence either way)"),
+    _c("idle_evidence", STRING, "The utilization figures behind the idle verdict"),
+    _c("profile", STRING, "Workload profile (steady, bursty, ...)"),
+    _c("instancetype", STRING, "common-instancetypes name, empty when shape is custom"),
+    _c("preference", STRING, "common-instancetypes preference name"),
+    _c("cpu_request_cores", FLOAT, "CPU request of the virt-launcher pod, cores"),
+    _c("memory_request_mib", FLOAT, "Memory request of the virt-launcher pod, MiB"),
+    _c("overhead_mib", FLOAT, "KubeVirt memory overhead, MiB"),
+    _c("pod_memory_mib", FLOAT, "Pod memory: guest memory plus overhead, MiB"),
+    _c("storage_gib", FLOAT, "Storage requested for the VM's disks, GiB"),
+    _c("node", STRING, "Node the VM is packed onto (empty when not placed)"),
+    _c("node_profile", STRING, "Profile of that node"),
+    _c("excluded_reason", STRING, "Why the VM is not placed"),
+    _c("series", STRING, "Instancetype series chosen for the profile"),
+    _c("guest_vcpus", INT, "vCPUs the target gives the guest"),
+    _c("guest_memory_mib", FLOAT, "Memory the target gives the guest, MiB"),
+    _c("instancetype_reason", STRING, "Why this instancetype"),
+    _c("preference_reason", STRING, "Why this preference"),
+    _c("alloc_vcpus", INT, "vCPUs allocated to the VM today, in the source"),
+    _c("alloc_memory_mib", FLOAT, "Memory allocated to the VM today, in the source, MiB"),
+    _c("shape", STRING, "instancetype or custom"),
+    _c("memory_overshoot_pct", FLOAT, "Guest memory the target shape gives above the right-sized memory, %"),
+    _c("memory_source", STRING, "What the memory size rests on (measured counter, or as allocated and why)"),
+    _c("sizing_reason", STRING, "How the right-sized vCPUs and memory were reached"),
+refs=_VM_REF,
+)
+
+_result(
+    "nodes",
+    "Sizing stage: one row per target node with its fill.",
+    ("node",),
+    _c("node", STRING, "Node name"),
+    _c("node_profile", STRING, "Node profile"),
+    _c("role", STRING, "workload or failover"),
+    _c("vms", INT, "VMs packed onto the node"),
+    _c("cpu_demand_cores", FLOAT, "CPU requested by its VMs, cores"),
+    _c("cpu_allocatable_cores", FLOAT, "Allocatable CPU, cores"),
+    _c("cpu_fill", FLOAT, "cpu_demand_cores / cpu_allocatable_cores"),
+    _c("memory_demand_mib", FLOAT, "Memory requested by its VMs, MiB"),
+    _c("memory_allocatable_mib", FLOAT, "Allocatable memory, MiB"),
+    _c("memory_fill", FLOAT, "memory_demand_mib / memory_allocatable_mib"),
+    _c("max_vms", INT, "VMs the node may hold at most"),
+)
+
+_result(
+    "storage",
+    "Sizing stage: one row per target storage class and volume mode.",
+    ("storage_class", "volume_mode"),
+    _c("storage_class", STRING, "Target storage class"),
+    _c("volume_mode", STRING, "Block or Filesystem"),
+    _c("pvcs", INT, "PVCs in the class"),
+    _c("vms", INT, "VMs with a PVC in the class"),
+    _c("requested_gib", FLOAT, "Capacity requested, GiB"),
+    _c("consumed_gib", FLOAT, "Capacity expected to be consumed, GiB"),
+    _c("raw_gib", FLOAT, "Raw capacity after replication, GiB"),
+    _c("replication_factor", FLOAT, "Copies the storage keeps"),
+    _c("filesystem_overhead", FLOAT, "Share added for file system overhead (Filesystem mode)"),
+)
+
+_result(
+    "pvcs",
+    "Sizing stage: one row per virtual disk with the PVC it becomes.",
+    ("vm_id", "disk_key"),
+    VM_ID,
+    _c("disk_key", STRING, "Device key within the VM"),
+    _c("datastore", STRING, "Source datastore"),
+    _c("capacity_mib", FLOAT, "Source disk capacity, MiB"),
+    _c("thin", BOOL, "Thin provisioned at the source"),
+    _c("storage_class", STRING, "Target storage class"),
+    _c("volume_mode", STRING, "Block or Filesystem"),
+    _c("pvc_bytes", FLOAT, "PVC size requested, bytes"),
+    _c("pvc_gib", FLOAT, "PVC size requested, GiB"),
+    _c("consumed_gib", FLOAT, "Capacity expected to be consumed, GiB"),
+    _c("raw_gib", FLOAT, "Raw capacity after replication, GiB"),
+    _c("note", STRING, "Anything odd about the disk"),
+    refs=_VM_REF,
+)
+
+_result(
+    "packing_runs",
+    "Sizing stage: each packing heuristic tried per node profile, and the one kept.",
+    ("node_profile", "method"),
+    _c("node_profile", STRING, "Node profile"),
+    _c("vms", INT, "VMs packed"),
+    _c("method", STRING, "Heuristic (or final for the kept result)"),
+    _c("nodes", INT, "Nodes it needed"),
+    _c("seconds", FLOAT, "Time it took, s"),
+    _c("lower_bound", INT, "Nodes no packing can go below"),
+    _c("chosen", BOOL, "This row is the result kept"),
+    _c("final_method", STRING, "Heuristic the kept result came from"),
+)
+
+_result(
+    "cost",
+    "Sizing stage: annual cost today and on the target, line by line.",
+    ("side", "item"),
+    _c("side", STRING, "current or target"),
+    _c("item", STRING, "Cost line (total for the sum)"),
+    _c("quantity", FLOAT, "How many units"),
+    _c("unit", STRING, "The unit counted"),
+    _c("unit_cost", FLOAT, "Cost per unit per year"),
+    _c("annual_cost", FLOAT, "quantity x unit_cost"),
+    _c("currency", STRING, "Currency of the costs"),
+    _c("assumption", STRING, "Where the unit cost comes from"),
+)
+
+_result(
+    "move_groups",
+    "Waves stage: one row per VM with the move group it belongs to.",
+    ("vm_id",),
+    VM_ID,
+    _c("group", STRING, "Move group id"),
+    _c("group_name", STRING, "Readable group name: the application it most likely is"),
+    _c("group_evidence", STRING, "What the group name is based on"),
+    _c("group_reason", STRING, "Why the VM is in the group"),
+    _c("shared_service", BOOL, "The group is a shared service (many groups depend on it)"),
+    refs=_VM_REF,
+)
+
+_result(
+    "group_links",
+    "Waves stage: dependencies between move groups.",
+    ("group", "other_group"),
+    _c("group", STRING, "Move group id"),
+    _c("other_group", STRING, "Move group it talks to"),
+    _c("weight", FLOAT, "Link weight (traffic)"),
+    _c("ports", STRING, "Ports seen, comma separated"),
+)
+
+_result(
+    "wave_plan",
+    "Waves stage: one row per VM of the estate with its wave (null when held back).",
+    ("vm_id",),
+    VM_ID,
+    _c("group", STRING, "Move group id"),
+    _c("wave", INT, "Wave number (1 first), null when not planned"),
+    _c("bucket", STRING, "pilot, shared-services, wave, remediate-first or excluded"),
+    _c("reason", STRING, "Why the VM is in this wave, from the final plan"),
+    _c("name", STRING, "Display name in vCenter"),
+    _c("method", STRING, "Migration method: cold or warm"),
+    _c("environment", STRING, "Environment (prod, test, dev ...)"),
+    _c("environment_source", STRING, "Where the environment comes from"),
+    _c("storage_gib", FLOAT, "Storage to move, GiB"),
+    _c("transfer_gib", FLOAT, "Data to transfer, GiB"),
+    refs=_VM_REF,
+)
+
+_result(
+    "waves",
+    "Waves stage: one row per wave with its load, caps and window.",
+    ("wave",),
+    _c("wave", INT, "Wave number"),
+    _c("kind", STRING, "pilot, shared-services or wave"),
+    _c("groups", INT, "Move groups in the wave"),
+    _c("vms", INT, "VMs in the wave"),
+    _c("warm_vms", INT, "VMs moved warm"),
+    _c("storage_tib", FLOAT, "Storage moved, TiB"),
+    _c("transfer_gib", FLOAT, "Data transferred, GiB"),
+    _c("transfer_hours", FLOAT, "Transfer time at the usable bandwidth, hours"),
+    _c("max_vms", INT, "Cap on VMs per wave"),
+    _c("max_tib", FLOAT, "Cap on storage per wave, TiB"),
+    _c("window_hours", FLOAT, "Migration window, hours"),
+    _c("within_caps", BOOL, "The wave respects every cap"),
+    _c("closed_by", STRING, "Which cap closed the wave"),
+    _c("start", TIME, "Window start, UTC"),
+    _c("end", TIME, "Window end, UTC"),
+    _c("transfer_end", TIME, "When the transfer is expected to end, UTC"),
+)
+
+_result(
+    "wave_metrics",
+    "Waves stage: plan quality figures against their targets.",
+    ("metric",),
+    _c("metric", STRING, "Figure name"),
+    _c("value", FLOAT, "Its value"),
+    _c("target", STRING, "The target it is held to"),
+    _c("ok", BOOL, "The target is met"),
+)
+
+_result(
+    "changes",
+    "Scheduled runs: what changed since the previous run (assess diff).",
+    (),
+    _c("change", STRING, "added, removed, renamed, resized, readiness_changed, wave_changed, ..."),
+    _c("vm_id", STRING, "VM concerned (empty for figure changes)"),
+    _c("name", STRING, "Its name"),
+    _c("detail", STRING, "Before -> after"),
+)
+

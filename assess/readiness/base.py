@@ -1,8 +1,13 @@
 """What every rule works with: the rule record, the context of one estate, and finding builders.
 
-A rule is a pure function ``check(ctx) -> DataFrame`` returning one row per affected VM with
-columns ``vm_id``, ``status`` (``fired`` or ``unknown``) and ``detail``. Rules use column
-operations and group-bys only, never a Python loop per VM.
+A rule is a pure function ``check(ctx) -> DataFrame`` returning one row per VM it fires on, with
+columns ``vm_id``, ``status`` (``fired``) and ``detail``. Rules use column operations and
+group-bys only, never a Python loop per VM.
+
+A rule never decides that it could not be evaluated: it declares the data it ``needs`` and the
+engine (:meth:`Context.unmet`, used by :func:`assess.readiness.catalogue.evaluate`) answers
+``unknown`` for every VM where one of them is absent from the VM's source or null, and drops
+whatever the check fired on for that VM. Absent data therefore never fires a rule.
 """
 
 from __future__ import annotations
@@ -15,12 +20,14 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from assess.model import Estate
+from assess.model import Estate, derived
 from assess.readiness import evidence, guestos, naming
 from assess.readiness.params import ReadinessParams
 
 FINDING_COLUMNS = ["vm_id", "status", "detail"]
 CATEGORIES = ("Critical", "Warning", "Information")
+#: Tables every migratable VM has rows in: a VM without rows there is not "clean" but unknown.
+ROWS_REQUIRED = frozenset({"disks", "partitions"})
 
 
 @dataclass(frozen=True)
@@ -34,9 +41,15 @@ class Rule:
         label: short title.
         assessment: why it matters on KubeVirt.
         remediation: what to do about it.
-        needs: canonical tables/columns (``table.column``) the check reads.
-        check: the function computing the findings.
+        needs: data keys the check cannot do without (see :mod:`assess.readiness.evidence`):
+            ``table`` (the source lists the table; for :data:`ROWS_REQUIRED` tables the VM has
+            rows), ``table.column`` (the source has the column and, for ``vms`` and
+            :data:`ROWS_REQUIRED` tables, the VM's value is not null), ``devices.<kind>`` (the
+            source can list that device kind); ``a|b`` is met when either is.
+        check: the function computing the fired findings.
         excludes: a fired finding excludes the VM from migration (verdict ``excluded``).
+        blank_ok: needs whose null value is itself the fact the rule reports (e.g. an empty
+            host name): only their absence from the source makes the rule unknown.
     """
 
     id: str
@@ -47,6 +60,15 @@ class Rule:
     needs: tuple[str, ...]
     check: Callable[[Context], pd.DataFrame]
     excludes: bool = False
+    blank_ok: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.category not in CATEGORIES:
+            raise ValueError(f"rule {self.id}: category {self.category!r} is not one of {CATEGORIES}")
+        if not isinstance(self.needs, tuple) or not all(isinstance(n, str) for n in self.needs):
+            raise ValueError(f"rule {self.id}: needs must be a tuple of data keys, got {self.needs!r}")
+        if not set(self.blank_ok) <= set(self.needs):
+            raise ValueError(f"rule {self.id}: blank_ok {self.blank_ok} not among its needs")
 
 
 @dataclass
@@ -80,7 +102,12 @@ class Context:
     @cached_property
     def os(self) -> pd.DataFrame:
         """Guest OS classification per VM (see :func:`assess.readiness.guestos.classify`)."""
-        return guestos.classify(self.vms)
+        return guestos.classify(self.vms, self.as_of.date())
+
+    @cached_property
+    def facts(self) -> pd.DataFrame:
+        """Derived VM facts: disk size and its source, OS family (see :mod:`assess.model.derived`)."""
+        return derived.vm_facts(self.estate).set_axis(self.vm_index)
 
     @cached_property
     def target_names(self) -> pd.Series:
@@ -96,6 +123,29 @@ class Context:
     def lacking(self, key: str) -> pd.Series:
         """Per VM: True where fact ``key`` is absent from the VM's source."""
         return evidence.lacking(self.estate, key, self.gaps)
+
+    def known(self, key: str, blank_ok: bool = False) -> pd.Series:
+        """Per VM: True where data key ``key`` (one alternative of a need) is available."""
+        table, _, column = key.partition(".")
+        known = ~self.lacking(key)
+        if table == "vms" and column and not blank_ok:
+            known &= self.vm_column(column).notna()
+        elif table in ROWS_REQUIRED and not blank_ok:
+            rows = self.table(table)
+            if column:
+                rows = rows[rows[column].notna()]
+            known &= self.vm_index.isin(set(rows["vm_id"]))
+        return known
+
+    def unmet(self, rule: Rule) -> pd.Series:
+        """Per VM: the needs of ``rule`` that are not met, joined by ', ' ('' when all are)."""
+        text = pd.Series("", index=self.vm_index, dtype=object)
+        for need in rule.needs:
+            met = pd.Series(False, index=self.vm_index)
+            for key in need.split("|"):
+                met |= self.known(key, blank_ok=need in rule.blank_ok)
+            text = text + np.where(met.to_numpy(), "", need.replace("|", " or ") + ", ")
+        return text.str.removesuffix(", ")
 
     def vm_column(self, name: str) -> pd.Series:
         """Column ``name`` of ``vms`` indexed by ``vm_id``."""

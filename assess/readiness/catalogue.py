@@ -20,7 +20,8 @@ from assess.readiness import (
     rules_network,
     rules_placement,
 )
-from assess.readiness.base import CATEGORIES, Context, Rule
+from assess.readiness.base import CATEGORIES, Context, Rule, from_mask
+from assess.readiness.evidence import settled_by
 
 RULES_VERSION = "2026.11.1"
 
@@ -38,7 +39,7 @@ RULES: tuple[Rule, ...] = (
 )
 
 CONCERN_COLUMNS = ["vm_id", "rule_id", "category", "status", "label", "assessment", "remediation",
-                   "detail", "rules_version"]
+                   "detail", "settled_by", "rules_version"]
 
 
 def catalogue() -> pd.DataFrame:
@@ -50,6 +51,28 @@ def catalogue() -> pd.DataFrame:
     ])
 
 
+def check(ctx: Context, rule: Rule) -> pd.DataFrame:
+    """Findings of one rule: ``unknown`` where a need is unmet, else what its check fired on.
+
+    See :meth:`assess.readiness.base.Context.unmet` for when a need is unmet.
+    """
+    unmet = ctx.unmet(rule)
+    blind = unmet != ""
+    fired = rule.check(ctx)
+    fired = fired[(fired["status"] == "fired") & ~fired["vm_id"].astype(object).isin(
+        set(blind.index[blind.to_numpy()]))]
+    unknown = from_mask(blind, "not in this source: " + unmet, "unknown")
+    sources = {u: _sources(u) for u in unknown["detail"].unique()}
+    unknown["settled_by"] = unknown["detail"].map(sources)
+    return pd.concat([fired.assign(settled_by=""), unknown], ignore_index=True)
+
+
+def _sources(detail: str) -> str:
+    """The sources that would supply the needs named in an unknown finding's detail."""
+    needs = detail.removeprefix("not in this source: ").replace(" or ", ", ").split(", ")
+    return " or ".join(dict.fromkeys(settled_by(n) for n in needs if n))
+
+
 def evaluate(ctx: Context, rules: tuple[Rule, ...] = RULES) -> pd.DataFrame:
     """The ``concerns`` table: one row per (VM, rule) that fired or could not be evaluated.
 
@@ -57,7 +80,7 @@ def evaluate(ctx: Context, rules: tuple[Rule, ...] = RULES) -> pd.DataFrame:
     """
     parts = []
     for order, rule in enumerate(rules):
-        found = rule.check(ctx)
+        found = check(ctx, rule)
         if len(found):
             parts.append(found.assign(rule_id=rule.id, category=rule.category, label=rule.label,
                                       assessment=rule.assessment, remediation=rule.remediation,

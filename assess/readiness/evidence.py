@@ -4,12 +4,17 @@ A *data key* names a fact: a canonical table (``disks``), a device kind (``devic
 or a VM column (``vms.cpu_hot_add``). A source lacks a data key when
 
 - its provenance entry lists it under ``lacks`` (data keys), or lists the RVTools sheet that
-  carries it under ``missing_sheets`` / ``absent_sheets`` (see :data:`SHEET_DATA`), or
+  carries it under ``missing_sheets`` / ``absent_sheets`` (see :data:`SHEET_DATA`), or lists
+  the column under ``absent_columns`` (``{table: [column, ...]}``), or
 - it is of a kind whose format cannot hold the fact at all (:data:`KIND_BLIND_SPOTS`: an
   RVTools export has no sheet for PCI passthrough, vGPU or vTPM devices).
 
-A VM lacks a data key when the estate holds no row of that fact for it and the source the VM
-came from (``vms.source``; any source when the VM has none) lacks it.
+A VM lacks a data key when the estate holds no row (no non-null value) of that fact for it and
+the source the VM came from (``vms.source``; any source when the VM has none) lacks the key or
+its whole table. A PCI passthrough device or vGPU is proven absent, whatever the source, when
+the VM's memory reservation is below its memory (vSphere refuses to power on such a VM).
+
+:func:`settled_by` names the source that would supply a data key.
 """
 
 from __future__ import annotations
@@ -46,6 +51,8 @@ def source_gaps(estate: Estate) -> dict[str, set[str]]:
         keys = set(entry.get("lacks") or ())
         for sheet in list(entry.get("missing_sheets") or ()) + list(entry.get("absent_sheets") or ()):
             keys.update(lower_sheets.get(str(sheet).lower(), ()))
+        for table, columns in (entry.get("absent_columns") or {}).items():
+            keys.update(f"{table}.{column}" for column in columns)
         keys |= KIND_BLIND_SPOTS.get(str(entry.get("kind", "")), frozenset())
         if keys:
             gaps[str(entry.get("id", ""))] = keys
@@ -59,7 +66,8 @@ def lacking(estate: Estate, key: str, gaps: dict[str, set[str]] | None = None) -
     """
     gaps = source_gaps(estate) if gaps is None else gaps
     vms = estate["vms"]
-    lacking_sources = {sid for sid, keys in gaps.items() if key in keys}
+    table = key.partition(".")[0]
+    lacking_sources = {sid for sid, keys in gaps.items() if key in keys or table in keys}
     index = pd.Index(vms["vm_id"], name="vm_id")
     if not lacking_sources:
         return pd.Series(False, index=index)
@@ -74,8 +82,42 @@ def lacking(estate: Estate, key: str, gaps: dict[str, set[str]] | None = None) -
 def _vms_with(estate: Estate, key: str) -> set:
     table, _, detail = key.partition(".")
     frame = estate[table]
-    if table == "vms":
-        return set(frame.loc[frame[detail].notna(), "vm_id"])
+    if "vm_id" not in frame:
+        return set()
     if table == "devices" and detail:
-        frame = frame[frame["kind"] == detail]
+        proven = set(_passthrough_impossible(estate)) if detail in PROVABLY_ABSENT else set()
+        return set(frame.loc[frame["kind"] == detail, "vm_id"]) | proven
+    if detail and detail in frame:
+        frame = frame[frame[detail].notna()]
     return set(frame["vm_id"])
+
+
+#: Device kinds a VM cannot have when its memory reservation is below its memory.
+PROVABLY_ABSENT = frozenset({"pci_passthrough", "vgpu"})
+
+
+def _passthrough_impossible(estate: Estate) -> pd.Series:
+    vms = estate["vms"]
+    return vms.loc[(vms["memory_reservation_mib"] < vms["memory_mib"]).fillna(False).astype(bool),
+                   "vm_id"]
+
+
+#: Where the facts of a data key come from when an RVTools export lacks them.
+_VCENTER_ONLY = {"devices.pci_passthrough", "devices.vgpu", "devices.vtpm", "devices.sriov_nic",
+                 "vms.cpu_affinity", "vms.numa_affinity", "vms.guest_id", "vms.guest_family"}
+
+
+def settled_by(key: str) -> str:
+    """The source that would supply data key ``key`` ("vCenter collection", "vTools sheet", ...)."""
+    from assess.collect.rvtools_columns import SHEETS
+
+    if key in _VCENTER_ONLY:
+        return "vCenter collection"
+    table, _, column = key.partition(".")
+    for sheet, keys in SHEET_DATA.items():
+        if key in keys or table in keys:
+            return f"{sheet} sheet"
+    for sheet, (sheet_table, spec) in SHEETS.items():
+        if sheet_table == table and column in spec:
+            return f"{sheet} '{spec[column][0]}' column"
+    return "vCenter collection"

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from assess.model.params import Params
 
 
-class ReadinessParams(BaseModel):
+class ReadinessParams(Params):
     """Thresholds of the readiness stage (``readiness:`` in the assessment config file).
 
     Attributes:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from assess.readiness.base import Context, Rule, combine, from_mask, joined, text, truthy
+from assess.readiness.base import Context, Rule, from_mask, joined, text, truthy
 
 _ON_DATASTORE = r"^\s*\[[^\]]+\]"
 
@@ -15,23 +15,13 @@ def _disks(ctx: Context) -> pd.DataFrame:
     return disks
 
 
-def _no_disks(ctx: Context) -> pd.DataFrame:
-    return from_mask(ctx.without_rows("disks"), "no virtual disks reported for this VM", "unknown")
-
-
 def datastore_missing(ctx: Context) -> pd.DataFrame:
     """VMs with a disk whose backing is on no datastore."""
     disks = _disks(ctx)
     on_ds = (text(disks["datastore"]) != "") | text(disks["file"]).str.contains(_ON_DATASTORE)
     known = disks["datastore"].notna() | disks["file"].notna()
     bad = disks[~on_ds & known]
-    unknown_vms = disks.loc[~known, "vm_id"]
-    return combine(
-        from_mask(pd.Series(True, index=pd.Index(bad["vm_id"].unique())), joined(bad, "what")),
-        from_mask(pd.Series(True, index=pd.Index(unknown_vms.unique())),
-                  "disk backing (datastore, file) not reported", "unknown"),
-        _no_disks(ctx),
-    )
+    return from_mask(pd.Series(True, index=pd.Index(bad["vm_id"].unique())), joined(bad, "what"))
 
 
 def capacity_invalid(ctx: Context) -> pd.DataFrame:
@@ -39,12 +29,7 @@ def capacity_invalid(ctx: Context) -> pd.DataFrame:
     disks = _disks(ctx)
     bad = disks[disks["capacity_mib"] <= 0]
     bad = bad.assign(what=bad["what"] + " (" + bad["capacity_mib"].astype(str) + " MiB)")
-    missing = disks.loc[disks["capacity_mib"].isna(), "vm_id"].unique()
-    return combine(
-        from_mask(pd.Series(True, index=pd.Index(bad["vm_id"].unique())), joined(bad, "what")),
-        from_mask(pd.Series(True, index=pd.Index(missing)), "disk capacity not reported", "unknown"),
-        _no_disks(ctx),
-    )
+    return from_mask(pd.Series(True, index=pd.Index(bad["vm_id"].unique())), joined(bad, "what"))
 
 
 def rdm(ctx: Context) -> pd.DataFrame:
@@ -52,10 +37,15 @@ def rdm(ctx: Context) -> pd.DataFrame:
     disks = _disks(ctx)
     raw = disks[truthy(disks["raw"])]
     raw = raw.assign(what=raw["what"] + " (" + text(raw["rdm_mode"]).replace("", "mode not reported") + ")")
-    return combine(
-        from_mask(pd.Series(True, index=pd.Index(raw["vm_id"].unique())), joined(raw, "what")),
-        _no_disks(ctx),
-    )
+    return from_mask(pd.Series(True, index=pd.Index(raw["vm_id"].unique())), joined(raw, "what"))
+
+
+def rdm_physical(ctx: Context) -> pd.DataFrame:
+    """VMs with a physical-mode raw device mapping (VDDK can neither snapshot nor read it)."""
+    disks = _disks(ctx)
+    raw = disks[truthy(disks["raw"]) & text(disks["rdm_mode"]).str.lower().str.startswith("physical")]
+    return from_mask(pd.Series(True, index=pd.Index(raw["vm_id"].unique())),
+                     joined(raw.assign(what=raw["what"] + " (physicalMode)"), "what"))
 
 
 def shared(ctx: Context) -> pd.DataFrame:
@@ -73,10 +63,7 @@ def shared(ctx: Context) -> pd.DataFrame:
     hit["what"] = (hit["what"] + " (" + text(hit["sharing"]).where(multi[hit.index], "")
                    + text(hit["bus_sharing"]).where(bus[hit.index] & ~multi[hit.index], "")
                    + "; VMs on this disk: " + hit["sharers"] + ")")
-    return combine(
-        from_mask(pd.Series(True, index=pd.Index(hit["vm_id"].unique())), joined(hit, "what")),
-        _no_disks(ctx),
-    )
+    return from_mask(pd.Series(True, index=pd.Index(hit["vm_id"].unique())), joined(hit, "what"))
 
 
 def independent(ctx: Context) -> pd.DataFrame:
@@ -84,10 +71,7 @@ def independent(ctx: Context) -> pd.DataFrame:
     disks = _disks(ctx)
     hit = disks[text(disks["disk_mode"]).str.lower().str.startswith("independent")]
     hit = hit.assign(what=hit["what"] + " (" + text(hit["disk_mode"]) + ")")
-    return combine(
-        from_mask(pd.Series(True, index=pd.Index(hit["vm_id"].unique())), joined(hit, "what")),
-        _no_disks(ctx),
-    )
+    return from_mask(pd.Series(True, index=pd.Index(hit["vm_id"].unique())), joined(hit, "what"))
 
 
 def disk_count(ctx: Context) -> pd.DataFrame:
@@ -107,21 +91,13 @@ def cbt_disabled(ctx: Context) -> pd.DataFrame:
     vm_off = vm_cbt.fillna(True).eq(False)
     detail = pd.Series("", index=ctx.vm_index).mask(vm_off, "CBT off on the VM")
     detail = detail.where(disk_text.isna(), (detail + "; CBT off on " + disk_text).str.lstrip("; "))
-    fired = vm_off | disk_text.notna()
-    return combine(from_mask(fired, detail),
-                   from_mask(vm_cbt.isna(), "CBT setting not reported", "unknown"))
+    return from_mask(vm_off | disk_text.notna(), detail)
 
 
 def serial_truncated(ctx: Context) -> pd.DataFrame:
     """VMs with ``disk.EnableUUID`` set: SCSI disk serials are cut short on KubeVirt."""
-    uuid = ctx.vm_column("disk_enable_uuid")
-    has_disks = ~ctx.without_rows("disks")
-    return combine(
-        from_mask(truthy(uuid) & has_disks,
-                  "disk.EnableUUID=TRUE: guests reading disk serials see them truncated"),
-        from_mask(uuid.isna() & has_disks & ctx.lacking("vms.disk_enable_uuid"),
-                  "disk.EnableUUID not reported", "unknown"),
-    )
+    return from_mask(truthy(ctx.vm_column("disk_enable_uuid")),
+                     "disk.EnableUUID=TRUE: guests reading disk serials see them truncated")
 
 
 def bus_change(ctx: Context) -> pd.DataFrame:
@@ -145,7 +121,7 @@ RULES = [
          "Forklift copies disks from datastores; a disk whose backing is on no datastore cannot be "
          "transferred and the VM cannot be migrated.",
          "Move the disk onto a datastore (Storage vMotion) or detach it.",
-         ("disks.datastore", "disks.file"), datastore_missing),
+         ("disks.datastore|disks.file",), datastore_missing),
     Rule("vmware.disk.capacity.invalid", "Critical", "Invalid disk capacity",
          "A disk with zero or negative capacity cannot be sized as a PersistentVolumeClaim.",
          "Fix or remove the disk in vSphere (check the VMX and descriptor files).",
@@ -154,13 +130,19 @@ RULES = [
          "Virtual-mode RDMs are copied through VDDK as ordinary disks (warm needs CBT on the RDM); "
          "physical-mode RDMs cannot be snapshotted or read through VDDK at all.",
          "Convert virtual-mode RDMs to VMDKs, or present the LUN to the Kubernetes cluster and "
-         "attach it as a block PVC after migration; exclude physical-mode RDMs from the plan.",
-         ("disks.raw", "disks.rdm_mode"), rdm),
+         "attach it as a block PVC after migration.",
+         ("disks.raw",), rdm),
+    Rule("vmware.disk.rdm.physical", "Critical", "Physical-mode RDM disk",
+         "A physical-mode RDM passes SCSI commands to the LUN: it cannot be snapshotted or read "
+         "through VDDK, so Forklift cannot copy it and the VM is left out of the migration plan.",
+         "Present the LUN to the Kubernetes cluster and attach it as a block PVC after moving the "
+         "rest of the VM, or convert it to a VMDK (needs downtime); until then keep the VM on vSphere.",
+         ("disks.raw",), rdm_physical),
     Rule("vmware.disk.shared.detected", "Warning", "Shared disk (multi-writer or shared SCSI bus)",
          "Shared disks need ReadWriteMany block storage on KubeVirt and can only move cold; every "
          "VM sharing the disk must be in the same migration.",
          "Plan all sharers in one wave, migrate them cold, and map the disk to RWX block storage.",
-         ("disks.sharing", "disks.bus_sharing", "disks.file"), shared),
+         ("disks.sharing|disks.bus_sharing",), shared),
     Rule("vmware.disk_mode.independent", "Warning", "Independent disk",
          "Independent disks are skipped by snapshots, so VDDK cannot copy them consistently.",
          "Switch the disks to dependent mode in vSphere before migrating (needs power-off).",
@@ -172,7 +154,7 @@ RULES = [
          "Warm migration copies changed blocks only; without CBT on the VM and every disk only a cold "
          "migration is possible.",
          "Enable CBT (ctkEnabled and scsiX:Y.ctkEnabled), then power-cycle or take and delete a snapshot.",
-         ("vms.cbt_enabled", "disks.cbt_enabled"), cbt_disabled),
+         ("vms.cbt_enabled",), cbt_disabled),
     Rule("vmware.disk.serial.truncated", "Information", "Disk serials truncated (disk.EnableUUID)",
          "With disk.EnableUUID the guest sees VMware disk UUIDs as serials; KubeVirt truncates disk "
          "serials, so mounts or tools keyed on the full serial break.",
@@ -182,5 +164,5 @@ RULES = [
          "KubeVirt presents disks on virtio; the guest needs virtio storage drivers to boot.",
          "Make virtio-win available to the conversion (Windows); rebuild the initramfs with virtio "
          "modules on old Linux guests.",
-         ("disks.controller", "vms.guest_os_config", "vms.guest_os_tools"), bus_change),
+         ("disks", "vms.guest_os_config|vms.guest_os_tools"), bus_change),
 ]

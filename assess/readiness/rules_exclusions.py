@@ -57,5 +57,5 @@ RULES = [
     Rule("vmware.vm.powered_off_long", "Information", "Powered off for long",
          _STRATEGY_NOTE + " A VM unused for months is a candidate to retire.",
          "Confirm with the owner; archive the disks and retire it, or power it on to include it.",
-         ("vms.power_state", "vms.powered_on_at", "vms.created_at"), powered_off_long, excludes=True),
+         ("vms.power_state", "vms.powered_on_at"), powered_off_long, excludes=True),
 ]

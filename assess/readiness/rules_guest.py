@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from assess.readiness.base import Context, Rule, combine, from_mask, joined, text
+from assess.readiness.base import Context, Rule, from_mask, joined, text
 
 
 def _readings(ctx: Context) -> pd.Series:
@@ -20,18 +20,14 @@ def _either(ctx: Context, tiers: set[str]) -> pd.Series:
     return os["tier_config"].isin(tiers) | os["tier_tools"].isin(tiers)
 
 
-def _no_os(ctx: Context) -> pd.DataFrame:
-    return from_mask(ctx.os["tier"] == "unknown", "no guest OS reported (configured or by tools)", "unknown")
-
-
 def os_unsupported(ctx: Context) -> pd.DataFrame:
     """VMs whose configured or running OS is not identifiable or not convertible."""
-    return combine(from_mask(_either(ctx, {"unsupported"}), _readings(ctx)), _no_os(ctx))
+    return from_mask(_either(ctx, {"unsupported"}), _readings(ctx))
 
 
 def os_end_of_life(ctx: Context) -> pd.DataFrame:
     """VMs whose configured or running OS is past its vendor's end of life."""
-    return combine(from_mask(_either(ctx, {"end_of_life"}), _readings(ctx)), _no_os(ctx))
+    return from_mask(_either(ctx, {"end_of_life"}), _readings(ctx))
 
 
 def os_32bit(ctx: Context) -> pd.DataFrame:
@@ -39,7 +35,7 @@ def os_32bit(ctx: Context) -> pd.DataFrame:
     os = ctx.os
     bits = os["os_config"].str.contains("32-bit", regex=False) | os["os_tools"].str.contains(
         "32-bit", regex=False)
-    return combine(from_mask(bits, _readings(ctx)), _no_os(ctx))
+    return from_mask(bits, _readings(ctx))
 
 
 def os_mismatch(ctx: Context) -> pd.DataFrame:
@@ -71,14 +67,7 @@ def free_space(ctx: Context) -> pd.DataFrame:
     low = parts[parts["free_mib"] < parts["need"]]
     low = low.assign(what=low["mount"] + ": " + low["free_mib"].round(0).astype(int).astype(str)
                      + " MiB free, needs " + low["need"].round(0).astype(int).astype(str))
-    not_reported = parts.loc[parts["free_mib"].isna(), "vm_id"].unique()
-    return combine(
-        from_mask(pd.Series(True, index=pd.Index(low["vm_id"].unique())), joined(low, "what")),
-        from_mask(pd.Series(True, index=pd.Index(not_reported)), "free space not reported", "unknown"),
-        from_mask(ctx.without_rows("partitions"),
-                  "guest file systems not reported (VMware Tools not running or VM powered off)",
-                  "unknown"),
-    )
+    return from_mask(pd.Series(True, index=pd.Index(low["vm_id"].unique())), joined(low, "what"))
 
 
 RULES = [
@@ -86,28 +75,28 @@ RULES = [
          "virt-v2v writes drivers and a new initramfs into the guest: it needs 100 MiB free on / and "
          "C:, 50 MiB on /boot and 10 MiB on other file systems.",
          "Free space on the listed file systems (or grow them) before migrating.",
-         ("partitions.mount", "partitions.free_mib"), free_space),
+         ("partitions.free_mib",), free_space),
     Rule("vmware.os.unsupported", "Warning", "Unsupported guest OS",
          "The OS cannot be identified or converted by virt-v2v, so the VM may not boot on KubeVirt "
          "and no vendor supports it there.",
          "Set the VM's guest OS type to the real OS, or rebuild the workload on a supported OS.",
-         ("vms.guest_os_config", "vms.guest_os_tools"), os_unsupported),
+         ("vms.guest_os_config|vms.guest_os_tools",), os_unsupported),
     Rule("vmware.os.end_of_life", "Warning", "End-of-life guest OS",
          "The OS no longer gets fixes from its vendor; conversion may work but is not supported and "
          "virtio drivers may be missing.",
          "Upgrade to a supported release before or after migrating (see the upgrade recommendation).",
-         ("vms.guest_os_config", "vms.guest_os_tools"), os_end_of_life),
+         ("vms.guest_os_config|vms.guest_os_tools",), os_end_of_life),
     Rule("vmware.os.32bit", "Warning", "32-bit guest OS",
          "KubeVirt's preferences and certified guests are 64-bit; 32-bit guests are untested.",
          "Reinstall the workload on a 64-bit OS.",
-         ("vms.guest_os_config", "vms.guest_os_tools"), os_32bit),
+         ("vms.guest_os_config|vms.guest_os_tools",), os_32bit),
     Rule("vmware.os.mismatch", "Warning", "Configured OS differs from the running OS",
          "The configured guest OS type drives the conversion and the KubeVirt preference; when it "
          "disagrees with what VMware Tools sees, the VM gets the wrong drivers and preference.",
          "Correct the guest OS type in the VM settings to match the running OS.",
-         ("vms.guest_os_config", "vms.guest_os_tools"), os_mismatch),
+         ("vms.guest_os_config|vms.guest_os_tools",), os_mismatch),
     Rule("vmware.os.upgrade.recommendation", "Information", "OS upgrade recommendation",
          "The OS has a path to a release certified or supported on KubeVirt.",
          "Follow the recommended upgrade path.",
-         ("vms.guest_os_config", "vms.guest_os_tools"), os_upgrade),
+         ("vms.guest_os_config|vms.guest_os_tools",), os_upgrade),
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from assess.readiness.base import Context, Rule, combine, from_mask, text, truthy
+from assess.readiness.base import Context, Rule, from_mask, text, truthy
 
 
 def hotplug(ctx: Context) -> pd.DataFrame:
@@ -12,14 +12,12 @@ def hotplug(ctx: Context) -> pd.DataFrame:
     cpu, mem = ctx.vm_column("cpu_hot_add"), ctx.vm_column("memory_hot_add")
     detail = (truthy(cpu).map({True: "CPU hot-add", False: ""}) + ", "
               + truthy(mem).map({True: "memory hot-add", False: ""})).str.strip(", ")
-    return combine(from_mask(truthy(cpu) | truthy(mem), detail),
-                   from_mask(cpu.isna() & mem.isna(), "hot-add settings not reported", "unknown"))
+    return from_mask(truthy(cpu) | truthy(mem), detail)
 
 
 def _setting(ctx: Context, column: str, what: str) -> pd.DataFrame:
-    value = ctx.vm_column(column)
-    return combine(from_mask(text(value) != "", what + ": " + text(value)),
-                   from_mask(value.isna(), what + " not reported by the source", "unknown"))
+    value = text(ctx.vm_column(column))
+    return from_mask(value != "", what + ": " + value)
 
 
 def cpu_affinity(ctx: Context) -> pd.DataFrame:
@@ -35,8 +33,7 @@ def numa_affinity(ctx: Context) -> pd.DataFrame:
 def consolidation(ctx: Context) -> pd.DataFrame:
     """VMs whose snapshot disks need consolidation."""
     needed = ctx.vm_column("consolidation_needed")
-    return combine(from_mask(truthy(needed), "vCenter reports: disks need consolidation"),
-                   from_mask(needed.isna(), "consolidation state not reported", "unknown"))
+    return from_mask(truthy(needed), "vCenter reports: disks need consolidation")
 
 
 def snapshots(ctx: Context) -> pd.DataFrame:
@@ -47,8 +44,7 @@ def snapshots(ctx: Context) -> pd.DataFrame:
     oldest = stats["oldest"].dt.strftime("%Y-%m-%d").fillna("unknown date")
     detail = (stats["count"].astype(str) + " snapshot(s), "
               + (stats["mib"] / 1024).round(1).astype(str) + " GiB, oldest " + oldest)
-    return combine(from_mask(pd.Series(True, index=stats.index), detail),
-                   from_mask(ctx.lacking("snapshots"), "the source does not list snapshots", "unknown"))
+    return from_mask(pd.Series(True, index=stats.index), detail)
 
 
 def fault_tolerance(ctx: Context) -> pd.DataFrame:
@@ -62,7 +58,7 @@ RULES = [
          "KubeVirt hot-plugs CPU and memory only within maxSockets/maxGuest set at creation and "
          "with live-migratable storage; the vSphere setting does not carry over.",
          "Size the VM for its peak, or set maxSockets / maxGuest in the KubeVirt VM.",
-         ("vms.cpu_hot_add", "vms.memory_hot_add"), hotplug),
+         ("vms.cpu_hot_add|vms.memory_hot_add",), hotplug),
     Rule("vmware.cpu_affinity.detected", "Warning", "CPU affinity",
          "Pinning to ESXi host CPUs does not carry over; KubeVirt pins only with dedicatedCpuPlacement "
          "on nodes with the static CPU manager policy.",

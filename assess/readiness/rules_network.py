@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from assess.readiness.base import Context, Rule, combine, from_mask, joined, text
+from assess.readiness.base import Context, Rule, from_mask, joined, text
 
 DEFAULT_HOSTNAMES = {"localhost", "localhost.localdomain", "localhost.local"}
 
@@ -14,8 +14,8 @@ def missing_ip(ctx: Context) -> pd.DataFrame:
     nics = ctx.table("nics")
     with_ip = nics[(text(nics["ipv4"]) != "") | (text(nics["ipv6"]) != "")]["vm_id"]
     none = (text(ctx.vm_column("primary_ip")) == "") & ~ctx.vm_index.isin(set(with_ip))
-    state = text(ctx.vm_column("power_state")).replace("", "power state unknown")
-    tools = text(ctx.vm_column("tools_status")).replace("", "tools status unknown")
+    state = text(ctx.vm_column("power_state")).replace("", "power state not in this source")
+    tools = text(ctx.vm_column("tools_status")).replace("", "Tools status not in this source")
     return from_mask(pd.Series(none, index=ctx.vm_index),
                      "no guest IP reported (" + state + ", " + tools + ")")
 
@@ -25,7 +25,7 @@ def hostname(ctx: Context) -> pd.DataFrame:
     name = text(ctx.vm_column("hostname"))
     default = name.str.lower().isin(DEFAULT_HOSTNAMES)
     return from_mask((name == "") | default,
-                     ("host name is '" + name + "'").where(name != "", "host name is empty"))
+                     ("host name is '" + name + "'").where(name != "", "no host name reported"))
 
 
 def sriov(ctx: Context) -> pd.DataFrame:
@@ -37,11 +37,7 @@ def sriov(ctx: Context) -> pd.DataFrame:
     dev = devices[devices["kind"] == "sriov_nic"]
     dev = dev.assign(what=text(dev["label"]))
     both = pd.concat([hit[["vm_id", "what"]], dev[["vm_id", "what"]]], ignore_index=True)
-    return combine(
-        from_mask(pd.Series(True, index=pd.Index(both["vm_id"].unique())), joined(both, "what")),
-        from_mask(ctx.without_rows("nics") & ctx.lacking("nics"),
-                  "the source does not list network adapters", "unknown"),
-    )
+    return from_mask(pd.Series(True, index=pd.Index(both["vm_id"].unique())), joined(both, "what"))
 
 
 def nic_model(ctx: Context) -> pd.DataFrame:
@@ -64,19 +60,19 @@ RULES = [
          "Static IP preservation reads the guest's addresses through VMware Tools: it needs the VM "
          "powered on with tools running at migration time.",
          "Power the VM on with VMware Tools running before migrating, or record its IP configuration.",
-         ("vms.primary_ip", "nics.ipv4", "nics.ipv6"), missing_ip),
+         ("vms.primary_ip|nics.ipv4",), missing_ip, blank_ok=("vms.primary_ip|nics.ipv4",)),
     Rule("vmware.hostname.empty", "Warning", "Empty or default host name",
          "The guest host name is empty or localhost; the migrated VM may be renamed and services "
          "keyed on the name break.",
          "Set a real host name in the guest (with VMware Tools running so vCenter sees it).",
-         ("vms.hostname",), hostname),
+         ("vms.hostname",), hostname, blank_ok=("vms.hostname",)),
     Rule("vmware.device.sriov.detected", "Warning", "SR-IOV network adapter",
          "SR-IOV virtual functions belong to the ESXi host NIC; KubeVirt needs the SR-IOV network "
          "operator and a matching VF on the node.",
          "Map the network to an SR-IOV network on KubeVirt, or switch the adapter to vmxnet3 first.",
-         ("nics.adapter", "devices.kind"), sriov),
+         ("nics.adapter",), sriov),
     Rule("vmware.nic.model.virtio", "Information", "Network adapter becomes virtio",
          "KubeVirt presents virtio-net adapters; the guest needs the driver and sees a new adapter.",
          "Make virtio-win available to the conversion (Windows) and re-check IP configuration.",
-         ("nics.adapter", "vms.guest_os_config", "vms.guest_os_tools"), nic_model),
+         ("nics.adapter", "vms.guest_os_config|vms.guest_os_tools"), nic_model),
 ]

@@ -62,5 +62,5 @@ RULES = [
          "vSphere HA restart priority and isolation response are replaced by runStrategy and "
          "Kubernetes node failure handling.",
          "Set runStrategy: Always and a PriorityClass reflecting the restart priority.",
-         ("clusters.ha_enabled", "vms.ha_restart_priority"), ha),
+         ("clusters.ha_enabled",), ha),
 ]

@@ -4,61 +4,64 @@ from __future__ import annotations
 
 import pandas as pd
 
-from assess.model import Estate
+from assess.model import AssessError, Estate
 from assess.model.results import StageResult
 from assess.readiness import verdict as decide
 from assess.readiness.base import Context, join_groups
 from assess.readiness.catalogue import RULES, RULES_VERSION, evaluate
+from assess.readiness.overview import overview_tables
 from assess.readiness.params import ReadinessParams
 
 READINESS_COLUMNS = [
-    "vm_id", "name", "verdict", "excluded_reason", "method", "method_reason", "strategy",
-    "strategy_reason", "effort", "target_name", "guest_os_tier", "firmware", "secure_boot",
-    "needs_vtpm", "remediation", "rules_version",
+    "vm_id", "name", "verdict", "coverage", "unverified", "verify_first", "excluded_reason",
+    "unknown_reason", "method", "method_reason", "strategy", "strategy_reason", "effort",
+    "target_name", "guest_os_tier", "firmware", "secure_boot", "needs_vtpm", "remediation",
+    "rules_version",
     # added: what the decisions were made from
-    "cluster", "os_family", "guest_os", "os_score", "disk_score", "disk_gib", "critical", "warnings",
-    "unknowns",
+    "cluster", "os_family", "os_version", "guest_os", "os_score", "disk_score", "disk_gib",
+    "storage_source", "critical", "warnings", "unknowns",
 ]
 VERDICTS = ("ready", "ready_with_warnings", "not_ready", "unknown", "excluded")
 
 
-def assess_readiness(
-    estate: Estate,
-    params: ReadinessParams | None = None,
-    *,
-    idle: pd.Series | pd.DataFrame | None = None,
-) -> StageResult:
+def assess_readiness(estate: Estate, params: ReadinessParams | None = None) -> StageResult:
     """Assess every VM of ``estate`` against the rule catalogue.
 
     Args:
         estate: the canonical estate.
         params: thresholds; defaults when None.
-        idle: optional idle VMs from the sizing stage: a boolean Series indexed by ``vm_id``, or
-            the ``sizing`` table (``vm_id``, ``idle``, ``idle_evidence``). Idle VMs that are
-            neither excluded nor blocked get strategy ``retire`` (see :func:`retire_idle`).
 
     Returns:
         Tables ``readiness`` (one row per VM of ``estate["vms"]``, same order), ``concerns``
         (one row per VM and rule that fired or stayed unknown), ``concern_summary`` (one row per
         rule and status with the affected VMs) and ``readiness_groups`` (verdict counts per
         cluster and per OS family); the summary holds the counts.
+
+    Raises:
+        AssessError: the estate holds no VMs (a header-only vInfo, a flows-only estate).
     """
-    ctx = Context(estate, params or ReadinessParams())
+    params = params or ReadinessParams()
+    if estate["vms"].empty:
+        where = ", ".join(str(p.get("path") or p.get("id")) for p in estate.provenance) or "the estate"
+        raise AssessError(f"{where}: no VMs to assess (the inventory has no VM rows); give an "
+                          "RVTools export whose vInfo lists VMs, or a vCenter collection")
+    ctx = Context(estate, params)
     concerns = evaluate(ctx)
     exclusion_ids = {r.id for r in RULES if r.excludes}
     decided = decide.verdicts(ctx, concerns, exclusion_ids)
+    decided = decided.join(decide.coverage(ctx, concerns))
     decided = decided.join(decide.methods(ctx, concerns, decided["verdict"]))
     decided = decided.join(decide.efforts(ctx, concerns))
     decided = decided.join(decide.strategies(ctx, decided, concerns))
     readiness = _readiness_table(ctx, concerns, decided)
-    if idle is not None:
-        readiness = decide.retire_idle(readiness, idle)
     summary_table = concern_summary(concerns, readiness)
     groups = readiness_groups(readiness)
+    overview = overview_tables(estate, readiness, concerns, ctx.params.effort_disk_tiers_gib)
     return StageResult(
         tables={"readiness": readiness, "concerns": concerns, "concern_summary": summary_table,
-                "readiness_groups": groups},
+                "readiness_groups": groups, **overview},
         summary=readiness_summary(readiness, summary_table),
+        params=params.model_dump(mode="json"),
     )
 
 
@@ -77,7 +80,8 @@ def _readiness_table(ctx: Context, concerns: pd.DataFrame, decided: pd.DataFrame
     frame = pd.DataFrame({
         "vm_id": idx,
         "name": ctx.vm_column("name"),
-        **{c: decided[c] for c in ("verdict", "excluded_reason", "method", "method_reason",
+        **{c: decided[c] for c in ("verdict", "coverage", "unverified", "verify_first",
+                                   "excluded_reason", "unknown_reason", "method", "method_reason",
                                    "strategy", "strategy_reason", "effort")},
         "target_name": ctx.target_names,
         "guest_os_tier": os["tier"],
@@ -87,9 +91,10 @@ def _readiness_table(ctx: Context, concerns: pd.DataFrame, decided: pd.DataFrame
         "remediation": decide.remediations(ctx, concerns),
         "rules_version": RULES_VERSION,
         "cluster": ctx.vm_column("cluster"),
-        "os_family": os["family"],
+        "os_family": ctx.facts["os_family"],
+        "os_version": ctx.facts["os_version"],
         "guest_os": os["os_name"],
-        **{c: decided[c] for c in ("os_score", "disk_score", "disk_gib")},
+        **{c: decided[c] for c in ("os_score", "disk_score", "disk_gib", "storage_source")},
         "critical": count("Critical", "fired"),
         "warnings": count("Warning", "fired"),
         "unknowns": unknowns,
@@ -141,6 +146,8 @@ def readiness_summary(readiness: pd.DataFrame, concerns: pd.DataFrame) -> dict:
         "rules_version": RULES_VERSION,
         "vms": len(readiness),
         "verdicts": counts("verdict", VERDICTS),
+        "coverage": counts("coverage", ("complete", "partial")),
+        "storage_sources": counts("storage_source"),
         "methods": counts("method", ("warm", "cold", "blocked")),
         "strategies": counts("strategy", ("rehost", "replatform", "retire", "retain")),
         "effort": {str(k): int(v) for k, v in readiness["effort"].value_counts().sort_index().items()},

@@ -1,15 +1,19 @@
 """From concerns to decisions per VM: verdict, migration method, effort, strategy, remediation.
 
-Verdict (first that applies):
+Verdict, from the checks that could be made (first that applies):
 
 - ``excluded``: an exclusion rule fired (template, SRM placeholder, orphaned/inaccessible,
-  powered off for long); ``excluded_reason`` says which.
+  powered off for long), or no sheet gives the VM a vCPU or memory allocation (it cannot be
+  sized); ``excluded_reason`` says which.
 - ``not_ready``: a Critical rule fired.
-- ``unknown``: no Critical fired, but a Critical rule could not be evaluated (a blocker cannot
-  be ruled out).
-- ``ready_with_warnings``: a Warning fired, or a Warning rule could not be evaluated (it needs
-  a check), so a VM is never ``ready`` by default.
-- ``ready``: nothing Critical or Warning fired or stayed unknown.
+- ``unknown``: the VM's basic inventory is missing: no guest OS in any reading, or no storage
+  size (no disk rows, no provisioned or in-use size).
+- ``ready_with_warnings``: a Warning fired.
+- ``ready``: nothing Critical or Warning fired.
+
+Beside it, ``coverage`` is ``complete`` when every rule could be checked and ``partial``
+otherwise; ``unverified`` lists the rules that could not be checked with the source that would
+settle each, and ``verify_first`` the Critical ones among them ("verify before migrating").
 
 Method: ``blocked`` for excluded and not-ready VMs; ``warm`` when the VM is powered on with
 VMware Tools running, CBT is on for the VM and every disk, and no shared, independent or
@@ -51,19 +55,46 @@ def _labels(concerns: pd.DataFrame, index: pd.Index, column: str = "label", **wh
     return join_groups(sub["vm_id"], sub[column], "; ").reindex(index).fillna("")
 
 
+NO_ALLOCATION = "No allocation: no sheet gives the VM's vCPUs and memory, so it cannot be sized"
+
+
 def verdicts(ctx: Context, concerns: pd.DataFrame, exclusion_ids: set[str]) -> pd.DataFrame:
-    """Per VM: ``verdict`` and ``excluded_reason``."""
+    """Per VM: ``verdict``, ``excluded_reason`` and ``unknown_reason``."""
     idx = ctx.vm_index
-    excluded = _has(concerns, idx, rule_id=exclusion_ids, status="fired")
+    by_rule = _has(concerns, idx, rule_id=exclusion_ids, status="fired")
+    vcpus, memory = ctx.vm_column("vcpus"), ctx.vm_column("memory_mib")
+    unallocated = ~((vcpus > 0) & (memory > 0)).fillna(False).astype(bool)
     crit = _has(concerns, idx, category="Critical", status="fired")
-    crit_unknown = _has(concerns, idx, category="Critical", status="unknown")
-    warn = _has(concerns, idx, category="Warning")
-    verdict = np.select([excluded, crit, crit_unknown, warn],
+    no_os = ctx.os["tier"] == "unknown"
+    no_storage = ctx.facts["storage_source"] == "none"
+    warn = _has(concerns, idx, category="Warning", status="fired")
+    verdict = np.select([by_rule | unallocated, crit, no_os | no_storage, warn],
                         ["excluded", "not_ready", "unknown", "ready_with_warnings"], "ready")
     reasons = _labels(concerns, idx, "detail", rule_id=exclusion_ids, status="fired")
     labels = _labels(concerns, idx, rule_id=exclusion_ids, status="fired")
-    reason = (labels + ": " + reasons).where(excluded, "")
-    return pd.DataFrame({"verdict": verdict, "excluded_reason": reason}, index=idx)
+    reason = (labels + ": " + reasons).where(by_rule, "")
+    reason = reason.mask(unallocated & ~by_rule, NO_ALLOCATION)
+    missing = (pd.Series(np.where(no_os, "no guest OS in any reading; ", ""), index=idx)
+               + np.where(no_storage, "no disk, provisioned or in-use size", ""))
+    return pd.DataFrame({"verdict": verdict, "excluded_reason": reason,
+                         "unknown_reason": missing.str.rstrip("; ").where(verdict == "unknown", "")},
+                        index=idx)
+
+
+def coverage(ctx: Context, concerns: pd.DataFrame) -> pd.DataFrame:
+    """Per VM: ``coverage``, ``unverified`` and ``verify_first``.
+
+    ``unverified`` lists the rule ids that could not be checked with the source that would
+    settle each; ``verify_first`` the Critical ones among them.
+    """
+    idx = ctx.vm_index
+    unknown = concerns[concerns["status"] == "unknown"]
+    text_ = unknown["rule_id"] + " (" + unknown["settled_by"] + ")"
+    unverified = join_groups(unknown["vm_id"], text_, "; ").reindex(idx).fillna("")
+    critical = unknown[unknown["category"] == "Critical"]
+    first = join_groups(critical["vm_id"], critical["rule_id"], ", ").reindex(idx).fillna("")
+    return pd.DataFrame({"coverage": np.where(unverified == "", "complete", "partial"),
+                         "unverified": unverified, "verify_first": first}, index=idx)
 
 
 def methods(ctx: Context, concerns: pd.DataFrame, verdict: pd.Series) -> pd.DataFrame:
@@ -72,10 +103,15 @@ def methods(ctx: Context, concerns: pd.DataFrame, verdict: pd.Series) -> pd.Data
     disks = ctx.table("disks")
     physical = disks[truthy(disks["raw"]) & text(disks["rdm_mode"]).str.lower().str.startswith("physical")]
     disk_cbt_off = disks[disks["cbt_enabled"].fillna(True).eq(False)]
+    power, tools = text(ctx.vm_column("power_state")).str.lower(), text(ctx.vm_column("tools_status"))
+    cbt = ctx.vm_column("cbt_enabled")
     checks = {
-        "VM powered off": text(ctx.vm_column("power_state")).str.lower() != "poweredon",
-        "VMware Tools not running": ~text(ctx.vm_column("tools_status")).str.lower().isin(TOOLS_RUNNING),
-        "CBT off or not reported": ~ctx.vm_column("cbt_enabled").fillna(False).astype(bool)
+        "power state not in this source": power == "",
+        "VM powered off": (power != "poweredon") & (power != ""),
+        "Tools status not in this source": tools == "",
+        "VMware Tools not running": ~tools.str.lower().isin(TOOLS_RUNNING) & (tools != ""),
+        "CBT setting not in this source": cbt.isna(),
+        "CBT off": cbt.eq(False).fillna(False).astype(bool)
         | pd.Series(idx.isin(set(disk_cbt_off["vm_id"])), index=idx),
         "physical-mode RDM": pd.Series(idx.isin(set(physical["vm_id"])), index=idx),
     }
@@ -111,16 +147,17 @@ def _os_score(os: pd.DataFrame) -> pd.Series:
 def efforts(ctx: Context, concerns: pd.DataFrame) -> pd.DataFrame:
     """Per VM: ``effort`` (1-5), ``os_score``, ``disk_score``, ``disk_gib``."""
     idx = ctx.vm_index
-    cap = ctx.table("disks").groupby("vm_id")["capacity_mib"].sum(min_count=1).reindex(idx)
-    gib = cap.fillna(ctx.vm_column("provisioned_mib")).fillna(0) / 1024
+    gib = ctx.facts["disk_gib"]
     tiers = list(ctx.params.effort_disk_tiers_gib)
-    disk_score = pd.Series(np.searchsorted(tiers, gib.to_numpy(), side="left") + 1, index=idx)
+    disk_score = pd.Series(np.searchsorted(tiers, gib.fillna(0).to_numpy(), side="left") + 1,
+                           index=idx).where(gib.notna())
     os_score = _os_score(ctx.os)
     warn = _has(concerns, idx, category="Warning", status="fired").astype(int)
     crit = _has(concerns, idx, category="Critical", status="fired").astype(int)
-    effort = np.clip(np.maximum(os_score, disk_score) + warn + crit, 1, 5)
+    effort = np.clip(np.maximum(os_score, disk_score.fillna(1)) + warn + crit, 1, 5)
     return pd.DataFrame({"effort": effort.astype(int), "os_score": os_score, "disk_score": disk_score,
-                         "disk_gib": gib.round(1)}, index=idx)
+                         "disk_gib": gib.round(1), "storage_source": ctx.facts["storage_source"]},
+                        index=idx)
 
 
 def strategies(ctx: Context, decided: pd.DataFrame, concerns: pd.DataFrame) -> pd.DataFrame:

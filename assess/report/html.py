@@ -31,6 +31,7 @@ from assess.report.charts import (
     os_family_chart,
     vms_per_cluster_chart,
 )
+from assess.report.readiness_overview import readiness_overview
 
 #: Per-wave VM lists are written as HTML tables up to this many planned VMs.
 STATIC_WAVE_ROWS = 5000
@@ -188,7 +189,7 @@ def stage_charts(estate: Estate, results: dict[str, StageResult]) -> dict[str, M
         charts["groups"] = _svg(move_group_figure(plan, estate["flows"]))
     nodes = t.result_table(results, "nodes")
     if nodes is not None and not nodes.empty:
-        ceiling = t.assumptions(results, {}).set_index("assumption")["value"].get("Node fill ceiling", 0.8)
+        ceiling = t.param_value(results["sizing"].params, "packing.target_utilization")
         if len(nodes) <= NODE_BARS:
             from assess.sizing.plots import node_fill_figure
 
@@ -247,4 +248,5 @@ def render_report(
         assumptions=t.assumptions(results, summary),
         provenance=estate.provenance,
         changes=changes.fillna("") if changes is not None else None,
+        overview=readiness_overview(results),
     )

@@ -9,19 +9,11 @@ from __future__ import annotations
 import pandas as pd
 
 from assess.model import Estate
-from assess.model.results import StageResult
+from assess.model.results import StageResult, result_table
 from assess.report.charts import os_family
 
 #: Order in which concern categories are shown (most severe first).
 CATEGORY_ORDER = {"Critical": 0, "Warning": 1, "Information": 2}
-
-
-def result_table(results: dict[str, StageResult], name: str) -> pd.DataFrame | None:
-    """The result table ``name`` from whichever stage produced it, or None."""
-    for result in results.values():
-        if name in result.tables:
-            return result.tables[name]
-    return None
 
 
 def vm_results(estate: Estate, results: dict[str, StageResult]) -> pd.DataFrame:
@@ -65,6 +57,9 @@ def vm_results(estate: Estate, results: dict[str, StageResult]) -> pd.DataFrame:
         s = sizing.set_index("vm_id")
         for col in ("instancetype", "preference", "node"):
             out[col] = key.map(s[col])
+        if "shape" in s:  # a VM without an instancetype gets explicit resources: say "custom"
+            custom = key.map(s["shape"].where(s["shape"] == "custom"))
+            out["instancetype"] = out["instancetype"].fillna(custom)
         out["target_vcpus"] = key.map(s["guest_vcpus"]).astype("Int64")
         out["target_memory_gib"] = (key.map(s["guest_memory_mib"]) / 1024).round(1)
         out["idle"] = key.map(s["idle"]).astype("boolean")
@@ -265,14 +260,9 @@ ASSUMPTIONS = [
 def assumptions(results: dict[str, StageResult], summary: dict) -> pd.DataFrame:
     """The parameters behind the numbers: ``stage, assumption, value, source``.
 
-    A stage's parameters come from ``params`` in its summary (recorded by ``run_stages`` when
-    the run was given parameters); a stage without them ran with its defaults.
+    Values come from the parameters each stage recorded as used (defaults included); ``source``
+    is ``given`` for a value the run was given explicitly, ``default`` otherwise.
     """
-    from assess.readiness import ReadinessParams
-    from assess.sizing import SizingParams
-    from assess.waves import WavesParams
-
-    defaults = {"readiness": ReadinessParams, "sizing": SizingParams, "waves": WavesParams}
     rows = [("run", "Tool version", summary.get("tool_version", ""), "assess"),
             ("run", "Generated", summary.get("generated_at", ""), "assess")]
     readiness = results.get("readiness")
@@ -281,11 +271,16 @@ def assumptions(results: dict[str, StageResult], summary: dict) -> pd.DataFrame:
     for stage, path, label in ASSUMPTIONS:
         if stage not in results:
             continue
-        recorded = results[stage].summary.get("params")
-        params = recorded if recorded is not None else defaults[stage]().model_dump(mode="json")
-        value = params
-        for part in path.split("."):
-            value = value.get(part) if isinstance(value, dict) else None
+        value = param_value(results[stage].params, path)
+        given = path in results[stage].summary.get("params_given", [])
         if value is not None:
-            rows.append((stage, label, value, "given" if recorded is not None else "default"))
+            rows.append((stage, label, value, "given" if given else "default"))
     return pd.DataFrame(rows, columns=["stage", "assumption", "value", "source"])
+
+
+def param_value(params: dict, path: str):
+    """The value at the dotted ``path`` of recorded parameters (None when absent)."""
+    value = params
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value

@@ -27,7 +27,10 @@ from assess.sample.utilization import write_utilization
 
 MIN_VMS = 100
 
-__all__ = ["MIN_VMS", "generate_sample"]
+__all__ = ["MIN_VMS", "generate_sample", "sample_path"]
+
+#: The sample shipped in a source checkout (``make demo`` runs on it).
+CHECKOUT_SAMPLE = Path(__file__).resolve().parents[2] / "data" / "samples"
 
 
 def generate_sample(out: Path, vms: int = 300, seed: int = 0) -> dict[str, Path]:
@@ -50,3 +53,21 @@ def generate_sample(out: Path, vms: int = 300, seed: int = 0) -> dict[str, Path]
     truth = ground_truth(inv, seed, samples, flows)
     paths["ground_truth"].write_text(json.dumps(truth, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return paths
+
+
+def sample_path(cache: Path | None = None) -> Path:
+    """The folder of the default sample estate (300 VMs, seed 0), ready for :func:`load_estate`.
+
+    In a source checkout that is ``data/samples``; elsewhere the sample is generated once into
+    ``cache`` (default ``$XDG_CACHE_HOME/assess/sample``, else ``~/.cache/assess/sample``).
+    """
+    if cache is None and (CHECKOUT_SAMPLE / "rvtools.xlsx").is_file():
+        return CHECKOUT_SAMPLE
+    if cache is None:
+        import os
+
+        cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "assess" / "sample"
+    cache = Path(cache)
+    if not (cache / "ground_truth.json").is_file():  # written last: its presence means complete
+        generate_sample(cache)
+    return cache

@@ -1,7 +1,7 @@
 """Per-VM helpers over utilization: the lookback window and the wide shape features.
 
 The stats table itself (one row per VM and metric: samples, percentiles, first/last, interval,
-daily cycle) comes from :mod:`assess.collect.utilization_stats`, in memory or out of core.
+daily cycle) comes from :mod:`assess.sizing.utilization_stats`, in memory or out of core.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""KubeVirt instancetypes: the table (from a bundle file) and the smallest one that fits a VM.
+"""KubeVirt instancetypes: the table, from the packaged bundle or the cluster's own file.
 
 The packaged table ``data/common-instancetypes.json`` is extracted from the common-instancetypes
 v1.7.0 cluster bundle that KubeVirt ships. A user can pass their cluster's own file instead:
@@ -12,7 +12,6 @@ import json
 import re
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import yaml
 
@@ -108,62 +107,3 @@ def load_instancetypes(path: Path | str | None = None) -> pd.DataFrame:
             f"{path}: not an instancetype table (expected JSON with an 'instancetypes' list of "
             f"{', '.join(COLUMNS)}): {exc}"
         ) from exc
-
-
-def smallest_fitting(
-    demand: pd.DataFrame, table: pd.DataFrame, fallbacks: dict[str, list[str]] | None = None
-) -> pd.DataFrame:
-    """The smallest instancetype of each VM's series that holds its vCPUs and memory.
-
-    "Smallest" is least memory, then fewest vCPUs, then no 1Gi hugepages. When the VM's series
-    has nothing big enough, the series in ``fallbacks[series]`` are tried in order; when nothing
-    fits, ``instancetype`` is empty and the VM keeps explicit resources.
-
-    Args:
-        demand: ``vm_id, vcpus, memory_mib, series`` per VM.
-        table: instancetype table from :func:`load_instancetypes`.
-        fallbacks: series -> further series to try.
-
-    Returns:
-        ``vm_id, instancetype, it_vcpus, it_memory_mib, instancetype_reason``.
-    """
-    fallbacks = fallbacks or {}
-    ordered = table.assign(_gi=table["hugepages"].eq("1Gi")).sort_values(
-        ["memory_mib", "vcpus", "_gi", "name"]
-    )
-    by_series = {s: g for s, g in ordered.groupby("series", sort=False)}
-    out = pd.DataFrame({
-        "vm_id": demand["vm_id"].to_numpy(),
-        "instancetype": pd.array([pd.NA] * len(demand), dtype="string"),
-        "it_vcpus": np.nan, "it_memory_mib": np.nan,
-        "instancetype_reason": pd.array([""] * len(demand), dtype="string"),
-    })
-    vcpus = demand["vcpus"].to_numpy(dtype=float)
-    memory = demand["memory_mib"].to_numpy(dtype=float)
-    series = demand["series"].astype(str).to_numpy()
-    for wanted in pd.unique(series):
-        rows = np.flatnonzero(series == wanted)
-        for candidate in [wanted, *fallbacks.get(wanted, [])]:
-            group = by_series.get(candidate)
-            if group is None or not len(rows):
-                continue
-            fits = (group["vcpus"].to_numpy()[None, :] >= vcpus[rows, None]) & (
-                group["memory_mib"].to_numpy()[None, :] >= memory[rows, None]
-            )
-            found = fits.any(axis=1)
-            pick = fits.argmax(axis=1)[found]
-            hit = rows[found]
-            out.loc[hit, "instancetype"] = group["name"].to_numpy()[pick]
-            out.loc[hit, "it_vcpus"] = group["vcpus"].to_numpy()[pick]
-            out.loc[hit, "it_memory_mib"] = group["memory_mib"].to_numpy()[pick]
-            note = "smallest that fits" if candidate == wanted else (
-                f"{wanted} series has no size this big; smallest {candidate} that fits"
-            )
-            out.loc[hit, "instancetype_reason"] = f"{candidate} series: {note}"
-            rows = rows[~found]
-        if len(rows):
-            tried = ", ".join([wanted, *fallbacks.get(wanted, [])])
-            out.loc[rows, "instancetype_reason"] = (
-                f"no instancetype of series {tried} holds this VM: explicit resources"
-            )
-    return out

@@ -10,10 +10,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from assess.model.params import Params
 
 
-class _Params(BaseModel):
+class _Params(Params):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -54,7 +56,7 @@ class RightSizing(_Params):
         30, gt=0, description="Days of history used, counted back from lookback_end (1, 7, 30 or any)"
     )
     lookback_end: datetime | None = Field(
-        None, description="End of the window (UTC); None = the latest sample in the data"
+        None, description="End of every VM's window (UTC); None = each VM's own latest sample"
     )
     memory_metrics: list[Literal["mem_consumed_mib", "mem_active_mib"]] = Field(
         default_factory=lambda: ["mem_consumed_mib", "mem_active_mib"],
@@ -74,12 +76,16 @@ class RightSizing(_Params):
         description="allow: demand above the allocation raises the size; cap_at_allocated: never above it",
     )
     sample_interval_s: int | None = Field(
-        None, gt=0, description="Expected seconds between samples; None = from the data (the interval_s "
-        "column, else the VM's median spacing)",
+        None, gt=0, description="Expected seconds between samples; None = from the data (the declared "
+        "interval_s, else the modal spacing of the VM's de-duplicated samples)",
     )
     default_interval_s: int = Field(
         300, gt=0, description="Expected seconds between samples when neither the VM's data nor the "
         "estate's median interval can tell (vCenter's 5-minute historical level)",
+    )
+    stats_memory_limit: str | None = Field(
+        "4GB", description="DuckDB memory ceiling when summarising utilization files out of core (it "
+        "spills to disk beyond it); None = DuckDB's default (80% of RAM)"
     )
     confidence_bands: tuple[float, float, float, float] = Field(
         (20.0, 40.0, 60.0, 80.0),
@@ -89,24 +95,38 @@ class RightSizing(_Params):
 
 
 class Idle(_Params):
-    """Idle ("zombie") detection: a plain rule plus an IsolationForest over shape features."""
+    """Idle ("zombie") detection: every measured signal quiet, relative to the VM's own capacity."""
 
-    cpu_mhz_p95: float = Field(100.0, ge=0, description="Rule: idle when CPU demand at P95 <= this, MHz")
+    cpu_pct_p95: float = Field(
+        5.0, ge=0, le=100, description="CPU P95 at most this % of the VM's capacity (vCPUs x core MHz)"
+    )
+    cpu_pct_p99: float = Field(
+        10.0, ge=0, le=100, description="and CPU P99 at most this % (keeps periodic batch work out)"
+    )
     net_kbps_p95: float = Field(
-        1.0, ge=0, description="Rule: and network throughput at P95 <= this, KB/s (near zero)"
+        20.0, ge=0, description="Network P95 at most this, KB/s (agents and lookups move a few KB/s)"
     )
-    min_samples: int = Field(12, ge=1, description="Fewer samples than this: no verdict (idle=False)")
-    use_model: bool = Field(True, description="Also score VMs with an IsolationForest over the features")
-    model_score: float = Field(
-        0.05, ge=0, le=1, description="A VM the rule misses is idle when it is at least as typical of the "
-        "rule-idle VMs as this share of them (model score) and its CPU P95 is <= 2 x cpu_mhz_p95"
+    disk_kbps_p95: float = Field(100.0, ge=0, description="Disk P95 at most this, KB/s")
+    mem_active_pct_p95: float = Field(
+        15.0, ge=0, le=100, description="Active memory P95 at most this % of the allocation"
     )
-    exclude_idle: bool = Field(False, description="Leave idle VMs out of sizing and packing (retire them)")
+    min_signals: int = Field(
+        2, ge=1, le=4, description="Signals (CPU, network, disk, active memory) a VM must report for a "
+        "verdict; CPU is always required"
+    )
+    min_samples: int = Field(12, ge=1, description="Fewer CPU samples than this: no verdict (idle=False)")
+    use_model: bool = Field(
+        True, description="Corroborate with an IsolationForest fitted on the idle VMs (evidence only)"
+    )
+    exclude_idle: bool = Field(
+        True, description="Idle VMs are retire candidates: leave them out of packing (see also "
+        "packing.include_unmigrated)"
+    )
     random_state: int = Field(0, description="Seed of the model")
 
 
 class Profiles(_Params):
-    """Workload profiles: VMs clustered by utilization shape to suggest the instancetype series."""
+    """Workload profiles: VMs clustered by utilization shape, named for the report."""
 
     n_clusters: int = Field(4, ge=1, le=12, description="Clusters fitted (then named by their centre)")
     memory_bound_gib_per_vcpu: float = Field(
@@ -133,10 +153,18 @@ class Growth(_Params):
 class KubeVirtMapping(_Params):
     """How a right-sized VM becomes KubeVirt resources (instancetype, overhead, PVCs)."""
 
-    default_series: str = Field("u1", description="Instancetype series used by default")
+    allowed_series: list[str] = Field(
+        default_factory=lambda: ["u1", "m1"],
+        description="Instancetype series a VM may get; the cheapest in node capacity that holds it wins",
+    )
     overcommit_series: str = Field("o1", description="Series where memory overcommit is allowed")
-    memory_heavy_series: str = Field("m1", description="Series for memory-bound VMs")
-    latency_sensitive_series: str = Field("cx1", description="Series for latency-sensitive/CPU-bound VMs")
+    latency_sensitive_series: str = Field(
+        "cx1", description="The only series for latency-sensitive VMs (dedicated CPUs)"
+    )
+    max_memory_overshoot_pct: float = Field(
+        25.0, ge=0, description="Most guest memory an instancetype may add over the right-sized memory, "
+        "in %; above it (or when it would add vCPUs) the VM gets explicit resources (shape custom)"
+    )
     instancetypes_file: str | None = Field(
         None, description="Cluster instancetype bundle (YAML); None = common-instancetypes v1.7.0"
     )
@@ -144,12 +172,8 @@ class KubeVirtMapping(_Params):
         None, description="Cluster preference bundle (YAML); None = common-instancetypes v1.7.0"
     )
     use_overcommit_series: bool = Field(
-        False, description="Memory overcommit allowed: map VMs that are not latency-sensitive or "
-        "memory-bound to overcommit_series (o1 pods request 50% of guest memory)"
-    )
-    series_fallbacks: dict[str, list[str]] = Field(
-        default_factory=lambda: {"u1": ["m1"], "o1": ["u1", "m1"], "cx1": ["d1"]},
-        description="Series tried, in order, when a VM's series has no size big enough",
+        False, description="Memory overcommit allowed: also offer overcommit_series to VMs that are not "
+        "latency-sensitive (o1 pods request 50% of guest memory)"
     )
     graphics: bool = Field(True, description="autoattachGraphicsDevice on (adds 32 MiB video RAM)")
     cpu_allocation_ratio: float = Field(
@@ -217,6 +241,10 @@ class Packing(_Params):
     ha_percent: float = Field(0.1, ge=0, lt=1, description="Share of nodes held spare when percent")
     ha_min_failover_nodes: int = Field(2, ge=0, description="At least this many spare (migration-planner)")
     respect_anti_affinity: bool = Field(True, description="Keep DRS anti-affinity groups apart")
+    include_unmigrated: bool = Field(
+        False, description="Also pack VMs that do not migrate as they are: readiness not_ready, strategy "
+        "retire or retain, and idle VMs (readiness-excluded VMs are never packed)"
+    )
     cpsat_time_limit_s: float = Field(10.0, gt=0, description="CP-SAT improvement time limit, seconds")
     random_state: int = Field(0, description="Seed for CP-SAT and tie-breaking")
 

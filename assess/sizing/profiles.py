@@ -1,4 +1,4 @@
-"""Workload profiles: VMs grouped by the shape of their utilization, to pick an instancetype series.
+"""Workload profiles: VMs grouped by the shape of their utilization, named for the report.
 
 KMeans (fixed ``random_state``) on standardised shape features; each cluster is then named
 from the medians of its members, so the names read the same whatever order KMeans found
@@ -14,7 +14,7 @@ from sklearn.base import BaseEstimator
 from sklearn.cluster import KMeans
 from sklearn.preprocessing import StandardScaler
 
-from assess.sizing.params import KubeVirtMapping, Profiles
+from assess.sizing.params import Profiles
 
 _D = Profiles()
 
@@ -47,7 +47,8 @@ class WorkloadProfiler(BaseEstimator):
 
     Attributes:
         profiles_: one row per VM of ``sizes``: ``vm_id, profile`` (or ``unknown`` without
-            data), ``series`` (suggested instancetype series), ``profile_reason``.
+            data), ``profile_reason``. The profile describes the workload; the instancetype is
+            chosen by capacity cost (:mod:`assess.sizing.shapes`), not from the profile.
         centres_: per cluster: the member medians of the features and the name given.
         model_: the fitted KMeans (None when no VM had data).
     """
@@ -59,20 +60,17 @@ class WorkloadProfiler(BaseEstimator):
         cpu_bound_gib_per_vcpu: float = _D.cpu_bound_gib_per_vcpu,
         bursty_peak_ratio: float = _D.bursty_peak_ratio,
         random_state: int | None = _D.random_state,
-        series: KubeVirtMapping | None = None,
     ):
         self.n_clusters = n_clusters
         self.memory_bound_gib_per_vcpu = memory_bound_gib_per_vcpu
         self.cpu_bound_gib_per_vcpu = cpu_bound_gib_per_vcpu
         self.bursty_peak_ratio = bursty_peak_ratio
         self.random_state = random_state
-        self.series = series
 
     def fit(self, features: pd.DataFrame, sizes: pd.DataFrame) -> WorkloadProfiler:
         """Profile the VMs of ``sizes`` from their shape ``features``; return self."""
         if self.n_clusters < 1:
             raise ValueError(f"WorkloadProfiler: n_clusters should be >= 1, received {self.n_clusters!r}")
-        series = self.series or KubeVirtMapping()
         feats = profile_features(features, sizes)
         ids = sizes["vm_id"].astype("string").reset_index(drop=True)
         self.model_ = None
@@ -88,8 +86,6 @@ class WorkloadProfiler(BaseEstimator):
             centres["profile"] = [self._name(row) for _, row in centres.iterrows()]
             self.centres_ = centres
         names = labels.map(self.centres_["profile"]) if len(labels) else labels
-        pick = {"bursty": series.default_series, "steady": series.default_series,
-                "memory-bound": series.memory_heavy_series, "cpu-bound": series.latency_sensitive_series}
         profile = names.reindex(ids).fillna("unknown").astype("string")
         g = feats.reindex(ids)
         reason = ("cluster of " + profile + " VMs; this VM: " + g["gib_per_core"].round(1).astype("string")
@@ -97,7 +93,6 @@ class WorkloadProfiler(BaseEstimator):
         self.profiles_ = pd.DataFrame({
             "vm_id": ids,
             "profile": profile.to_numpy(),
-            "series": profile.map(pick).fillna(series.default_series).astype("string").to_numpy(),
             "profile_reason": reason.fillna("no CPU and memory demand: profile unknown").to_numpy(),
         }).astype({"profile_reason": "string"})
         return self

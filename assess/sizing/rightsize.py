@@ -8,7 +8,7 @@ gets a confidence rating, 1-5 stars, from the share of expected samples present.
 
 Two entry points, same result: :meth:`RightSizer.fit` on the canonical ``utilization`` table
 (summarised in memory), and :meth:`RightSizer.fit_stats` on a precomputed stats table
-(:mod:`assess.collect.utilization_stats`), which is how estates of 100,000 VMs x 360 samples x 4
+(:mod:`assess.sizing.utilization_stats`), which is how estates of 100,000 VMs x 360 samples x 4
 metrics are sized without holding the samples in memory.
 """
 
@@ -19,16 +19,16 @@ import pandas as pd
 from pydantic import ValidationError
 from sklearn.base import BaseEstimator
 
-from assess.collect.utilization_stats import STATS_COLUMNS, frame_stats
 from assess.sizing.features import lookback_window
 from assess.sizing.params import RightSizing
+from assess.sizing.utilization_stats import STATS_COLUMNS, frame_stats
 
 _D = RightSizing()
 
 SIZES_COLUMNS = [
     "vm_id", "mode", "vcpus", "memory_mib", "cpu_demand_mhz", "memory_demand_mib", "core_mhz",
     "confidence", "confidence_reason", "sizing_reason", "samples", "expected_samples",
-    "allocated_vcpus", "allocated_memory_mib",
+    "allocated_vcpus", "allocated_memory_mib", "memory_source",
 ]
 
 
@@ -43,10 +43,13 @@ class RightSizer(BaseEstimator):
             or when the VM has no samples), ``vcpus, memory_mib`` (the answer),
             ``cpu_demand_mhz, memory_demand_mib`` (percentile x comfort), ``core_mhz``,
             ``confidence`` (1-5; null in as_is mode), ``confidence_reason``, ``sizing_reason``,
-            ``samples, expected_samples`` (CPU + memory samples in the window),
-            ``allocated_vcpus, allocated_memory_mib``.
+            ``samples, expected_samples`` (de-duplicated CPU + memory samples in the VM's window),
+            ``allocated_vcpus, allocated_memory_mib``, ``memory_source`` (the counter the memory
+            rests on: ``mem_consumed_mib``, ``mem_active_mib``, ``guest_minimum`` or
+            ``allocated``).
         stats_: the stats table the sizes were computed from.
-        window_start_, window_end_: the (start, end] lookback window, UTC.
+        window_start_, window_end_: the estate's (start, end] window, UTC; each VM's own window
+            ends at its last sample unless ``lookback_end`` fixes it.
         warnings_: recoverable oddities as rows of the canonical ``warnings`` table.
 
     Example:
@@ -89,7 +92,7 @@ class RightSizer(BaseEstimator):
     @classmethod
     def from_params(cls, params: RightSizing) -> RightSizer:
         """A sizer configured from the ``rightsizing`` group of ``SizingParams``."""
-        return cls(**params.model_dump())
+        return cls(**params.model_dump(exclude={"stats_memory_limit"}))
 
     def _validated(self) -> RightSizing:
         values = {k: v for k, v in self.get_params().items() if v is not None}
@@ -110,7 +113,8 @@ class RightSizer(BaseEstimator):
         params = self._validated()
         _require(utilization, "utilization", ["vm_id", "metric", "timestamp", "value"])
         start, end = lookback_window(utilization, params.lookback_days, params.lookback_end)
-        stats = frame_stats(utilization, params.lookback_days, end) if params.mode == "performance" else None
+        stats = (frame_stats(utilization, params.lookback_days, params.lookback_end)
+                 if params.mode == "performance" else None)
         return self._fit(stats, vms, hosts, start, end, params)
 
     def fit_stats(
@@ -118,7 +122,7 @@ class RightSizer(BaseEstimator):
     ) -> RightSizer:
         """Size every VM from a stats table computed over the lookback window; return self.
 
-        ``stats`` is the table of :mod:`assess.collect.utilization_stats` (``frame_stats`` in
+        ``stats`` is the table of :mod:`assess.sizing.utilization_stats` (``frame_stats`` in
         memory, ``file_stats`` out of core with DuckDB) and must
         cover the window (lookback_end or its latest ``last``, back ``lookback_days``).
         """
@@ -176,7 +180,6 @@ class RightSizer(BaseEstimator):
         return core, note
 
     def _performance(self, v: pd.DataFrame, core: pd.Series, core_note: pd.Series, p: RightSizing):
-        q = f"p{p.percentile}"
         stats = self.stats_
         unknown = sorted(set(stats["vm_id"].astype("string")) - set(v["vm_id"]))
         if unknown:
@@ -184,69 +187,24 @@ class RightSizer(BaseEstimator):
                 code="sizing.utilization.unknown_vm", table="utilization", row="", column="vm_id",
                 message=f"samples of {len(unknown)} vm_id(s) not in vms were ignored, e.g. {unknown[0]}"))
         pick = _Picker(stats, v["vm_id"])
-
-        cpu_q = pick("cpu_usage_mhz", q)
-        from_pct = cpu_q.isna() & pick("cpu_usage_pct", q).notna()
-        cpu_q = cpu_q.fillna(pick("cpu_usage_pct", q) / 100 * v["vcpus"].astype("float64") * core)
-        cpu_samples = pick("cpu_usage_mhz", "samples").fillna(pick("cpu_usage_pct", "samples")).fillna(0)
-        mem_q = pd.Series(np.nan, index=v.index)
-        mem_metric = pd.Series("", index=v.index, dtype="string")
-        mem_samples = pd.Series(0.0, index=v.index)
-        for metric in p.memory_metrics:
-            fill = mem_q.isna() & pick(metric, q).notna()
-            mem_q[fill] = pick(metric, q)[fill]
-            mem_metric[fill] = metric
-            mem_samples[fill] = pick(metric, "samples")[fill]
-        has_cpu, has_mem = cpu_q.notna(), mem_q.notna()
-
-        first = pd.concat([pick(m, "first") for m in ("cpu_usage_mhz", "cpu_usage_pct", *p.memory_metrics)],
-                          axis=1).min(axis=1)
-        last = pd.concat([pick(m, "last") for m in ("cpu_usage_mhz", "cpu_usage_pct", *p.memory_metrics)],
-                         axis=1).max(axis=1)
-        interval = pd.Series(float(p.sample_interval_s or np.nan), index=v.index)
-        for metric in ("cpu_usage_mhz", "cpu_usage_pct", *p.memory_metrics):
-            interval = interval.fillna(pick(metric, "interval_s"))
-        estate_interval = pd.to_numeric(stats["interval_s"], errors="coerce").median()
-        interval = interval.fillna(estate_interval).fillna(p.default_interval_s)
-
-        cpu_demand = cpu_q * p.comfort_factor
-        mem_demand = mem_q * p.comfort_factor
-        alloc_v, alloc_m = v["vcpus"].astype("float64"), v["memory_mib"].astype("float64")
-        floor_v, floor_m, family = _floors(v, p)
-        vcpus = np.ceil(cpu_demand / core - 1e-9).where(has_cpu, alloc_v)
-        memory = np.ceil(mem_demand - 1e-9).where(has_mem, alloc_m)
-        reason = _Reasons(v.index)
-        reason.add(from_pct, "CPU from cpu_usage_pct x allocated vCPUs x core speed")
-        reason.add(~has_cpu, "no CPU counter: vCPUs as allocated")
-        reason.add(has_mem & (mem_metric != p.memory_metrics[0]), "memory from " + mem_metric)
-        reason.add(~has_mem, "no memory counter: memory as allocated")
-        raised_v = vcpus.isna() | (vcpus < floor_v)
-        raised_m = memory.isna() | (memory < floor_m)
-        reason.add(raised_v | raised_m, "raised to the " + family + " minimum ("
-                   + floor_v.astype("int64").astype("string") + " vCPU, "
-                   + floor_m.round().astype("int64").astype("string") + " MiB)")
-        vcpus, memory = vcpus.where(~raised_v, floor_v), memory.where(~raised_m, floor_m)
-        if p.upsizing == "cap_at_allocated":
-            cap_v, cap_m = alloc_v.notna() & (vcpus > alloc_v), alloc_m.notna() & (memory > alloc_m)
-            reason.add(cap_v | cap_m, "capped at allocated (upsizing=cap_at_allocated)")
-            vcpus, memory = vcpus.where(~cap_v, alloc_v), memory.where(~cap_m, alloc_m)
-
-        window_s = (self.window_end_ - self.window_start_).total_seconds() if self.window_end_ else 0.0
-        expected = np.floor(window_s / interval + 1e-6).clip(lower=1)
-        present = cpu_samples.clip(upper=expected) + mem_samples.clip(upper=expected)
+        cpu = _cpu_evidence(pick, v, core, f"p{p.percentile}")
+        mem = _memory_evidence(pick, f"p{p.percentile}", p)
+        sizes, reason = _right_sized(v, core, cpu, mem, p)
+        start, end, last = self._vm_windows(v, pick, p)
+        interval = _intervals(pick, stats, v.index, p)
+        expected = np.floor(p.lookback_days * 86400 / interval + 1e-6).clip(lower=1)
+        present = cpu["samples"].clip(upper=expected) + mem["samples"].clip(upper=expected)
         share = present / (2 * expected) * 100
         stars = pd.Series(np.searchsorted(np.asarray(p.confidence_bands), share.to_numpy(), side="left") + 1,
                           index=v.index)
-        sizes = pd.DataFrame({
-            "vm_id": v["vm_id"], "mode": "performance", "vcpus": vcpus, "memory_mib": memory,
-            "cpu_demand_mhz": cpu_demand, "memory_demand_mib": mem_demand, "core_mhz": core,
-            "confidence": stars, "samples": present, "expected_samples": 2 * expected,
-            "allocated_vcpus": alloc_v, "allocated_memory_mib": alloc_m,
-        })
-        why = self._confidence_reasons(v, share, first, last, interval, has_cpu, has_mem, stars, p)
+        sizes["confidence"], sizes["samples"], sizes["expected_samples"] = stars, present, 2 * expected
+        first = pd.concat([pick(m, "first") for m in _metrics(p)], axis=1).min(axis=1)
+        has = (cpu["q"].notna(), mem["q"].notna(), mem["unmeasured"])
+        newest = pd.Series(self.window_end_, index=v.index).astype(last.dtype)
+        why = _confidence_reasons(v, share, (start, end, first, last, newest), interval, has, stars, p)
         sizes["confidence_reason"] = why.text(core_note)
         sizes["sizing_reason"] = reason.text()
-        nodata = ~has_cpu & ~has_mem
+        nodata = cpu["q"].isna() & mem["q"].isna()
         if nodata.any():
             days = f"{p.lookback_days:g}-day"
             fallback = _as_is(v[nodata], core[nodata],
@@ -259,35 +217,36 @@ class RightSizer(BaseEstimator):
                 code="sizing.utilization.missing", table="utilization", row="", column="vm_id",
                 message=f"{int(nodata.sum())} VM(s) have no samples in the {days} window and were "
                 f"sized as_is, e.g. {v.loc[nodata, 'vm_id'].iloc[0]}"))
+        self._warn_memory(v, mem, cpu["q"].notna())
         return _typed(sizes)
 
-    def _confidence_reasons(self, v, share, first, last, interval, has_cpu, has_mem, stars, p) -> _Reasons:
-        start, end = self.window_start_, self.window_end_
-        why = _Reasons(v.index)
-        if start is None or end is None:  # no samples at all: every VM falls back to as_is
-            why.add(pd.Series(True, index=v.index), "no utilization samples in the estate")
-            return why
-        why.add(pd.Series(True, index=v.index), share.round().astype("int64").astype("string")
-                + f"% of expected CPU and memory samples in the {p.lookback_days:g}-day window")
-        slack = pd.to_timedelta(np.maximum(2 * interval, 0.05 * (end - start).total_seconds()
-                                           if end is not None else 0), unit="s")
-        low = stars < 5
-        created = v["created_at"]
-        mid = low & created.notna() & (created > start) if start is not None else low & False
-        why.add(mid, "VM created " + created.dt.strftime("%Y-%m-%d").fillna("") + ", mid-window")
-        late = low & ~mid & first.notna() & (first > start + slack)
-        why.add(late, "samples start " + first.dt.strftime("%Y-%m-%d").fillna("")
-                + " (VM created or collection started mid-window)")
-        off = v["power_state"].fillna("").str.lower().isin(["poweredoff", "suspended"])
-        early = low & last.notna() & (last < end - slack)
-        why.add(low & off, "VM is " + v["power_state"].fillna(""))
-        why.add(early & ~off, "no samples after " + last.dt.strftime("%Y-%m-%d").fillna("")
-                + " (powered off or collection stopped)")
-        why.add(low & has_cpu & ~has_mem, "no memory counter (" + ", ".join(p.memory_metrics) + ")")
-        why.add(low & has_mem & ~has_cpu, "no CPU counter (cpu_usage_mhz, cpu_usage_pct)")
-        gaps = low & has_cpu & has_mem & ~mid & ~late & ~early
-        why.add(gaps, "gaps in the samples")
-        return why
+    def _vm_windows(self, v: pd.DataFrame, pick: _Picker, p: RightSizing):
+        """Per-VM (start, end] window and last sample: each VM's own last sample, or the fixed end."""
+        last = pd.concat([pick(m, "last") for m in _metrics(p)], axis=1).max(axis=1)
+        if p.lookback_end is not None or self.window_end_ is None:
+            end = pd.Series(self.window_end_, index=v.index).astype(last.dtype)
+        else:
+            end = last
+            behind = last.notna() & (last <= self.window_end_ - pd.Timedelta(days=p.lookback_days))
+            if behind.any():
+                shown = ", ".join(f"{vm} (ends {t:%Y-%m-%d})" for vm, t in
+                                  zip(v.loc[behind, "vm_id"][:5], last[behind][:5]))
+                self.warnings_.append(dict(
+                    code="sizing.window.per_vm", table="utilization", row="", column="timestamp",
+                    message=f"{int(behind.sum())} VM(s) have no samples in the last {p.lookback_days:g} days "
+                    f"before the newest sample ({self.window_end_:%Y-%m-%d}); each is sized on the "
+                    f"{p.lookback_days:g} days before its own last sample: {shown}"))
+        return end - pd.Timedelta(days=p.lookback_days), end, last
+
+    def _warn_memory(self, v: pd.DataFrame, mem: pd.DataFrame, has_cpu: pd.Series) -> None:
+        unmeasured = mem["unmeasured"] & mem["q"].isna()
+        if unmeasured.any():
+            names = v.loc[unmeasured, "vm_id"]
+            self.warnings_.append(dict(
+                code="sizing.memory.not_measured", table="utilization", row="", column="value",
+                message=f"{int(unmeasured.sum())} VM(s) have memory counters that are 0 in every sample "
+                "(not measured, not idle): memory sized as allocated: " + ", ".join(names[:10])
+                + (f" and {len(names) - 10} more" if len(names) > 10 else "")))
 
 
 class _Picker:
@@ -325,6 +284,126 @@ class _Reasons:
         return out.str.removeprefix("; ").fillna("")
 
 
+def _metrics(p: RightSizing) -> tuple[str, ...]:
+    return ("cpu_usage_mhz", "cpu_usage_pct", *p.memory_metrics)
+
+
+def _cpu_evidence(pick: _Picker, v: pd.DataFrame, core: pd.Series, q: str) -> pd.DataFrame:
+    """CPU demand percentile (MHz; from cpu_usage_pct x allocation x core speed when needed)."""
+    mhz, pct = pick("cpu_usage_mhz", q), pick("cpu_usage_pct", q)
+    return pd.DataFrame({
+        "q": mhz.fillna(pct / 100 * v["vcpus"].astype("float64") * core),
+        "from_pct": mhz.isna() & pct.notna(),
+        "samples": pick("cpu_usage_mhz", "samples").fillna(pick("cpu_usage_pct", "samples")).fillna(0),
+    })
+
+
+def _memory_evidence(pick: _Picker, q: str, p: RightSizing) -> pd.DataFrame:
+    """Memory percentile from the first measured metric of ``memory_metrics``.
+
+    A metric whose samples are all 0 is not measured (a running guest always holds memory),
+    so it is skipped; ``unmeasured`` marks VMs that had only such counters. ``active_floor`` is
+    the active-memory percentile x comfort, below which memory is never sized.
+    """
+    index = pick.vm_ids.index
+    out = pd.DataFrame({"q": np.nan, "source": pd.Series("", index=index, dtype="string"), "samples": 0.0,
+                        "unmeasured": False}, index=index)
+    for metric in p.memory_metrics:
+        value, measured = pick(metric, q), pick(metric, "max") > 0
+        out["unmeasured"] |= value.notna() & ~measured
+        fill = out["q"].isna() & value.notna() & measured
+        out.loc[fill, "q"] = value[fill]
+        out.loc[fill, "source"] = metric
+        out.loc[fill, "samples"] = pick(metric, "samples")[fill]
+    active = pick("mem_active_mib", q).where(pick("mem_active_mib", "max") > 0)
+    out["active_floor"] = active * p.comfort_factor
+    return out
+
+
+def _intervals(pick: _Picker, stats: pd.DataFrame, index: pd.Index, p: RightSizing) -> pd.Series:
+    """Seconds between samples per VM: given, else the VM's own, else the estate's, else the default."""
+    interval = pd.Series(float(p.sample_interval_s or np.nan), index=index)
+    for metric in _metrics(p):
+        interval = interval.fillna(pick(metric, "interval_s"))
+    estate_interval = pd.to_numeric(stats["interval_s"], errors="coerce").median()
+    return interval.fillna(estate_interval).fillna(p.default_interval_s)
+
+
+def _right_sized(v: pd.DataFrame, core: pd.Series, cpu: pd.DataFrame, mem: pd.DataFrame, p: RightSizing
+                 ) -> tuple[pd.DataFrame, _Reasons]:
+    """VCPUs and memory from the demand, then floors and the upsizing cap, with their reasons."""
+    has_cpu, has_mem = cpu["q"].notna(), mem["q"].notna()
+    cpu_demand = cpu["q"] * p.comfort_factor
+    mem_demand = np.fmax(mem["q"] * p.comfort_factor, mem["active_floor"]).where(has_mem)
+    alloc_v, alloc_m = v["vcpus"].astype("float64"), v["memory_mib"].astype("float64")
+    floor_v, floor_m, family = _floors(v, p)
+    vcpus = np.ceil(cpu_demand / core - 1e-9).where(has_cpu, alloc_v)
+    memory = np.ceil(mem_demand - 1e-9).where(has_mem, alloc_m)
+    source = mem["source"].where(has_mem, "allocated")
+    by_active = has_mem & (mem["active_floor"] > mem["q"] * p.comfort_factor)
+    source = source.mask(by_active, "mem_active_mib")
+    reason = _Reasons(v.index)
+    reason.add(cpu["from_pct"], "CPU from cpu_usage_pct x allocated vCPUs x core speed")
+    reason.add(~has_cpu, "no CPU counter: vCPUs as allocated")
+    reason.add(has_mem & (mem["source"] != p.memory_metrics[0]), "memory from " + mem["source"])
+    reason.add(by_active, "memory raised to the active-memory P" + str(p.percentile) + " x comfort")
+    reason.add(~has_mem & mem["unmeasured"], "memory counter 0 in every sample (not measured): memory "
+               "as allocated")
+    reason.add(~has_mem & ~mem["unmeasured"], "no memory counter: memory as allocated")
+    raised_v = vcpus.isna() | (vcpus < floor_v)
+    raised_m = memory.isna() | (memory < floor_m)
+    reason.add(raised_v | raised_m, "raised to the " + family + " minimum ("
+               + floor_v.astype("int64").astype("string") + " vCPU, "
+               + floor_m.round().astype("int64").astype("string") + " MiB)")
+    vcpus, memory = vcpus.where(~raised_v, floor_v), memory.where(~raised_m, floor_m)
+    source = source.mask(raised_m & has_mem, "guest_minimum")
+    if p.upsizing == "cap_at_allocated":
+        cap_v, cap_m = alloc_v.notna() & (vcpus > alloc_v), alloc_m.notna() & (memory > alloc_m)
+        reason.add(cap_v | cap_m, "capped at allocated (upsizing=cap_at_allocated)")
+        vcpus, memory = vcpus.where(~cap_v, alloc_v), memory.where(~cap_m, alloc_m)
+        source = source.mask(cap_m, "allocated")
+    else:
+        above = has_cpu & alloc_v.notna() & (vcpus > alloc_v)
+        reason.add(above, "more vCPUs than allocated: measured P" + str(p.percentile) + " x comfort needs "
+                   + vcpus.astype("Int64").astype("string"))
+    sizes = pd.DataFrame({
+        "vm_id": v["vm_id"], "mode": "performance", "vcpus": vcpus, "memory_mib": memory,
+        "cpu_demand_mhz": cpu_demand, "memory_demand_mib": mem_demand, "core_mhz": core,
+        "allocated_vcpus": alloc_v, "allocated_memory_mib": alloc_m, "memory_source": source,
+    })
+    return sizes, reason
+
+
+def _confidence_reasons(v, share, times, interval, has, stars, p: RightSizing) -> _Reasons:
+    """Why each VM got its stars: the share of expected samples, then what explains the shortfall."""
+    start, end, first, last, newest = times
+    has_cpu, has_mem, unmeasured = has
+    why = _Reasons(v.index)
+    if end.isna().all():  # no samples at all: every VM falls back to as_is
+        why.add(pd.Series(True, index=v.index), "no utilization samples in the estate")
+        return why
+    why.add(pd.Series(True, index=v.index), share.round().astype("int64").astype("string")
+            + f"% of expected CPU and memory samples (de-duplicated) in the {p.lookback_days:g}-day window")
+    slack = pd.to_timedelta(np.maximum(2 * interval, 0.05 * p.lookback_days * 86400), unit="s")
+    low = stars < 5
+    created = v["created_at"]
+    mid = low & created.notna() & (created > start)
+    why.add(mid, "VM created " + created.dt.strftime("%Y-%m-%d").fillna("") + ", mid-window")
+    late = low & ~mid & first.notna() & (first > start + slack)
+    why.add(late, "samples start " + first.dt.strftime("%Y-%m-%d").fillna("")
+            + " (VM created or collection started mid-window)")
+    off = v["power_state"].fillna("").str.lower().isin(["poweredoff", "suspended"])
+    early = last.notna() & (last < newest - slack)  # the VM's history stops before the estate's
+    why.add(low & off, "VM is " + v["power_state"].fillna(""))
+    why.add(early & ~off, "no samples after " + last.dt.strftime("%Y-%m-%d").fillna("")
+            + " (powered off or collection stopped); sized on the window before that")
+    why.add(low & has_cpu & ~has_mem & unmeasured, "memory not measured (counter 0 in every sample)")
+    why.add(low & has_cpu & ~has_mem & ~unmeasured, "no memory counter (" + ", ".join(p.memory_metrics) + ")")
+    why.add(low & has_mem & ~has_cpu, "no CPU counter (cpu_usage_mhz, cpu_usage_pct)")
+    why.add(low & has_cpu & has_mem & ~mid & ~late & ~early, "gaps in the samples")
+    return why
+
+
 def _sep(note: pd.Series) -> pd.Series:
     return note.where(note == "", "; " + note)
 
@@ -336,6 +415,7 @@ def _as_is(v: pd.DataFrame, core: pd.Series, reason: str) -> pd.DataFrame:
         "cpu_demand_mhz": np.nan, "memory_demand_mib": np.nan, "core_mhz": core,
         "confidence": pd.NA, "confidence_reason": reason, "sizing_reason": "",
         "samples": 0, "expected_samples": pd.NA, "allocated_vcpus": alloc_v, "allocated_memory_mib": alloc_m,
+        "memory_source": "allocated",
     }, index=v.index))
 
 
@@ -345,7 +425,7 @@ def _typed(sizes: pd.DataFrame) -> pd.DataFrame:
         "cpu_demand_mhz": "float64", "memory_demand_mib": "float64", "core_mhz": "float64",
         "confidence": "Int64", "confidence_reason": "string", "sizing_reason": "string",
         "samples": "Int64", "expected_samples": "Int64", "allocated_vcpus": "Int64",
-        "allocated_memory_mib": "float64",
+        "allocated_memory_mib": "float64", "memory_source": "string",
     })
 
 

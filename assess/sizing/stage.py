@@ -1,9 +1,13 @@
 """The sizing stage: right-size, map to KubeVirt, pack onto nodes, price — one row per VM.
 
 ``size_estate`` is what the pipeline and notebooks call. Every VM of ``estate["vms"]`` gets a
-``sizing`` row: VMs excluded by readiness (or, when asked, as idle) keep their right-sized
-figures but get ``excluded_reason`` and no node; VMs too big for every node profile get no
-node and say why.
+``sizing`` row with its allocation (``alloc_vcpus``, ``alloc_memory_mib``), its right-sized
+size (``vcpus``, ``memory_mib``, ``memory_source``) and its target (``shape``: an
+``instancetype`` or ``custom`` explicit resources; ``guest_vcpus``, ``guest_memory_mib``,
+``memory_overshoot_pct``). VMs that do not migrate as they are (readiness ``excluded`` or
+``not_ready``, strategy ``retire`` or ``retain``, idle) keep their figures but get
+``excluded_reason`` and no node unless ``packing.include_unmigrated`` is set; VMs too big for
+every node profile get no node and say why.
 """
 
 from __future__ import annotations
@@ -11,22 +15,21 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from assess.collect.utilization import DUCKDB_MEMORY_LIMIT
-from assess.collect.utilization_stats import file_stats, frame_stats
-from assess.model import AssessError
+from assess.model import AssessError, conform
 from assess.model.estate import Estate
 from assess.model.results import StageResult
 from assess.sizing.cost import cost_table, node_cost_per_year
-from assess.sizing.features import lookback_window
 from assess.sizing.idle import IdleDetector
-from assess.sizing.instancetypes import load_instancetypes, smallest_fitting
+from assess.sizing.instancetypes import load_instancetypes
 from assess.sizing.overhead import cpu_request_cores, memory_overhead_mib, memory_request_mib
 from assess.sizing.packing import anti_affinity_groups, place_vms
 from assess.sizing.params import SizingParams
 from assess.sizing.preferences import choose_preferences, load_preferences
 from assess.sizing.profiles import WorkloadProfiler
 from assess.sizing.rightsize import RightSizer
+from assess.sizing.shapes import capacity_cost, choose_shapes
 from assess.sizing.storage import disk_pvcs, storage_totals
+from assess.sizing.utilization_stats import file_stats, frame_stats
 
 SIZING_COLUMNS = [
     "vm_id", "mode", "vcpus", "memory_mib", "confidence", "confidence_reason", "idle", "idle_evidence",
@@ -34,7 +37,12 @@ SIZING_COLUMNS = [
     "pod_memory_mib", "storage_gib", "node", "node_profile", "excluded_reason",
     # what the VM gets and why
     "series", "guest_vcpus", "guest_memory_mib", "instancetype_reason", "preference_reason",
+    # allocated today -> right-sized -> target
+    "alloc_vcpus", "alloc_memory_mib", "shape", "memory_overshoot_pct", "memory_source", "sizing_reason",
 ]
+#: Readiness verdicts and strategies whose VMs are not packed unless ``include_unmigrated``.
+NOT_MIGRATED_VERDICTS = ("not_ready",)
+NOT_MIGRATED_STRATEGIES = ("retire", "retain")
 VFIO_KINDS = {"pci_passthrough", "vgpu", "sriov_nic"}
 
 
@@ -57,53 +65,39 @@ def size_estate(
     result = StageResult()
     vms = estate["vms"]
     rightsizing = params.rightsizing
-    stats, end = _stats(estate, rightsizing.lookback_days, rightsizing.lookback_end)
+    stats = _stats(estate, rightsizing)
     if stats.empty and rightsizing.mode == "performance":
         rightsizing = rightsizing.model_copy(update={"mode": "as_is"})
         result.warn("sizing.no_utilization", "no utilization samples in the estate: every VM sized as "
                     "allocated (as_is)", source="sizing", table="utilization")
-    sizer = RightSizer.from_params(rightsizing.model_copy(update={"lookback_end": end}))
-    sizer = sizer.fit_stats(stats, vms, estate["hosts"])
+    sizer = RightSizer.from_params(rightsizing).fit_stats(stats, vms, estate["hosts"])
     for w in sizer.warnings_.to_dict("records"):
         result.warn(w["code"], w["message"], source="sizing", table=w["table"], row=w["row"],
                     column=w["column"])
     sized = vms[["vm_id"]].merge(sizer.sizes_, on="vm_id", how="left")
-    if rightsizing.lookback_end is not None:  # idle detection's window ends at the latest sample
-        stats = _stats(estate, rightsizing.lookback_days, None)[0]
-    idle, features = _idle(vms, stats, params)
+    idle, features = _idle(vms, stats, sizer.sizes_, params)
     sized = sized.merge(idle, on="vm_id", how="left")
     sized = sized.merge(_profiles(features, sizer.sizes_, params), on="vm_id", how="left")
-    sized["excluded_reason"] = _excluded(vms, readiness, sized, params)
+    sized["excluded_reason"], categories = _excluded(vms, readiness, sized, params)
+    sized = _target(sized, vms, readiness, params)
+    _resources(sized, estate, readiness, params)
 
     k = params.kubevirt
-    prefs = choose_preferences(vms, load_preferences(k.preferences_file), _column(readiness, "firmware"))
-    sized = sized.merge(prefs, on="vm_id", how="left")
-    want_vcpus = np.maximum(sized["vcpus"].astype(float), sized["pref_min_vcpus"].astype(float))
-    want_memory = np.maximum(sized["memory_mib"].astype(float), sized["pref_min_memory_mib"].astype(float))
-    sized["series"] = _series(vms, sized["profile"], want_vcpus, want_memory, params)
-    fit = smallest_fitting(
-        pd.DataFrame({"vm_id": sized["vm_id"], "vcpus": want_vcpus, "memory_mib": want_memory,
-                      "series": sized["series"]}),
-        load_instancetypes(k.instancetypes_file), k.series_fallbacks,
-    )
-    sized = sized.merge(fit, on="vm_id", how="left")
-    raised = (want_vcpus > sized["vcpus"]) | (want_memory > sized["memory_mib"])
-    sized["instancetype_reason"] = sized["instancetype_reason"].where(
-        ~raised, sized["instancetype_reason"] + "; raised to the preference's minimum")
-    _resources(sized, estate, readiness, want_vcpus, want_memory, params)
-
     pvcs = disk_pvcs(estate["disks"], vms, k)
     sized["storage_gib"] = sized["vm_id"].map(pvcs.groupby("vm_id")["pvc_gib"].sum()).fillna(0.0)
     placed, nodes, runs, packing_summary = _place(sized, estate, params)
     sized = sized.merge(placed, on="vm_id", how="left")
+    too_big = sized["excluded_reason"].isna() & sized["unplaced_reason"].notna()
+    categories = categories.mask(too_big.to_numpy(), "too_big")
     sized["excluded_reason"] = sized["excluded_reason"].fillna(sized["unplaced_reason"])
-    sizing = _typed(sized[SIZING_COLUMNS])
+    sizing = conform("sizing", sized[SIZING_COLUMNS])
     kept = sizing.loc[sizing["excluded_reason"].isna(), "vm_id"]
     storage = storage_totals(pvcs[pvcs["vm_id"].isin(kept)], k)
     cost = cost_table(estate["hosts"], nodes, params.packing.node_profiles, params.cost)
     result.tables = {"sizing": sizing, "nodes": nodes, "storage": storage, "pvcs": pvcs,
                      "packing_runs": runs, "cost": cost}
-    result.summary = _summary(sizing, nodes, storage, cost, packing_summary)
+    result.summary = _summary(sizing, nodes, storage, cost, packing_summary, categories, rightsizing.mode)
+    result.params = params.model_dump(mode="json")
     return result
 
 
@@ -113,83 +107,114 @@ def _column(frame: pd.DataFrame | None, name: str) -> pd.Series | None:
     return frame.set_index("vm_id")[name]
 
 
-def _stats(estate: Estate, lookback_days: float, end) -> tuple[pd.DataFrame, pd.Timestamp | None]:
-    """The per-VM stats table over the lookback window, and the window's end.
+def _stats(estate: Estate, p) -> pd.DataFrame:
+    """The per-VM stats table over each VM's lookback window, computed once for sizing and idle.
 
-    Computed once for right-sizing and idle detection: by DuckDB over the estate's
-    ``utilization_files`` (out of core), else in pandas from ``estate["utilization"]``.
+    By DuckDB over the estate's ``utilization_files`` (out of core, within
+    ``p.stats_memory_limit``), else in pandas from ``estate["utilization"]``.
     """
     if estate.utilization_files:
         if not estate["utilization"].empty:
             raise AssessError("sizing: utilization both in memory and in files; write them into one Parquet "
                               "file first (assess.model.estate.write_utilization)")
-        stats = file_stats(estate.utilization_files, lookback_days, end, memory_limit=DUCKDB_MEMORY_LIMIT)
-        return stats, end if end is not None else (stats["last"].max() if len(stats) else None)
-    utilization = estate["utilization"]
-    end = lookback_window(utilization, lookback_days, end)[1]
-    return frame_stats(utilization, lookback_days, end), end
+        return file_stats(estate.utilization_files, p.lookback_days, p.lookback_end,
+                          memory_limit=p.stats_memory_limit)
+    return frame_stats(estate["utilization"], p.lookback_days, p.lookback_end)
 
 
-def _idle(vms: pd.DataFrame, stats: pd.DataFrame, params: SizingParams
+def _idle(vms: pd.DataFrame, stats: pd.DataFrame, sizes: pd.DataFrame, params: SizingParams
           ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     if stats.empty:
         return pd.DataFrame({"vm_id": vms["vm_id"], "idle": False,
                              "idle_evidence": "no utilization samples: no verdict"}), None
-    detector = IdleDetector.from_params(params.idle, params.rightsizing.lookback_days).fit_stats(stats, vms)
+    capacity = sizes.set_index("vm_id")
+    capacity = capacity["allocated_vcpus"].astype("float64") * capacity["core_mhz"]
+    detector = IdleDetector.from_params(params.idle).fit_stats(stats, vms, capacity)
     return detector.idle_[["vm_id", "idle", "idle_evidence"]], detector.features_
 
 
 def _profiles(features: pd.DataFrame | None, sizes: pd.DataFrame, params: SizingParams) -> pd.DataFrame:
     if features is None or features.empty:
         return pd.DataFrame({"vm_id": sizes["vm_id"], "profile": pd.NA}).astype({"profile": "string"})
-    profiler = WorkloadProfiler(**params.profiles.model_dump(), series=params.kubevirt)
+    profiler = WorkloadProfiler(**params.profiles.model_dump())
     return profiler.fit(features, sizes).profiles_[["vm_id", "profile"]]
 
 
-def _excluded(vms: pd.DataFrame, readiness, sized: pd.DataFrame, params: SizingParams) -> pd.Series:
+def _excluded(vms: pd.DataFrame, readiness, sized: pd.DataFrame, params: SizingParams
+              ) -> tuple[pd.Series, pd.Series]:
+    """Why each VM is not packed (NA when it is), and its category for the summary counts.
+
+    Readiness ``excluded`` VMs (templates, placeholders...) are never packed; ``not_ready``,
+    ``retire``/``retain`` and idle VMs are left out unless ``packing.include_unmigrated``.
+    """
     reason = pd.Series(pd.NA, index=sized.index, dtype="string")
+    category = pd.Series(pd.NA, index=sized.index, dtype="string")
+
+    def mark(where, text, name) -> None:
+        where = pd.Series(where, index=sized.index).fillna(False).astype(bool) & reason.isna()
+        reason[where] = text[where] if isinstance(text, pd.Series) else text
+        category[where] = name
+
     if readiness is not None and "verdict" in readiness:
         r = readiness.set_index("vm_id")
-        excluded = sized["vm_id"].map(r["verdict"]).eq("excluded").fillna(False)
-        why = sized["vm_id"].map(r["excluded_reason"]) if "excluded_reason" in r else None
-        text = ("excluded by readiness: " + why.fillna("no reason given")) if why is not None else (
-            "excluded by readiness")
-        reason = reason.mask(excluded.to_numpy(dtype=bool), text)
+        verdict = sized["vm_id"].map(r["verdict"])
+        why = sized["vm_id"].map(r["excluded_reason"]).fillna("no reason given") if "excluded_reason" in r \
+            else pd.Series("no reason given", index=sized.index)
+        mark(verdict.eq("excluded"), "excluded by readiness: " + why.astype("string"), "excluded")
+        if not params.packing.include_unmigrated:
+            mark(verdict.isin(NOT_MIGRATED_VERDICTS), "not ready (readiness): not packed until its blockers "
+                 "are fixed", "not_ready")
+            strategy = sized["vm_id"].map(r["strategy"]) if "strategy" in r else pd.Series(
+                pd.NA, index=sized.index)
+            for name in NOT_MIGRATED_STRATEGIES:
+                mark(strategy.eq(name), f"strategy {name} (readiness): not packed", name)
     else:
         flags = vms.set_index("vm_id")
-        template = sized["vm_id"].map(flags["template"]).fillna(False).astype(bool)
-        placeholder = sized["vm_id"].map(flags["srm_placeholder"]).fillna(False).astype(bool)
-        reason = reason.mask(template, "template: not a running VM").mask(
-            placeholder, "SRM placeholder: the protected VM is sized at its own site")
-    if params.idle.exclude_idle:
-        idle = sized["idle"].fillna(False).astype(bool) & reason.isna()
-        reason = reason.mask(idle, "idle: retire candidate (" + sized["idle_evidence"].fillna("") + ")")
-    return reason
+        mark(sized["vm_id"].map(flags["template"]), "template: not a running VM", "excluded")
+        mark(sized["vm_id"].map(flags["srm_placeholder"]),
+             "SRM placeholder: the protected VM is sized at its own site", "excluded")
+    if params.idle.exclude_idle and not params.packing.include_unmigrated:
+        mark(sized["idle"], "idle: retire candidate (" + sized["idle_evidence"].fillna("") + ")", "retire")
+    return reason, category
 
 
-def _series(vms: pd.DataFrame, profile: pd.Series, vcpus: pd.Series, memory: pd.Series,
-            params: SizingParams) -> pd.Series:
-    """Series by policy: latency-sensitive -> cx1; memory-bound (ratio or profile) -> m1; else u1/o1."""
+def _target(sized: pd.DataFrame, vms: pd.DataFrame, readiness, params: SizingParams) -> pd.DataFrame:
+    """Preference, then the target shape (instancetype or custom) of each VM."""
     k = params.kubevirt
-    latency = vms["latency_sensitivity"].astype("string").str.lower().eq("high").fillna(False).to_numpy()
-    heavy = (memory / 1024 / vcpus.clip(lower=1) >= params.profiles.memory_bound_gib_per_vcpu).to_numpy()
-    heavy = heavy | profile.astype("string").eq("memory-bound").fillna(False).to_numpy(dtype=bool)
-    default = k.overcommit_series if k.use_overcommit_series else k.default_series
-    series = np.where(latency, k.latency_sensitive_series, np.where(heavy, k.memory_heavy_series, default))
-    return pd.Series(series, index=vcpus.index, dtype="string")
+    prefs = choose_preferences(vms, load_preferences(k.preferences_file), _column(readiness, "firmware"))
+    sized = sized.merge(prefs, on="vm_id", how="left")
+    want_vcpus = np.maximum(sized["vcpus"].astype(float), sized["pref_min_vcpus"].astype(float))
+    want_memory = np.maximum(sized["memory_mib"].astype(float), sized["pref_min_memory_mib"].astype(float))
+    latency = sized["vm_id"].map(vms.set_index("vm_id")["latency_sensitivity"]).astype("string").str.lower()
+    series = " ".join(dict.fromkeys([*k.allowed_series, *([k.overcommit_series] if k.use_overcommit_series
+                                                            else [])]))
+    table = load_instancetypes(k.instancetypes_file)
+    node = params.packing.node_profiles[0]
+    cost = capacity_cost(table, node.threads if node.count_threads else node.cores, node.memory_mib,
+                         params.packing.cpu_overcommit)
+    demand = pd.DataFrame({
+        "vm_id": sized["vm_id"], "vcpus": want_vcpus, "memory_mib": want_memory,
+        "max_vcpus": sized["allocated_vcpus"].astype("float64").fillna(want_vcpus),
+        "series": np.where(latency.eq("high").fillna(False), k.latency_sensitive_series, series),
+    })
+    shapes = choose_shapes(demand, table, cost, k.max_memory_overshoot_pct)
+    raised = ((want_vcpus > sized["vcpus"]) | (want_memory > sized["memory_mib"])).to_numpy()
+    shapes["instancetype_reason"] = shapes["instancetype_reason"].where(
+        ~raised, shapes["instancetype_reason"] + "; raised to the preference's minimum")
+    sized = sized.merge(shapes, on="vm_id", how="left")
+    sized["alloc_vcpus"], sized["alloc_memory_mib"] = sized["allocated_vcpus"], sized["allocated_memory_mib"]
+    return sized
 
 
-def _resources(sized, estate, readiness, want_vcpus, want_memory, params: SizingParams) -> None:
-    """Guest size, requests and KubeVirt overhead per VM (in place)."""
+def _resources(sized, estate, readiness, params: SizingParams) -> None:
+    """Requests and KubeVirt overhead per VM from its guest size (in place)."""
     k = params.kubevirt
     table = load_instancetypes(k.instancetypes_file).set_index("name")
     known = sized["instancetype"].notna().to_numpy()
-    names = sized["instancetype"].fillna("u1.nano")
+    names = sized["instancetype"].fillna(table.index[0])
     dedicated = np.where(known, names.map(table["dedicated_cpu"]).to_numpy(dtype=bool), False)
     isolate = np.where(known, names.map(table["isolate_emulator_thread"]).to_numpy(dtype=bool), False)
     overcommit = np.where(known, names.map(table["memory_overcommit_percent"]).to_numpy(dtype=float), 0)
-    sized["guest_vcpus"] = np.where(known, sized["it_vcpus"], np.ceil(want_vcpus))
-    sized["guest_memory_mib"] = np.where(known, sized["it_memory_mib"], np.ceil(want_memory))
     devices = estate["devices"]
     vfio_ids = set(devices.loc[devices["kind"].isin(VFIO_KINDS), "vm_id"]) | set(
         estate["nics"].loc[estate["nics"]["adapter"].astype("string").str.lower().eq("sriov").fillna(False),
@@ -222,30 +247,39 @@ def _place(sized: pd.DataFrame, estate: Estate, params: SizingParams):
     return placement.vm_node, placement.nodes, placement.runs, placement.summary
 
 
-def _typed(sizing: pd.DataFrame) -> pd.DataFrame:
-    strings = ["vm_id", "mode", "confidence_reason", "idle_evidence", "profile", "instancetype",
-               "preference", "node", "node_profile", "excluded_reason", "series", "instancetype_reason",
-               "preference_reason"]
-    out = sizing.astype({c: "string" for c in strings})
-    out = out.astype({"vcpus": "Int64", "guest_vcpus": "Int64", "confidence": "Int64", "idle": "boolean"})
-    return out.reset_index(drop=True)
+def _totals(sizing: pd.DataFrame) -> dict:
+    """Allocated, right-sized and target vCPU / memory (GiB) over every sized VM and the placed ones."""
+    out = {}
+    for scope, rows in (("all", sizing), ("placed", sizing[sizing["node"].notna()])):
+        for label, v, m in (("allocated", "alloc_vcpus", "alloc_memory_mib"),
+                            ("right_sized", "vcpus", "memory_mib"),
+                            ("target", "guest_vcpus", "guest_memory_mib")):
+            out[f"{scope}_{label}_vcpus"] = int(rows[v].fillna(0).sum())
+            out[f"{scope}_{label}_memory_gib"] = round(float(rows[m].fillna(0).sum()) / 1024, 1)
+    return out
 
 
-def _summary(sizing, nodes, storage, cost, packing_summary) -> dict:
+def _summary(sizing, nodes, storage, cost, packing_summary, categories, mode) -> dict:
     placed = sizing["node"].notna()
     workload = nodes[nodes["role"].eq("workload")] if len(nodes) else nodes
     totals = cost[cost["item"].eq("total")].set_index("side")["annual_cost"]
+    not_packed = categories.value_counts().to_dict()
     return {
         "vms": len(sizing),
+        "mode": mode,
         "placed": int(placed.sum()),
         "excluded": int(sizing["excluded_reason"].notna().sum()),
+        "not_packed": {k: int(not_packed.get(k, 0)) for k in
+                       ("excluded", "not_ready", "retire", "retain", "too_big")},
         "idle": int(sizing["idle"].fillna(False).sum()),
-        "explicit_resources": int((sizing["instancetype"].isna() & sizing["excluded_reason"].isna()).sum()),
+        "explicit_resources": int((sizing["shape"].eq("custom") & sizing["excluded_reason"].isna()).sum()),
+        "custom_shapes": int(sizing["shape"].eq("custom").sum()),
+        **_totals(sizing),
         **packing_summary,
         "cpu_fill": float(workload["cpu_fill"].mean()) if len(workload) else 0.0,
         "memory_fill": float(workload["memory_fill"].mean()) if len(workload) else 0.0,
         "storage_requested_gib": float(storage["requested_gib"].sum()),
         "storage_raw_gib": float(storage["raw_gib"].sum()),
-        "cost_current_per_year": float(totals.get("current", 0.0)),
-        "cost_target_per_year": float(totals.get("target", 0.0)),
+        "cost_current_per_year": float(totals.get("current", np.nan)),
+        "cost_target_per_year": float(totals.get("target", np.nan)),
     }

@@ -2,9 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
+
+from assess.waves.params import WavesParams
+
+
+def first_window(params: WavesParams, now: datetime | None = None) -> datetime:
+    """Start of the first window: ``params.start``, else the next default window after ``now``.
+
+    The default window opens on ``window_weekday`` at ``window_time`` (UTC), strictly after
+    ``now`` (default: the run's clock), so a plan never opens in the past.
+    """
+    if params.start is not None:
+        return params.start
+    now = now or datetime.now(UTC)
+    now = now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
+    hour, minute = (int(x) for x in params.window_time.split(":"))
+    day = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    day += timedelta(days=(params.window_weekday - day.weekday()) % 7)
+    return day if day > now else day + timedelta(days=7)
 
 
 def wave_calendar(

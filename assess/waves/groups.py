@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 import networkx as nx
+import numpy as np
 
 from assess.waves.links import HARD, SOFT
 
@@ -30,17 +31,19 @@ def hard_components(G: nx.Graph, nodes: list[str] | None = None) -> list[set[str
 
 
 def quotient_graph(G: nx.Graph, parts: list[set[str]], weight: str = "weight",
-                   links: tuple[str, ...] = (SOFT, HARD), self_loops: bool = False) -> nx.Graph:
+                   links: tuple[str, ...] = (SOFT, HARD), self_loops: bool = False,
+                   significant_only: bool = False) -> nx.Graph:
     """Graph with one node per part (attribute ``size``) and summed ``weight`` between parts.
 
-    Only edges whose ``link`` is in ``links`` count; edges touching nodes outside every part
-    are ignored; edges inside a part become a self-loop when ``self_loops`` (so community
-    detection still sees how heavy a contracted part is), else are dropped. O(edges).
+    Only edges whose ``link`` is in ``links`` count (and, with ``significant_only``, whose
+    ``significant`` flag is set); edges touching nodes outside every part are ignored; edges
+    inside a part become a self-loop when ``self_loops`` (so community detection still sees how
+    heavy a contracted part is), else are dropped. O(edges).
     """
     part_of = {n: i for i, part in enumerate(parts) for n in part}
     acc: dict[tuple[int, int], float] = defaultdict(float)
     for a, b, d in G.edges(data=True):
-        if d.get("link") not in links:
+        if d.get("link") not in links or (significant_only and not d.get("significant", True)):
             continue
         pa, pb = part_of.get(a), part_of.get(b)
         if pa is None or pb is None or (pa == pb and not self_loops):
@@ -106,6 +109,38 @@ def scaled_resolution(resolution: float, n_vms: int, resolution_vms: int | None)
     return resolution * max(1.0, n_vms / resolution_vms)
 
 
+def evidence_scale(G: nx.Graph, weight: str = "weight") -> float:
+    """Flow weight one unit of inventory evidence is worth: the median significant soft link (1 without)."""
+    w = [float(d.get(weight) or 0.0) for _, _, d in G.edges(data=True)
+         if d.get("link") == SOFT and d.get("significant", True)]
+    return float(np.median(w)) if w else 1.0
+
+
+def add_evidence(Q: nx.Graph, comp_of: dict, evidence: list, weights: dict[str, float], scale: float,
+                 weight: str = "weight") -> None:
+    """Add inventory evidence to the component graph ``Q``: a star per set, ``weights[kind] x scale``.
+
+    Strong evidence (weight >= 0.5: names, vApps) links any components; weak evidence (folders,
+    resource pools, owners) only attaches components left without any other link, so a team's
+    folder never glues its applications together when names or flows tell them apart.
+    """
+    def star(comps: list, w: float) -> None:
+        for c in comps[1:]:
+            old = Q.edges[comps[0], c][weight] if Q.has_edge(comps[0], c) else 0.0
+            Q.add_edge(comps[0], c, **{weight: old + w})
+
+    weak = []
+    for kind, _, members in evidence:
+        w = weights.get(kind, 0.0) * scale
+        comps = list(dict.fromkeys(comp_of[m] for m in members if m in comp_of))
+        if w > 0 and len(comps) > 1:
+            (star(comps, w) if weights[kind] >= 0.5 else weak.append((comps, w)))
+    alone = {c for c in Q if not any(m != c for m in Q[c])}
+    for comps, w in weak:
+        lonely = [c for c in comps if c in alone]
+        star(lonely, w)
+
+
 def move_groups(
     G: nx.Graph,
     nodes: list[str] | None = None,
@@ -115,10 +150,13 @@ def move_groups(
     seed: int | None = None,
     pins: dict[str, int] | None = None,
     resolution_vms: int | None = None,
+    evidence_weights: dict[str, float] | None = None,
 ) -> list[tuple[set[str], str]]:
     """Move groups of ``nodes`` (default: every VM), each with how it was formed.
 
-    Hard components are contracted; soft links between them are grouped by Louvain
+    Hard components are contracted; significant soft links between them (see
+    :func:`assess.waves.graph._significance`) and inventory evidence (``G.graph["evidence"]``
+    weighted by ``evidence_weights`` in units of :func:`evidence_scale`) are grouped by Louvain
     community detection (``seed``) at :func:`scaled_resolution`; a community above ``max_size`` VMs, or
     one holding two VMs of a keep-apart rule (``G.graph["keep_apart"]``) or VMs pinned to
     different waves, is split at its weakest links by :func:`capped_merge`. Hard components
@@ -135,7 +173,9 @@ def move_groups(
             if n in comp_of:
                 apart[comp_of[n]].add(r)
     comp_pin = {comp_of[n]: w for n, w in (pins or {}).items() if n in comp_of}
-    Q = quotient_graph(G, comps, weight, links=(SOFT, HARD), self_loops=True)
+    Q = quotient_graph(G, comps, weight, links=(SOFT, HARD), self_loops=True, significant_only=True)
+    add_evidence(Q, comp_of, G.graph.get("evidence", []), evidence_weights or {}, evidence_scale(G, weight),
+                 weight)
     gamma = scaled_resolution(resolution, len(comp_of), resolution_vms)
     communities = nx.community.louvain_communities(Q, weight=weight, resolution=gamma, seed=seed)
     out: list[tuple[set[str], str]] = []

@@ -63,16 +63,9 @@ def _kicked(Q: nx.Graph, wave: dict, free: list, held: set, caps: WaveCaps, rng:
         if wa == wb or wa in held or wb in held or nodes[a]["phase"] != nodes[b]["phase"]:
             continue
         trial = {**wave, a: wb, b: wa}
-        if all(_wave_fits(Q, [n for n in trial if trial[n] == w], caps) for w in (wa, wb)):
+        if all(caps.group_fits([nodes[n] for n in trial if trial[n] == w]) is None for w in (wa, wb)):
             wave = trial
     return wave
-
-
-def _wave_fits(Q: nx.Graph, groups: list, caps: WaveCaps) -> bool:
-    d = [Q.nodes[n] for n in groups]
-    return (sum(x["vms"] for x in d) <= caps.max_vms and sum(x["tib"] for x in d) <= caps.max_tib + 1e-9
-            and caps.hours(sum(x["gib"] for x in d), max((x["max_gib"] for x in d), default=0.0))
-            <= caps.window_hours + 1e-9)
 
 
 def local_search(Q: nx.Graph, wave: dict, caps: WaveCaps, weight: str = "weight", locked: set | None = None,
@@ -83,95 +76,165 @@ def local_search(Q: nx.Graph, wave: dict, caps: WaveCaps, weight: str = "weight"
     Each lowers sum(weight x waves crossed). Never adds a wave or empties one; keeps every
     cap a wave met, each phase inside its wave range (so dev/test stays before production),
     precedence pairs ``Q.graph["before"]`` and keep-apart labels. ``locked`` groups (pins,
-    shared services, pilot) and their waves stay. A group's cost in every wave is one
-    product of its link weights per wave with the wave distance matrix; swaps are tried for
-    the ``swap_targets`` best waves only, all partners of a wave scored at once; moves to the
-    ``max_targets`` best waves only (a 100,000-VM plan has thousands of waves, and a group that
-    fits none of its best 200 rarely fits a worse one); at most ``max_trades`` x waves
-    neighbouring-wave trades per pass.
+    shared services, pilot, kept from a previous plan) and their waves stay. A group's cost in
+    every wave is one product of its link weights per wave with the wave distance matrix;
+    swaps are tried for the ``swap_targets`` best waves only, all partners of a wave scored at
+    once; moves to the ``max_targets`` best waves only (a 100,000-VM plan has thousands of
+    waves, and a group that fits none of its best 200 rarely fits a worse one); at most
+    ``max_trades`` x waves neighbouring-wave trades per pass.
     O(passes x groups x (linked waves x waves + swap_targets x groups per wave x waves)).
 
     Returns:
         A new mapping group -> wave.
     """
-    locked = set(locked or ())
-    names = sorted(wave, key=str)
-    idx = {n: i for i, n in enumerate(names)}
-    numbers = np.array(sorted(set(wave.values())), dtype=float)
-    col = {int(w): j for j, w in enumerate(numbers)}
-    dist = np.abs(numbers[:, None] - numbers[None, :])
-    nodes = Q.nodes
-    at = np.array([col[wave[n]] for n in names], dtype=np.int64)
-    size = np.array([[nodes[n][k] for k in ("vms", "tib", "gib", "max_gib")] for n in names], dtype=float)
-    size = size.reshape(len(names), 4)
-    tot = np.zeros((len(numbers), 3))
-    np.add.at(tot, at, size[:, :3])
-    members: dict[int, set] = defaultdict(set)
-    for i, j in enumerate(at):
-        members[int(j)].add(i)
-    labels = [Counter(nodes[n].get("apart", ())) for n in names]
-    apart = defaultdict(Counter)
-    for i, j in enumerate(at):
-        apart[int(j)] += labels[i]
-    locked_cols = {col[wave[n]] for n in locked if n in wave}
-    phase = [nodes[n]["phase"] for n in names]
-    phase_range: dict[int, tuple[int, int]] = {}
-    for i, j in enumerate(at):
-        lo, hi = phase_range.get(phase[i], (j, j))
-        phase_range[phase[i]] = (min(lo, j), max(hi, j))
-    adj: list[dict[int, float]] = [{} for _ in names]
-    near = np.zeros((len(names), len(numbers)))  # group x wave: link weight to that wave
-    for a, b, d in Q.edges(data=True):
-        if a == b or a not in idx or b not in idx:
-            continue
-        ia, ib, x = idx[a], idx[b], float(d.get(weight, 0.0))
-        adj[ia][ib] = adj[ib][ia] = x
-        near[ia, at[ib]] += x
-        near[ib, at[ia]] += x
-    preds, succs = defaultdict(set), defaultdict(set)
-    for a, b in Q.graph.get("before", []):
-        if a in idx and b in idx:
-            preds[idx[b]].add(idx[a])
-            succs[idx[a]].add(idx[b])
+    if len(set(wave.values())) < 2:
+        return dict(wave)  # nothing to move between (no waves, or every group in one wave)
+    search = _Search(Q, wave, caps, weight, set(locked or ()))
+    for _ in range(max_passes):
+        improved = search.moves(swap_targets, max_targets)
+        improved |= search.reorder(max_trades)
+        if not improved:
+            break
+    return search.result()
 
-    top = np.zeros(len(numbers))  # per wave: at least its largest single copy (exact when it matters)
-    np.maximum.at(top, at, size[:, 3])
 
-    def fits(j: int, add: int, drop: int | None) -> bool:
-        vms, tib, gib = (tot[j] + size[add, :3] - (size[drop, :3] if drop is not None else 0.0)).tolist()
-        if vms > caps.max_vms or tib > caps.max_tib + 1e-9:
-            return False
-        if caps.hours(gib, max(top[j], size[add, 3])) <= caps.window_hours + 1e-9:
+class _Search:
+    """Arrays of one local search: wave per group, wave totals, link weight per group and wave."""
+
+    def __init__(self, Q: nx.Graph, wave: dict, caps: WaveCaps, weight: str, locked: set) -> None:
+        self.caps = caps
+        self.names = names = sorted(wave, key=str)
+        idx = {n: i for i, n in enumerate(names)}
+        self.numbers = numbers = np.array(sorted(set(wave.values())), dtype=float)
+        col = {int(w): j for j, w in enumerate(numbers)}
+        self.dist = np.abs(numbers[:, None] - numbers[None, :])
+        nodes = Q.nodes
+        self.at = at = np.array([col[wave[n]] for n in names], dtype=np.int64)
+        size = np.array([[nodes[n][k] for k in ("vms", "tib", "gib", "max_gib")] for n in names], dtype=float)
+        self.size = size = size.reshape(len(names), 4)
+        self.tot = np.zeros((len(numbers), 3))
+        np.add.at(self.tot, at, size[:, :3])
+        self.top = np.zeros(len(numbers))  # per wave: at least its largest copy (exact when it matters)
+        np.maximum.at(self.top, at, size[:, 3])
+        self.members: dict[int, set] = defaultdict(set)
+        self.labels = [Counter(nodes[n].get("apart", ())) for n in names]
+        self.apart: dict = defaultdict(Counter)
+        for i, j in enumerate(at):
+            self.members[int(j)].add(i)
+            self.apart[int(j)] += self.labels[i]
+        self.locked_cols = {col[wave[n]] for n in locked if n in wave}
+        self.locked_ids = {idx[n] for n in locked if n in idx}
+        self.phase = [nodes[n]["phase"] for n in names]
+        self.phase_range: dict[int, tuple[int, int]] = {}
+        for i, j in enumerate(at):
+            lo, hi = self.phase_range.get(self.phase[i], (j, j))
+            self.phase_range[self.phase[i]] = (min(lo, j), max(hi, j))
+        self._links(Q, weight, idx)
+
+    def _links(self, Q: nx.Graph, weight: str, idx: dict) -> None:
+        self.adj: list[dict[int, float]] = [{} for _ in self.names]
+        self.near = np.zeros((len(self.names), len(self.numbers)))  # group x wave: link weight to that wave
+        for a, b, d in Q.edges(data=True):
+            if a == b or a not in idx or b not in idx:
+                continue
+            ia, ib, x = idx[a], idx[b], float(d.get(weight, 0.0))
+            self.adj[ia][ib] = self.adj[ib][ia] = x
+            self.near[ia, self.at[ib]] += x
+            self.near[ib, self.at[ia]] += x
+        self.preds, self.succs = defaultdict(set), defaultdict(set)
+        for a, b in Q.graph.get("before", []):
+            if a in idx and b in idx:
+                self.preds[idx[b]].add(idx[a])
+                self.succs[idx[a]].add(idx[b])
+
+    def result(self) -> dict:
+        return {n: int(self.numbers[self.at[i]]) for i, n in enumerate(self.names)}
+
+    def fits(self, j: int, add: int, drop: int | None) -> bool:
+        """Whether wave ``j`` keeps its caps with group ``add`` in (and ``drop`` out)."""
+        size = self.size
+        vms, tib, gib = (self.tot[j] + size[add, :3] - (size[drop, :3] if drop is not None else 0.0)).tolist()
+        if self.caps.fits(vms, tib, gib, max(self.top[j], size[add, 3])) is None:
             return True
-        biggest = size[list(members[j] - {drop} | {add}), 3].max()
-        return caps.hours(gib, biggest) <= caps.window_hours + 1e-9
+        biggest = size[list(self.members[j] - {drop} | {add}), 3].max()
+        return self.caps.fits(vms, tib, gib, biggest) is None
 
-    def allowed(i: int, j: int, drop: int | None = None) -> bool:
-        lo, hi = phase_range[phase[i]]
-        if not lo <= j <= hi or j in locked_cols:
+    def allowed(self, i: int, j: int, drop: int | None = None) -> bool:
+        """Whether group ``i`` may sit in wave ``j``: phase range, unlocked, precedence, keep-apart."""
+        lo, hi = self.phase_range[self.phase[i]]
+        if not lo <= j <= hi or j in self.locked_cols:
             return False
-        if any(at[p] > j for p in preds[i]) or any(at[s] < j for s in succs[i]):
+        at = self.at
+        if any(at[p] > j for p in self.preds[i]) or any(at[s] < j for s in self.succs[i]):
             return False
-        if not labels[i]:
+        if not self.labels[i]:
             return True
-        have = apart[j] - labels[drop] if drop is not None else apart[j]
-        return not any(have[a] for a in labels[i])
+        have = self.apart[j] - self.labels[drop] if drop is not None else self.apart[j]
+        return not any(have[a] for a in self.labels[i])
 
-    def move(i: int, j: int) -> None:
-        old = int(at[i])
-        members[old].discard(i)
-        members[j].add(i)
-        tot[old] -= size[i, :3]
-        tot[j] += size[i, :3]
-        top[j] = max(top[j], size[i, 3])
-        apart[old] -= labels[i]
-        apart[j] += labels[i]
-        at[i] = j
-        for m, x in adj[i].items():
-            near[m, old] -= x
-            near[m, j] += x
+    def move(self, i: int, j: int) -> None:
+        old = int(self.at[i])
+        self.members[old].discard(i)
+        self.members[j].add(i)
+        self.tot[old] -= self.size[i, :3]
+        self.tot[j] += self.size[i, :3]
+        self.top[j] = max(self.top[j], self.size[i, 3])
+        self.apart[old] -= self.labels[i]
+        self.apart[j] += self.labels[i]
+        self.at[i] = j
+        for m, x in self.adj[i].items():
+            self.near[m, old] -= x
+            self.near[m, j] += x
 
-    def reorder() -> bool:
+    def moves(self, swap_targets: int, max_targets: int) -> bool:
+        """One pass of single moves and pairwise swaps; True when anything moved."""
+        improved = False
+        for i in range(len(self.names)):
+            here = int(self.at[i])
+            if (i in self.locked_ids or here in self.locked_cols or len(self.members[here]) == 1
+                    or not self.adj[i]):
+                continue
+            linked = np.flatnonzero(self.near[i])  # the waves it has links to: few, of many waves
+            gains = (self.near[i, linked] @ self.dist[linked])
+            gains = gains[here] - gains
+            best = None
+            for rank, j in enumerate(np.argsort(-gains, kind="stable")):
+                g, j = float(gains[j]), int(j)
+                if g <= 1e-9 or rank >= max_targets or (best is not None and rank >= swap_targets
+                                                         and best[0] >= g):
+                    break  # later waves gain less: no move there beats the best found
+                if self.allowed(i, j) and self.fits(j, i, None):
+                    if best is None or g > best[0]:
+                        best = (g, j, None)
+                    continue
+                if rank < swap_targets:
+                    best = self.best_swap(i, here, j, g, best)
+            if best is not None:
+                _, j, h = best
+                self.move(i, j)
+                if h is not None:
+                    self.move(h, here)
+                improved = True
+        return improved
+
+    def best_swap(self, i: int, here: int, j: int, g: float, best):
+        """``best``, or a better swap of group ``i`` (in ``here``, gain ``g`` in ``j``) with one of ``j``."""
+        free = (h for h in self.members[j] if h not in self.locked_ids)
+        partners = np.sort(np.fromiter(free, dtype=np.int64))
+        if not len(partners):
+            return best
+        back = self.near[partners] @ (self.dist[:, j] - self.dist[:, here])  # each partner's gain moving back
+        link = np.array([self.adj[i].get(h, 0.0) for h in partners.tolist()])
+        both = g + back - 2 * link * self.dist[here, j]  # their shared link keeps its length: counted twice
+        floor = 1e-9 if best is None else best[0]
+        for k in np.flatnonzero(both > floor)[np.argsort(-both[both > floor], kind="stable")].tolist():
+            h = int(partners[k])
+            if (self.allowed(h, here, i) and self.allowed(i, j, h) and self.fits(j, i, h)
+                    and self.fits(here, h, i)):
+                return (float(both[k]), j, h)
+        return best
+
+    def reorder(self, max_trades: int) -> bool:
         """Swap the contents of neighbouring waves while that shortens the links between waves.
 
         A trade of waves j and j+1 changes the gain of trading only j-1, j and j+1 (for any
@@ -179,95 +242,47 @@ def local_search(Q: nx.Graph, wave: dict, caps: WaveCaps, weight: str = "weight"
         gains are computed once and then three at a time. At most ``max_trades`` x waves
         trades (contents can bubble a long way, one neighbour at a time).
         """
-        between = np.stack([np.bincount(at, near[:, c], minlength=len(numbers)) for c in range(len(numbers))],
+        n = len(self.numbers)
+        between = np.stack([np.bincount(self.at, self.near[:, c], minlength=n) for c in range(n)],
                            axis=1)  # wave x wave link weight
 
         def gain(j: int) -> float:
             # contents of j and j+1 trade places; their links to each other and inside keep their length
-            terms = (between[j] - between[j + 1]) * (dist[j] - dist[j + 1])
+            terms = (between[j] - between[j + 1]) * (self.dist[j] - self.dist[j + 1])
             terms[j] = terms[j + 1] = 0.0
             return float(terms.sum())
 
-        gains = np.array([gain(j) for j in range(len(numbers) - 1)])
+        gains = np.array([gain(j) for j in range(n - 1)])
         changed = False
-        for _ in range(max_trades * len(numbers)):
+        for _ in range(max_trades * n):
             positive = np.flatnonzero(gains > 1e-9)
             pick = next((j for j in positive[np.argsort(-gains[positive], kind="stable")].tolist()
-                         if not {j, j + 1} & locked_cols and block_allowed(j, j + 1)), None)
+                         if not {j, j + 1} & self.locked_cols and self.block_allowed(j, j + 1)), None)
             if pick is None:
                 return changed
-            trade(pick, pick + 1, between)
+            self.trade(pick, pick + 1, between)
             for j in range(max(0, pick - 1), min(len(gains), pick + 2)):
                 gains[j] = gain(j)
             changed = True
         return changed
 
-    def trade(j: int, k: int, between: np.ndarray) -> None:
+    def trade(self, j: int, k: int, between: np.ndarray) -> None:
         """Waves ``j`` and ``k`` exchange their groups (caps hold: each wave keeps its contents)."""
-        at[list(members[j])], at[list(members[k])] = k, j
-        for table in (tot, top, between, between.T):
+        members = self.members
+        self.at[list(members[j])], self.at[list(members[k])] = k, j
+        for table in (self.tot, self.top, between, between.T):
             table[[j, k]] = table[[k, j]]
         # only groups linked to j or k have link weight there: swap their two cells, not two columns
-        linked = list({m for i in members[j] | members[k] for m in adj[i]})
-        near[linked, j], near[linked, k] = near[linked, k], near[linked, j]
+        linked = list({m for i in members[j] | members[k] for m in self.adj[i]})
+        self.near[linked, j], self.near[linked, k] = self.near[linked, k], self.near[linked, j]
         members[j], members[k] = members[k], members[j]
-        apart[j], apart[k] = apart[k], apart[j]
+        self.apart[j], self.apart[k] = self.apart[k], self.apart[j]
 
-    def block_allowed(j: int, k: int) -> bool:
+    def block_allowed(self, j: int, k: int) -> bool:
         """Whether waves ``j`` and ``k`` may trade contents: phase ranges and precedence hold."""
         for here, there in ((j, k), (k, j)):
-            for i in members[here]:
-                lo, hi = phase_range[phase[i]]
-                if not lo <= there <= hi or any(at[m] == there for m in succs[i] | preds[i]):
+            for i in self.members[here]:
+                lo, hi = self.phase_range[self.phase[i]]
+                if not lo <= there <= hi or any(self.at[m] == there for m in self.succs[i] | self.preds[i]):
                     return False
         return True
-
-    locked_ids = {idx[n] for n in locked if n in idx}
-    for _ in range(max_passes):
-        improved = False
-        for i in range(len(names)):
-            here = int(at[i])
-            if i in locked_ids or here in locked_cols or len(members[here]) == 1 or not adj[i]:
-                continue
-            linked = np.flatnonzero(near[i])  # the waves it has links to: few, of many waves
-            cost = near[i, linked] @ dist[linked]
-            gains = cost[here] - cost
-            best = None
-            for rank, j in enumerate(np.argsort(-gains, kind="stable")):
-                g, j = float(gains[j]), int(j)
-                if g <= 1e-9 or rank >= max_targets or (best is not None and rank >= swap_targets
-                                                         and best[0] >= g):
-                    break  # later waves gain less: no move there beats the best found
-                if allowed(i, j) and fits(j, i, None):
-                    if best is None or g > best[0]:
-                        best = (g, j, None)
-                    continue
-                if rank >= swap_targets:
-                    continue
-                best = _best_swap(i, here, j, g, best, members, near, dist, adj, locked_ids, allowed, fits)
-            if best is not None:
-                _, j, h = best
-                move(i, j)
-                if h is not None:
-                    move(h, here)
-                improved = True
-        improved |= reorder()
-        if not improved:
-            break
-    return {n: int(numbers[at[i]]) for i, n in enumerate(names)}
-
-
-def _best_swap(i, here, j, g, best, members, near, dist, adj, locked_ids, allowed, fits):
-    """``best``, or a better swap of group ``i`` (wave ``here``, gain ``g`` in ``j``) with one of ``j``."""
-    partners = np.sort(np.fromiter((h for h in members[j] if h not in locked_ids), dtype=np.int64))
-    if not len(partners):
-        return best
-    back = near[partners] @ (dist[:, j] - dist[:, here])  # each partner's gain moving to ``here``
-    link = np.array([adj[i].get(h, 0.0) for h in partners.tolist()])
-    both = g + back - 2 * link * dist[here, j]  # their shared link keeps its length: counted twice above
-    floor = 1e-9 if best is None else best[0]
-    for k in np.flatnonzero(both > floor)[np.argsort(-both[both > floor], kind="stable")].tolist():
-        h = int(partners[k])
-        if allowed(h, here, i) and allowed(i, j, h) and fits(j, i, h) and fits(here, h, i):
-            return (float(both[k]), j, h)
-    return best

@@ -39,35 +39,47 @@ def flow_weights(flows: pd.DataFrame, weight: str = "bytes") -> pd.Series:
 
 
 def shared_service_nodes(
-    flows: pd.DataFrame, vm_ids: pd.Index, params: WavesParams, declared: tuple[str, ...] = ()
+    flows: pd.DataFrame, vm_ids: pd.Index, params: WavesParams, declared: tuple[str, ...] = (),
+    pre_group: pd.Series | None = None,
 ) -> dict[str, str]:
-    """Endpoints that talk on infrastructure ports to a large share of the estate, with the reason.
+    """Endpoints whose links fan in or out over much of the estate, each with its evidence.
 
-    A node (VM or external) qualifies when its distinct VM peers over infrastructure-port
-    flows (either direction: DNS serves on 53, a monitoring server polls agents on 9100) reach
-    ``max(shared_service_min_peers, shared_service_share x VMs)``. User-declared shared
-    services (``declared``, resolved vm_ids) are added. O(rows).
+    Structure decides, whatever the port: a node (VM or external) is a shared service when
+    its distinct VM peers (either direction: DNS serves on 53, a jump host calls out on 22)
+    reach ``max(shared_service_min_peers, shared_service_share x VMs)`` and those peers lie in
+    at least ``shared_service_min_groups`` pre-groups (``pre_group``: vm_id -> label, e.g. hard
+    component or name stem; an application's own load balancer reaches one). Reaching the
+    threshold over infrastructure ports alone (``params.infra_ports``: DNS, AD, SSH/RDP jump
+    hosts...) is evidence that waives the pre-group test.
+    User-declared shared services (``declared``, resolved vm_ids) are added. O(rows).
     """
-    infra = flows["port"].isin(list(params.infra_ports)).fillna(False).to_numpy(dtype=bool)
-    rows = flows.loc[infra, ["src", "dst", "port", "protocol"]]
-    both = pd.concat([
-        pd.DataFrame({"node": rows["src"], "peer": rows["dst"], "port": rows["port"],
-                      "protocol": rows["protocol"]}),
-        pd.DataFrame({"node": rows["dst"], "peer": rows["src"], "port": rows["port"],
-                      "protocol": rows["protocol"]}),
-    ], ignore_index=True)
+    rows = flows[["src", "dst", "port", "protocol"]]
+    both = pd.concat([rows.set_axis(["node", "peer", "port", "protocol"], axis=1),
+                      rows[["dst", "src", "port", "protocol"]].set_axis(["node", "peer", "port", "protocol"],
+                                                                        axis=1)], ignore_index=True)
     distinct = (both["node"] != both["peer"]).fillna(False).to_numpy(dtype=bool)
     both = both[is_in(both["peer"], vm_ids) & distinct]
     threshold = max(params.shared_service_min_peers, int(np.ceil(params.shared_service_share * len(vm_ids))))
     peers = both.groupby("node", sort=True)["peer"].nunique()
-    hubs = peers[peers >= threshold]
+    infra_rows = both[both["port"].isin(list(params.infra_ports)).fillna(False).to_numpy(dtype=bool)]
+    infra_peers = infra_rows.groupby("node", sort=True)["peer"].nunique().reindex(peers.index, fill_value=0)
     found: dict[str, str] = {}
-    for node, count in hubs.items():
-        ports = both.loc[both["node"] == node, ["port", "protocol"]].drop_duplicates().sort_values("port")
-        names = ", ".join(port_label(f"{int(p)}/{proto if isinstance(proto, str) else 'tcp'}", params)
-                          for p, proto in ports.itertuples(index=False))
-        found[str(node)] = (f"shared service: talks to {count} of {len(vm_ids)} VMs on infrastructure "
-                            f"ports ({names}); threshold {threshold}")
+    for node in peers.index[peers >= threshold]:
+        mine = both[both["node"] == node]
+        labels = mine["peer"].map(pre_group) if pre_group is not None else mine["peer"]
+        groups = labels.fillna(mine["peer"]).nunique()
+        by_ports = infra_peers[node] >= threshold
+        if not by_ports and groups < params.shared_service_min_groups:
+            continue
+        ports = (mine.assign(hits=1).groupby(["port", "protocol"], dropna=False)["hits"].sum()
+                 .sort_values(ascending=False).head(4))
+        names = ", ".join(port_label(f"{int(p) if pd.notna(p) else '?'}/{q if isinstance(q, str) else 'tcp'}",
+                                     params) for p, q in ports.index)
+        why = (f"{infra_peers[node]} of them on infrastructure ports" if by_ports
+               else "by structure: no infrastructure port needed")
+        found[str(node)] = (f"shared service: reaches {peers[node]} of {len(vm_ids)} VMs "
+                            f"({peers[node] / max(len(vm_ids), 1):.0%}) in {groups} pre-groups over {names} "
+                            f"({why}); threshold {threshold} VMs")
     for node in declared:
         found.setdefault(node, "shared service: declared by the user")
     return found

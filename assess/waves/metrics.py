@@ -68,9 +68,3 @@ def group_modularity(G: nx.Graph, groups: list[set], weight: str = "weight") -> 
     inside = w[ga == gb].sum()
     degree = np.bincount(ga, w, minlength=len(groups)) + np.bincount(gb, w, minlength=len(groups))
     return float(inside / m - ((degree / (2 * m)) ** 2).sum())
-
-
-def group_plan_cost(Q: nx.Graph, wave_of: dict, weight: str = "weight") -> tuple[int, float]:
-    """``(waves used, weighted cross-wave sum)`` of a group-level plan: the planner's objective."""
-    cost = sum(d.get(weight, 0.0) * abs(wave_of[a] - wave_of[b]) for a, b, d in Q.edges(data=True))
-    return len(set(wave_of.values())), cost

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
-#: Infrastructure ports whose hubs are shared services (DNS, AD/LDAP, Kerberos, NTP, backup,
-#: monitoring, patching, syslog, config management).
+from assess.model.params import Params
+
+#: Infrastructure ports (DNS, AD/LDAP, Kerberos, NTP, backup, monitoring, patching, syslog, config
+#: management, anti-virus, jump hosts over SSH/RDP/WinRM): evidence that a hub is a shared service.
 INFRA_PORTS: dict[int, str] = {
     53: "DNS", 88: "Kerberos", 123: "NTP", 389: "LDAP", 636: "LDAPS", 3268: "AD global catalog",
     3269: "AD global catalog (TLS)", 464: "Kerberos password", 135: "AD RPC", 445: "SMB/AD",
@@ -16,7 +18,8 @@ INFRA_PORTS: dict[int, str] = {
     10050: "Zabbix agent", 10051: "Zabbix server", 9100: "node exporter", 9182: "windows exporter",
     1556: "NetBackup", 13724: "NetBackup", 10000: "NDMP backup", 9392: "Veeam", 6160: "Veeam",
     8530: "WSUS", 8531: "WSUS (TLS)", 5985: "WinRM", 5986: "WinRM (TLS)", 4505: "Salt",
-    4506: "Salt", 8140: "Puppet", 1514: "Wazuh", 3260: "iSCSI",
+    4506: "Salt", 8140: "Puppet", 1514: "Wazuh", 3260: "iSCSI", 22: "SSH (jump host)",
+    3389: "RDP (jump host)", 4118: "Trend Micro agent", 8014: "Symantec AV",
 }
 
 #: Database ports: an application and its database move together.
@@ -27,7 +30,7 @@ DB_PORTS: dict[int, str] = {
 }
 
 
-class WavesParams(BaseModel):
+class WavesParams(Params):
     """How move groups are formed and ordered into waves.
 
     Lists of VMs accept vm_ids or VM names. Pins map a vm_id, VM name or group id to a wave.
@@ -35,7 +38,7 @@ class WavesParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    # --- dependency graph
+    # --- dependency graph and inventory evidence
     app_attributes: list[str] = Field(
         default_factory=lambda: ["app", "application", "app_name", "service"],
         description="Custom attribute / tag category names that name a VM's application "
@@ -45,6 +48,35 @@ class WavesParams(BaseModel):
     env_attributes: list[str] = Field(
         default_factory=lambda: ["env", "environment", "stage", "lifecycle"],
         description="Attribute names holding the environment (dev/test/prod).")
+    environment_patterns: dict[str, str] = Field(
+        default_factory=lambda: {
+            "sandbox": r"(?<![a-z])(sandbox|sbx|lab|poc|demo|playground)(?![a-z])",
+            "dev": r"(?<![a-z])(dev|devel\w*|development|desarrollo)(?![a-z])",
+            "test": r"(?<![a-z])(test\w*|tst|qa|uat|stag\w*|preprod|pre-prod|pruebas)(?![a-z])",
+            "prod": r"(?<![a-z])(prod\w*|prd|live|produc\w*)(?![a-z])"},
+        description="Environment -> regex (lower-case text) tried in order on the environment attribute, "
+        "folder, resource pool and cluster names.")
+    environment_name_patterns: dict[str, str] = Field(
+        default_factory=lambda: {
+            "sandbox": r"^s\d*[-_]|(?<![a-z])(sandbox|sbx)(?![a-z])",
+            "dev": r"^d[-_]|(?<![a-z])(dev|devel)(?![a-z])",
+            "test": r"^t[-_]|(?<![a-z])(test|tst|qa|uat|stg)(?![a-z])",
+            "prod": r"^p[-_]|(?<![a-z])(prod|prd)(?![a-z])"},
+        description="Environment -> regex tried on the VM name (lower case), e.g. 'P-' for production.")
+    owner_attributes: list[str] = Field(
+        default_factory=lambda: ["owner", "contact", "team", "business unit", "cost center"],
+        description="Attribute names holding an owner: weak evidence that VMs belong together.")
+    generic_placements: list[str] = Field(
+        default_factory=lambda: ["vm", "vms", "resources", "discovered virtual machine", "templates",
+                                 "virtual machines", ""],
+        description="Folder / resource pool leaf names (lower case) that say nothing about the application.")
+    evidence_weights: dict[str, float] = Field(
+        default_factory=lambda: {"name": 1.0, "vapp": 1.0, "folder": 0.3, "resource pool": 0.3, "owner": 0.0},
+        description="Weight of each inventory evidence kind, in units of the median significant flow link "
+        "(1.0 without flows); below 0.5 it only attaches VMs that nothing else links; 0 ignores the kind.")
+    weak_evidence_max_vms: int = Field(
+        10, ge=2, description="Folders, resource pools and owners holding more VMs than this are too broad "
+        "to say which application a VM belongs to.")
     move_together: list[list[str]] = Field(
         default_factory=list, description="User rules: each list of VMs moves together.")
     keep_apart: list[list[str]] = Field(
@@ -61,9 +93,19 @@ class WavesParams(BaseModel):
         "hard", description="App <-> database flows are hard links (default) or soft links "
         "with a precedence (database no later than its applications).")
     shared_service_share: float = Field(
-        0.2, gt=0, le=1, description="An endpoint talking on infrastructure ports to at least "
-        "this share of the estate's VMs is a shared service.")
-    shared_service_min_peers: int = Field(3, ge=2, description="... and to at least this many VMs.")
+        0.2, gt=0, le=1, description="An endpoint talking (either direction, any port) to at least "
+        "this share of the estate's VMs is a shared service ...")
+    shared_service_min_peers: int = Field(3, ge=2, description="... and to at least this many VMs ...")
+    shared_service_min_groups: int = Field(
+        5, ge=1, description="... in at least this many pre-groups (hard components and name stems), "
+        "unless it talks on infrastructure ports (DNS, AD, jump hosts: evidence, not the gate).")
+    link_significance: float = Field(
+        0.5, ge=0, le=1, description="A soft flow link joins two VMs only when its weight is at least this "
+        "share of the strongest link of one of its ends ...")
+    link_floor_mads: float | None = Field(
+        3.0, ge=0, description="... and not a low outlier among VMs' strongest links: at least exp(median - "
+        "link_floor_mads x robust sd) of their logarithms (a single light link never merges two apps; "
+        "scale-free, so byte counts and slot counts are judged alike). None: no floor.")
     shared_services: list[str] = Field(
         default_factory=list, description="VMs the user declares shared services.")
     shared_services_wave: Literal["first", "last"] = Field(
@@ -103,5 +145,12 @@ class WavesParams(BaseModel):
                             "frozen (already run) and hold only pinned VMs.")
 
     # --- calendar
-    start: datetime = Field(datetime(2025, 1, 10, 20, 0), description="Start of the first window.")
+    start: datetime | None = Field(
+        None, description="Start of the first window (UTC); None: the next window_weekday at window_time "
+        "after the run date.")
+    window_weekday: int = Field(4, ge=0, le=6, description="Weekday of the default first window (0 Monday).")
+    window_time: str = Field("20:00", pattern=r"^\d{2}:\d{2}$", description="Time of day (UTC) windows open.")
+    schedule_unready: bool = Field(
+        False, description="Schedule not-ready, retire and retain VMs into waves too (default: they stay in "
+        "remediate-first / not-migrated with the reason).")
     cadence_days: float = Field(7.0, gt=0, description="Days between consecutive windows.")

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+from assess.model import Estate
+from assess.model.results import StageResult
+from assess.run import Run
+
 VC = "5f82c2d9-cfeb-0fa3-21d7-d982f8bd1045"
 
 
@@ -96,17 +100,11 @@ def write_run(
             "start": pd.date_range("2027-01-09 20:00", periods=waves, freq="7D", tz="UTC"),
         }
     )
-    tables = folder / "tables"
-    tables.mkdir(parents=True, exist_ok=True)
-    for name, frame in dict(
-        vms=vms,
-        disks=disks,
-        nics=nics,
-        readiness=readiness,
-        sizing=sizing,
-        wave_plan=wave_plan,
-        waves=wave_rows,
-        pvcs=pvcs,
-    ).items():
-        frame.to_parquet(tables / f"{name}.parquet", index=False)
+    estate = Estate({"vms": vms, "disks": disks, "nics": nics})
+    results = {
+        "readiness": StageResult(tables={"readiness": readiness}),
+        "sizing": StageResult(tables={"sizing": sizing, "pvcs": pvcs}),
+        "waves": StageResult(tables={"wave_plan": wave_plan, "waves": wave_rows}),
+    }
+    Run(estate, results).save(folder, report=False)
     return folder

@@ -36,41 +36,90 @@ def test_tools_not_running_means_cold():
     assert row(build(vms=[{"tools_status": "toolsNotRunning"}]))["method"] == "cold"
 
 
-def test_unknown_critical_data_gives_unknown_not_ready():
+RVTOOLS = [{"id": "rvtools-1", "kind": "rvtools", "read_at": "2025-12-01T00:00:00Z"}]
+
+
+def test_unchecked_critical_leaves_verdict_from_checks_with_partial_coverage():
     # RVTools cannot show PCI devices; a full memory reservation leaves passthrough possible
-    estate = build(vms=[{"memory_reservation_mib": 4096.0, "source": "rvtools-1"}],
-                   provenance=[{"id": "rvtools-1", "kind": "rvtools", "read_at": "2025-12-01T00:00:00Z"}])
+    estate = build(vms=[{"memory_reservation_mib": 4096.0, "source": "rvtools-1"}], provenance=RVTOOLS)
     result = assess_readiness(estate)
     r = result.tables["readiness"].iloc[0]
     concerns = result.tables["concerns"]
-    assert r["verdict"] == "unknown"
+    assert (r["verdict"], r["coverage"]) == ("ready", "partial")
+    assert r["verify_first"] == "vmware.device.passthrough.detected"
+    assert r["unverified"] == ("vmware.device.passthrough.detected (vCenter collection); "
+                               "vmware.tpm.detected (vCenter collection)")
     assert set(concerns.loc[concerns["status"] == "unknown", "rule_id"]) == {
         "vmware.device.passthrough.detected", "vmware.tpm.detected"}
 
 
 def test_reservation_below_memory_rules_out_passthrough():
-    estate = build(vms=[{"memory_reservation_mib": 0.0, "source": "rvtools-1"}],
-                   provenance=[{"id": "rvtools-1", "kind": "rvtools", "read_at": "2025-12-01T00:00:00Z"}])
-    # only the vTPM (Warning) stays unknown: never "ready" by default
-    assert row(estate)["verdict"] == "ready_with_warnings"
+    estate = build(vms=[{"memory_reservation_mib": 0.0, "source": "rvtools-1"}], provenance=RVTOOLS)
+    r = row(estate)
+    assert (r["verdict"], r["coverage"], r["verify_first"]) == ("ready", "partial", "")
+    assert r["unverified"] == "vmware.tpm.detected (vCenter collection)"
 
 
-def test_fixed_passthru_hotplug_with_full_reservation_fires_passthrough():
+def test_passthrough_hotplug_flag_is_no_proof_of_a_device():
+    # a hot-plug flag with a full reservation suggests a device but does not show one: unknown
     estate = build(vms=[{"memory_reservation_mib": 4096.0, "fixed_passthru_hotplug": True,
-                         "source": "rvtools-1"}],
-                   provenance=[{"id": "rvtools-1", "kind": "rvtools", "read_at": "2025-12-01T00:00:00Z"}])
-    assert row(estate)["verdict"] == "not_ready"
+                         "source": "rvtools-1"}], provenance=RVTOOLS)
+    assert (row(estate)["verdict"], row(estate)["verify_first"]) == (
+        "ready", "vmware.device.passthrough.detected")
+
+
+def test_everything_checked_gives_complete_coverage():
+    r = row(build())
+    assert (r["verdict"], r["coverage"], r["unverified"], r["verify_first"]) == (
+        "ready", "complete", "", "")
+    assert (r["disk_gib"], r["storage_source"], r["os_family"], r["os_version"]) == (
+        40.0, "vDisk", "linux", "8")
 
 
 def test_absent_usb_sheet_gives_unknown_usb():
     estate = build(provenance=[{"id": "vcenter-1", "kind": "rvtools-like", "absent_sheets": ["vUSB"]}])
     concerns = assess_readiness(estate).tables["concerns"]
-    assert concerns[["rule_id", "status"]].values.tolist() == [["vmware.usb_controller.detected", "unknown"]]
+    assert concerns[["rule_id", "status", "settled_by"]].values.tolist() == [
+        ["vmware.usb_controller.detected", "unknown", "vUSB sheet"]]
 
 
 def test_missing_partitions_make_free_space_unknown():
     concerns = assess_readiness(build(partitions=[])).tables["concerns"]
     assert concerns[["rule_id", "status"]].values.tolist() == [["vmware.guestDisks.freespace", "unknown"]]
+
+
+def test_basic_inventory_missing_is_the_only_unknown():
+    no_os = row(build(vms=[{"guest_os_config": None, "guest_os_tools": None}]))
+    assert (no_os["verdict"], no_os["unknown_reason"]) == ("unknown", "no guest OS in any reading")
+    no_storage = row(build(vms=[{"provisioned_mib": None}], disks=[]))
+    assert (no_storage["verdict"], no_storage["storage_source"]) == ("unknown", "none")
+    assert no_storage["unknown_reason"] == "no disk, provisioned or in-use size"
+
+
+def test_storage_falls_back_to_provisioned_then_in_use():
+    r = row(build(vms=[{"provisioned_mib": 20480.0}], disks=[]))
+    assert (r["disk_gib"], r["storage_source"]) == (20.0, "vInfo provisioned")
+    r = row(build(vms=[{"provisioned_mib": None, "in_use_mib": 5120.0}], disks=[]))
+    assert (r["disk_gib"], r["storage_source"]) == (5.0, "vInfo in use")
+
+
+def test_no_allocation_is_excluded_with_reason():
+    r = row(build(vms=[{"vcpus": None, "memory_mib": None}]))
+    assert (r["verdict"], r["method"], r["strategy"]) == ("excluded", "blocked", "retain")
+    assert r["excluded_reason"].startswith("No allocation")
+
+
+def test_physical_rdm_is_not_ready_and_not_rehost():
+    disk = {**DISK, "vm_id": "vc/vm-1", "raw": True, "rdm_mode": "physicalMode"}
+    r = row(build(disks=[disk]))
+    assert (r["verdict"], r["method"], r["strategy"]) == ("not_ready", "blocked", "retain")
+    virtual = row(build(disks=[{**disk, "rdm_mode": "virtualMode"}]))
+    assert (virtual["verdict"], virtual["strategy"]) == ("ready_with_warnings", "rehost")
+
+
+def test_absent_tools_status_is_said_so_not_guessed():
+    r = row(build(vms=[{"tools_status": None}]))
+    assert r["method_reason"] == "cold: Tools status not in this source"
 
 
 def test_template_is_excluded_with_reason_and_retained():
@@ -87,9 +136,9 @@ def test_powered_off_long_is_excluded_and_retired():
 def test_idle_vm_is_retired_with_evidence():
     estate = build()
     sizing = pd.DataFrame({"vm_id": ["vc/vm-1"], "idle": [True], "idle_evidence": ["CPU P95 40 MHz"]})
-    r = row(estate, idle=sizing)
-    assert (r["strategy"], r["strategy_reason"]) == ("retire", "idle (sizing stage): CPU P95 40 MHz")
     readiness = assess_readiness(estate).tables["readiness"]
+    r = retire_idle(readiness, sizing).iloc[0]
+    assert (r["strategy"], r["strategy_reason"]) == ("retire", "idle (sizing stage): CPU P95 40 MHz")
     assert retire_idle(readiness, pd.Series({"vc/vm-1": False}))["strategy"].iloc[0] == "rehost"
 
 

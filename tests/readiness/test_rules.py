@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from readiness_estates import DISK, build
 
+from assess.model import Estate
 from assess.readiness import RULES, ReadinessParams, assess_readiness, evaluate, rule
-from assess.readiness.base import Context
+from assess.readiness.base import Context, Rule
 
 
 def concerns(estate, rule_id=None):
@@ -54,6 +55,8 @@ FIRING = [
     ("vmware.disk.capacity.invalid", dict(disks=[{**DISK, "vm_id": "vc/vm-1", "capacity_mib": 0.0}])),
     ("vmware.disk.rdm.detected",
      dict(disks=[{**DISK, "vm_id": "vc/vm-1", "raw": True, "rdm_mode": "virtualMode"}])),
+    ("vmware.disk.rdm.physical",
+     dict(disks=[{**DISK, "vm_id": "vc/vm-1", "raw": True, "rdm_mode": "physicalMode"}])),
     ("vmware.disk.shared.detected",
      dict(disks=[{**DISK, "vm_id": "vc/vm-1", "sharing": "sharingMultiWriter"}])),
     ("vmware.disk.shared.detected",
@@ -147,3 +150,53 @@ def test_shared_disk_names_every_sharer():
     shared = found[found["rule_id"] == "vmware.disk.shared.detected"]
     assert sorted(shared["vm_id"]) == ["vc/vm-1", "vc/vm-2"]
     assert all("node-a, node-b" in d for d in shared["detail"])
+
+
+def _without(changes: dict, rule_) -> dict:
+    """``changes`` (a firing case) with every need of ``rule_`` absent from the VM's source.
+
+    The source declares it lacks each need (``lacks``), and the values themselves are taken
+    away: vms columns set to null, child-table columns nulled, whole tables emptied.
+    """
+    estate = build(**changes)
+    keys = [k for need in rule_.needs for k in need.split("|")]
+    tables = {name: estate[name].copy() for name in ("vms", "disks", "partitions", "nics", "devices",
+                                                      "snapshots", "clusters", "affinity_rules")}
+    for key in keys:
+        table, _, column = key.partition(".")
+        if table == "devices" and column:
+            tables[table] = tables[table][tables[table]["kind"] != column]
+        elif column:
+            tables[table][column] = None
+        else:
+            tables[table] = tables[table].iloc[0:0]
+    if {"devices.pci_passthrough", "devices.vgpu"} & set(keys):  # reservation < memory: no device
+        tables["vms"]["memory_reservation_mib"] = tables["vms"]["memory_mib"]
+    provenance = [{"id": "vcenter-1", "kind": "vcenter", "read_at": "2025-12-01T00:00:00Z",
+                   "lacks": keys}]
+    return Estate({k: v for k, v in tables.items()}, provenance)
+
+
+@pytest.mark.parametrize("rule_id,changes", FIRING, ids=[f"{r}-{i}" for i, (r, _) in enumerate(FIRING)])
+def test_rule_is_unknown_never_fired_when_its_needs_are_absent(rule_id, changes):
+    """Generated from the catalogue: drop every need of the rule -> unknown for every VM."""
+    assert statuses(_without(changes, rule(rule_id)), rule_id) == {"vc/vm-1": "unknown"}
+
+
+@pytest.mark.parametrize("rule_id", sorted({r.id for r in RULES if r.needs}))
+def test_each_single_need_dropped_gives_unknown(rule_id):
+    """Each need on its own (its alternatives all dropped) is enough to make the rule unknown."""
+    rule_ = rule(rule_id)
+    changes = next(c for r, c in FIRING if r == rule_id)
+    for need in rule_.needs:
+        single = Rule(**{**rule_.__dict__, "needs": (need,),
+                         "blank_ok": tuple(n for n in rule_.blank_ok if n == need)})
+        estate = _without(changes, single)
+        found = evaluate(Context(estate, ReadinessParams()), (rule_,))
+        assert found["status"].tolist() == ["unknown"], (rule_id, need)
+        assert need.split("|")[0] in found["detail"].iloc[0]
+        assert found["settled_by"].iloc[0] != ""
+
+
+def test_every_rule_declares_needs():
+    assert all(r.needs for r in RULES)

@@ -33,15 +33,20 @@ STATS_COLUMNS = ["vm_id", "metric", "samples", "min", "mean", "std", "max", *[f"
                  "first", "last", "interval_s", "coverage", "day_night_ratio", "daily_cycle"]
 
 _DOC = """
-    Only samples with a value inside the window ``(end - lookback_days, end]`` count; ``end``
-    defaults to the latest sample of the whole input. One row per (vm_id, metric), sorted:
+    Duplicate samples (same VM, metric and timestamp) count once, with the largest of their
+    values. Only samples with a value inside each VM's window ``(end - lookback_days, end]``
+    count; ``end`` defaults to **that VM's own** latest sample (so a VM whose history stopped
+    early is still sized on its last ``lookback_days``), or is the given fixed end for every
+    VM. One row per (vm_id, metric), sorted:
 
     - ``samples``: values counted; ``min``, ``mean``, ``max``; ``std`` (sample, ddof=1; 0 for
       one sample); ``p50, p90, p95, p99`` (linear interpolation between order statistics).
     - ``first``, ``last``: first and last sample time (UTC).
-    - ``interval_s``: median recorded ``interval_s``, else the median spacing of the samples.
+    - ``interval_s``: the recorded ``interval_s`` (its median where it varies), else the modal
+      spacing of the de-duplicated samples in whole seconds (jitter such as 301 s among 300 s
+      steps does not move it).
     - ``coverage``: share of the span ``last - first + interval_s`` covered by the samples'
-      intervals (1.0 = no gaps; duplicate timestamps count twice).
+      intervals (1.0 = no gaps).
     - ``day_night_ratio``: mean of samples between ``day_hours`` (UTC, start inclusive) over
       the mean of the others; NaN when either side is empty or the night mean is 0.
     - ``daily_cycle``: share of variance explained by the hour of day: population variance
@@ -74,13 +79,7 @@ def frame_stats(
     day_hours: tuple[int, int] = (8, 20),
 ) -> pd.DataFrame:
     """The stats table of an in-memory canonical ``utilization`` frame (vectorised group-bys)."""
-    start, end = _window(lookback_days, end, utilization["timestamp"].max() if len(utilization) else None)
-    keep = utilization["value"].notna()
-    if end is not None:
-        keep &= utilization["timestamp"] <= end
-    if start is not None:
-        keep &= utilization["timestamp"] > start
-    u = utilization[keep].sort_values(["vm_id", "metric", "timestamp"], kind="stable")
+    u = _frame_window(utilization, lookback_days, end)
     if u.empty:
         return _finish(pd.DataFrame(columns=STATS_COLUMNS))
     keys = [u["vm_id"], u["metric"]]
@@ -94,7 +93,7 @@ def frame_stats(
     step[(u["vm_id"] != u["vm_id"].shift()) | (u["metric"] != u["metric"].shift())] = np.nan
     recorded = u["interval_s"].astype("float64")
     out["interval_s"] = recorded.groupby(keys, sort=False, observed=True).median().fillna(
-        step.groupby(keys, sort=False, observed=True).median())
+        _modal_step(u, step))
     covered = recorded.groupby(keys, sort=False, observed=True).sum() + recorded.isna().groupby(
         keys, sort=False, observed=True).sum() * out["interval_s"]
     out["coverage"] = covered / ((out["last"] - out["first"]).dt.total_seconds() + out["interval_s"])
@@ -111,6 +110,31 @@ def frame_stats(
 
 
 frame_stats.__doc__ += _DOC
+
+
+def _frame_window(utilization: pd.DataFrame, lookback_days: float | None, end) -> pd.DataFrame:
+    """The de-duplicated samples with a value in each VM's window, sorted by VM, metric, time."""
+    u = utilization[utilization["value"].notna()]
+    u = u.sort_values(["vm_id", "metric", "timestamp", "value"], kind="stable")
+    u = u.drop_duplicates(["vm_id", "metric", "timestamp"], keep="last")
+    if u.empty:
+        return u
+    if end is None:
+        vm_end = u.groupby("vm_id", sort=False, observed=True)["timestamp"].transform("max")
+    else:
+        vm_end = pd.Series(_window(None, end, None)[1], index=u.index)
+    keep = u["timestamp"] <= vm_end
+    if lookback_days is not None:
+        keep &= u["timestamp"] > vm_end - pd.Timedelta(days=lookback_days)
+    return u[keep]
+
+
+def _modal_step(u: pd.DataFrame, step: pd.Series) -> pd.Series:
+    """Most frequent spacing (whole seconds, smallest on ties) per (vm_id, metric)."""
+    frame = pd.DataFrame({"vm_id": u["vm_id"], "metric": u["metric"], "step": step.round()}).dropna()
+    counts = frame.groupby(["vm_id", "metric", "step"], sort=False, observed=True).size().rename("n")
+    counts = counts.reset_index().sort_values(["n", "step"], ascending=[False, True], kind="stable")
+    return counts.drop_duplicates(["vm_id", "metric"]).set_index(["vm_id", "metric"])["step"]
 
 
 def _source(paths: Sequence[Path]) -> str:
@@ -149,22 +173,27 @@ def file_stats(
                    CAST(timestamp AS TIMESTAMPTZ) AS ts, CAST(value AS DOUBLE) AS v,
                    CAST(interval_s AS DOUBLE) AS iv
             FROM {_source(paths)} WHERE value IS NOT NULL""")
-        latest, rows = con.execute("SELECT max(ts), count(*) FROM src").fetchone()
+        rows = con.execute("SELECT count(*) FROM src").fetchone()[0]
     except duckdb.Error as exc:
         raise AssessError(f"utilization files {', '.join(map(str, paths))} cannot be read as the canonical "
                           f"table (vm_id, timestamp, metric, value, interval_s): {exc}") from exc
-    start, end = _window(lookback_days, end, latest)
-    if end is None:
+    if not rows:
         con.close()
         return _finish(pd.DataFrame(columns=STATS_COLUMNS))
-    where = f"ts <= {sql_text(end.isoformat())}::TIMESTAMPTZ"
-    if start is not None:
-        where += f" AND ts > {sql_text(start.isoformat())}::TIMESTAMPTZ"
+    fixed = _window(None, end, None)[1] if end is not None else None
+    ends = (f"SELECT vm_id, {sql_text(fixed.isoformat())}::TIMESTAMPTZ AS e FROM src GROUP BY vm_id"
+            if fixed is not None else "SELECT vm_id, max(ts) AS e FROM src GROUP BY vm_id")
+    con.execute(f"CREATE TEMP TABLE ends AS {ends}")
+    where = "ts <= e" + (f" AND ts > e - INTERVAL {float(lookback_days) * 86400!r} SECOND"
+                         if lookback_days is not None else "")
     passes = max(1, -(-rows // ROWS_PER_PASS))
     frames = []
     for part in range(passes):  # VMs split by hash: a pass holds all samples of its VMs
-        con.execute(f"CREATE OR REPLACE TEMP VIEW w AS SELECT * FROM src WHERE {where}"
-                    + (f" AND hash(vm_id) % {passes} = {part}" if passes > 1 else ""))
+        part_of = f" AND hash(vm_id) % {passes} = {part}" if passes > 1 else ""
+        con.execute("DROP TABLE IF EXISTS w")
+        con.execute(f"""CREATE TEMP TABLE w AS
+            SELECT vm_id, metric, ts, max(v) AS v, max(iv) AS iv FROM src JOIN ends USING (vm_id)
+            WHERE {where}{part_of} GROUP BY vm_id, metric, ts""")
         frames.append(_stats_pass(con, day_hours))
     con.close()
     return _finish(pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0])
@@ -203,12 +232,18 @@ def _stats_pass(con: duckdb.DuckDBPyConnection, day_hours: tuple[int, int]) -> p
     spacing = ("(SELECT vm_id, metric, "
                "epoch(ts) - epoch(lag(ts) OVER (PARTITION BY vm_id, metric ORDER BY ts)) AS step FROM w)")
     out["interval_s"] = out["interval_s"].fillna(
-        _per_series(con, base.index[base["iv_lo"].isna()], "median(step)", spacing))
+        _per_series(con, base.index[base["iv_lo"].isna()], "min_by(step, n)", _modes(spacing)))
     span = (out["last"] - out["first"]).dt.total_seconds() + out["interval_s"]
     out["coverage"] = (base["iv_sum"] + base["iv_missing"] * out["interval_s"]) / span
     out["day_night_ratio"] = base["day_mean"] / base["night_mean"].where(base["night_mean"] != 0)
     out["daily_cycle"] = between / base["total"].where(base["total"] > 0)
     return out.reset_index()
+
+
+def _modes(spacing: str) -> str:
+    """Per (vm_id, metric, step) counts of whole-second steps, negated so min_by picks the mode."""
+    return (f"(SELECT vm_id, metric, step, -n * 1e9 + step AS n FROM (SELECT vm_id, metric, "
+            f"round(step) AS step, count(*) AS n FROM {spacing} WHERE step IS NOT NULL GROUP BY ALL))")
 
 
 def _per_series(con: duckdb.DuckDBPyConnection, series: pd.MultiIndex, aggregate: str, source: str

@@ -1,0 +1,178 @@
+"""The waves stage's result tables, written from the final plan."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import networkx as nx
+import pandas as pd
+
+from assess.model.results import StageResult
+from assess.waves.calendar import first_window, wave_calendar
+from assess.waves.explain import group_labels, vm_group_reason, wave_reasons
+from assess.waves.links import HARD, SOFT
+from assess.waves.metrics import cross_wave_traffic, group_modularity, wave_lower_bound
+from assess.waves.params import WavesParams
+from assess.waves.schedule import WaveAssignment, WaveCaps
+
+WAVE_COLUMNS = ["wave", "kind", "groups", "vms", "warm_vms", "storage_tib", "transfer_gib", "transfer_hours",
+                "max_vms", "max_tib", "window_hours", "within_caps", "closed_by"]
+
+
+@dataclass
+class Planned:
+    """Everything the planner decided, for writing the tables."""
+
+    G: nx.Graph
+    Q: nx.Graph
+    facts: pd.DataFrame
+    groups: list
+    group_of: dict
+    how_of: dict
+    held_by: dict
+    plan: WaveAssignment
+    greedy: dict
+    caps: WaveCaps
+    params: WavesParams
+    changed: dict
+
+
+def build_tables(p: Planned) -> StageResult:
+    """``move_groups``, ``group_links``, ``wave_plan``, ``waves``, ``wave_metrics`` and the summary."""
+    labels = group_labels(p.G, p.groups)
+    reasons = wave_reasons(p.Q, p.plan, p.greedy, labels)
+    for gid, text in p.changed.items():
+        if gid in reasons:
+            reasons[gid] = f"{text}; {reasons[gid]}"
+    move_groups = _move_groups(p, labels)
+    wave_plan = _wave_plan(p, labels, reasons)
+    waves = _wave_table(p.Q, wave_plan, p.plan, p.caps, p.params)
+    wave_of = {v: w for v, w in zip(wave_plan["vm_id"], wave_plan["wave"]) if pd.notna(w)}
+    metrics, summary = _metrics(p.G, wave_of, wave_plan, waves, p.caps, p.groups)
+    tables = {"move_groups": move_groups, "group_links": group_links(p.G, p.group_of), "wave_plan": wave_plan,
+              "waves": waves, "wave_metrics": metrics}
+    return StageResult(tables=tables, summary=summary, params=p.params.model_dump(mode="json"))
+
+
+def _move_groups(p: Planned, labels: dict) -> pd.DataFrame:
+    members_of = {gid: m for gid, m, _, _ in p.groups}
+    rows = []
+    for f in p.facts.itertuples():
+        v, gid = f.Index, p.group_of.get(f.Index)
+        if gid is None:
+            rows.append((v, None, None, None, f.status_reason or "excluded from planning", False))
+            continue
+        why = vm_group_reason(p.G, v, members_of[gid], p.how_of[v], p.params)
+        rows.append((v, gid, labels[gid][0], labels[gid][1], why, bool(p.G.nodes[v].get("shared"))))
+    return pd.DataFrame(rows, columns=["vm_id", "group", "group_name", "group_evidence", "group_reason",
+                                       "shared_service"]).astype(
+        {"vm_id": "string", "group": "string", "group_name": "string", "group_evidence": "string",
+         "group_reason": "string", "shared_service": "boolean"})
+
+
+def _placement(p: Planned, f, gid: str | None, labels: dict, reasons: dict) -> tuple:
+    """``(wave, bucket, reason)`` of one VM (a facts row) in the final plan."""
+    note = f"; {f.note}" if f.note else ""
+    if f.status == "excluded":
+        return None, "excluded", f.status_reason + note
+    if f.status == "remediate":
+        step = f.remediation.split("\n")[0] if f.remediation else "see readiness concerns"
+        why = f.status_reason or f"not ready ({f.verdict}, method {f.method})"
+        return None, "remediate-first", f"{why}: remediate first ({step}), then re-plan{note}"
+    if f.Index in p.held_by:
+        return None, "remediate-first", (f"held: hard-linked to not-ready VM(s) {p.held_by[f.Index]} in "
+                                         f"group {gid}; moves when they are fixed{note}")
+    w = p.plan.wave[gid]
+    bucket = ("shared-services" if p.Q.nodes[gid]["shared"]
+              else "pilot" if p.plan.basis[gid] == "pilot" else "wave")
+    how = (f"warm: pre-copied ahead of the window, {f.transfer_gib:.0f} of {f.storage_gib:.0f} GiB in the "
+           "window" if f.method == "warm" else f"cold: {f.storage_gib:.0f} GiB copied in the window")
+    return w, bucket, f"group {gid} '{labels[gid][0]}' in wave {w}: {reasons[gid]}; {how}{note}"
+
+
+def _wave_plan(p: Planned, labels: dict, reasons: dict) -> pd.DataFrame:
+    rows = []
+    for f in p.facts.itertuples():
+        gid = p.group_of.get(f.Index)
+        node = p.G.nodes[f.Index]
+        rows.append((f.Index, gid, *_placement(p, f, gid, labels, reasons), node.get("env") or "unknown",
+                     node.get("env_source") or ""))
+    plan = pd.DataFrame(rows, columns=["vm_id", "group", "wave", "bucket", "reason", "environment",
+                                       "environment_source"])
+    plan["wave"] = plan["wave"].astype("Int64")
+    return plan.merge(p.facts[["name", "method", "storage_gib", "transfer_gib"]], left_on="vm_id",
+                      right_index=True, how="left")
+
+
+def group_links(G: nx.Graph, group_of: dict) -> pd.DataFrame:
+    """Links between move groups: ``group, other_group`` (sorted pair), summed ``weight``, top ``ports``.
+
+    Counts VM-VM flows (soft, hard and those touching a shared service) whose ends are in
+    different groups: the dependency map's edges. O(edges).
+    """
+    weight: dict = defaultdict(float)
+    ports: dict = defaultdict(lambda: defaultdict(float))
+    for a, b, d in G.edges(data=True):
+        ga, gb = group_of.get(a), group_of.get(b)
+        if ga is None or gb is None or ga == gb or d.get("link") not in (SOFT, HARD, "shared"):
+            continue
+        key = (ga, gb) if ga < gb else (gb, ga)
+        w = float(d.get("weight") or 0.0)
+        weight[key] += w
+        if d.get("port"):
+            ports[key][d["port"]] += w
+    rows = [(a, b, w, ", ".join(p for p, _ in sorted(ports[(a, b)].items(), key=lambda t: -t[1])[:3]))
+            for (a, b), w in sorted(weight.items())]
+    return pd.DataFrame(rows, columns=["group", "other_group", "weight", "ports"]).astype(
+        {"group": "string", "other_group": "string", "weight": "float64", "ports": "string"})
+
+
+def _wave_table(Q, wave_plan, plan, caps, params) -> pd.DataFrame:
+    waved = wave_plan[wave_plan["wave"].notna()]
+    rows = []
+    for w, part in waved.groupby("wave", sort=True):
+        gids = sorted(set(part["group"]))
+        phases = {Q.nodes[g]["phase"] for g in gids}
+        kind = ("shared-services" if (part["bucket"] == "shared-services").all() else
+                "pilot" if (part["bucket"] == "pilot").all() else
+                {frozenset({0}): "dev/test", frozenset({2}): "production"}.get(frozenset(phases), "standard"))
+        hours = caps.hours(part["transfer_gib"].sum(), part["transfer_gib"].max())
+        tib = part["storage_gib"].sum() / 1024.0
+        over = caps.fits(len(part), tib, part["transfer_gib"].sum(), part["transfer_gib"].max())
+        rows.append(dict(wave=int(w), kind=kind, groups=len(gids), vms=len(part),
+                         warm_vms=int((part["method"] == "warm").sum()), storage_tib=tib,
+                         transfer_gib=float(part["transfer_gib"].sum()), transfer_hours=hours,
+                         max_vms=caps.max_vms, max_tib=caps.max_tib, window_hours=caps.window_hours,
+                         within_caps=over is None, closed_by=plan.closed_by.get(int(w), "") or ""))
+    frame = pd.DataFrame(rows, columns=WAVE_COLUMNS)
+    return wave_calendar(frame, first_window(params), params.cadence_days, params.window_hours)
+def _metrics(G, wave_of, wave_plan, waves, caps, groups) -> tuple[pd.DataFrame, dict]:
+    traffic = cross_wave_traffic(G, wave_of)
+    waved = wave_plan[wave_plan["wave"].notna()]
+    core = waved[waved["bucket"] != "shared-services"]
+    bound = wave_lower_bound(len(core), core["storage_gib"].sum() / 1024.0, core["transfer_gib"].sum(), caps)
+    bound += int((waved["bucket"] == "shared-services").any())
+    modularity = group_modularity(G, [m for _, m, _, sh in groups if not sh])
+    rows = [
+        ("hard_links_split", traffic["hard_split"], "== 0", traffic["hard_split"] == 0),
+        ("cross_wave_share", traffic["share"], "lower is better", True),
+        ("cross_wave_weighted", traffic["weighted"], "lower is better", True),
+        ("waves_used", len(waves), f">= lower bound {bound}", len(waves) >= bound),
+        ("waves_lower_bound", bound, "from the caps", True),
+        ("waves_over_cap", int((~waves["within_caps"]).sum()) if len(waves) else 0, "== 0",
+         bool(waves["within_caps"].all()) if len(waves) else True),
+        ("modularity", modularity, "higher is better", True),
+        ("move_groups", len(groups), "", True),
+    ]
+    metrics = pd.DataFrame(rows, columns=["metric", "value", "target", "ok"]).astype(
+        {"metric": "string", "value": "float64", "target": "string", "ok": "boolean"})
+    counts = wave_plan["bucket"].value_counts().to_dict()
+    summary = {"vms": len(wave_plan), "buckets": {k: int(v) for k, v in counts.items()},
+               "waves": len(waves), "waves_lower_bound": bound, "move_groups": len(groups),
+               "shared_services": sorted(G.nodes[n]["name"] for n in G.graph["shared_services"] if n in G),
+               "hard_links_split": traffic["hard_split"], "cross_wave_share": traffic["share"],
+               "cross_wave_weighted": traffic["weighted"], "modularity": modularity,
+               "first_wave_start": str(waves["start"].min()) if len(waves) else None,
+               "last_wave_end": str(waves["end"].max()) if len(waves) else None}
+    return metrics, summary
