@@ -130,6 +130,11 @@ def execute_command(
         summary = control(action, folder, params, wave=wave[0] if wave else None, vm=vm)
         emit(summary, as_json, f"{action}: {', '.join(summary['objects']) or 'recorded'}")
         return
+    _run(folder, params, out, as_json)
+
+
+def _run(folder: Path, params, out: Path | None, as_json: bool) -> None:
+    """The waves on the cluster (live progress), the GitOps tree, or the offline preview."""
     if params.backend == "gitops":
         _gitops(folder, params, out, as_json)
         return
@@ -138,7 +143,6 @@ def execute_command(
     if needs_no_cluster(params):
         _offline(folder, params, out, as_json)
         return
-
     if as_json:
         summary = execute(folder, params)
     else:
@@ -146,8 +150,7 @@ def execute_command(
 
         with Live(console=console, refresh_per_second=4, transient=False) as live:
             summary = execute(folder, params, on_event=_Display(live))
-    text = _text(summary)
-    emit(summary, as_json, text)
+    emit(summary, as_json, _text(summary))
     if summary["status"] == "stopped":
         raise FindingsError(
             f"stopped: wave {summary['waves'][-1]['wave']} failed its gate; see {summary['events']}"

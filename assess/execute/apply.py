@@ -126,21 +126,25 @@ def differing_fields(intent: dict, live: dict, path: str = "") -> list[str]:
     return out
 
 
+def _patch(cluster: Cluster, kind: str, namespace: str, name: str, body, content_type: str) -> dict:
+    res = resource_of(kind)
+    return cluster.call(
+        cluster.custom.patch_namespaced_custom_object,
+        res.group,
+        res.version,
+        namespace,
+        res.plural,
+        name,
+        body,
+        field_manager=cluster.params.field_manager,
+        _content_type=content_type,
+    )
+
+
 def patch_fields(cluster: Cluster, kind: str, namespace: str, name: str, patch: dict) -> dict:
     """Merge-patch fields to values that do not depend on the live object (no precondition needed)."""
-    res = resource_of(kind)
     try:
-        return cluster.call(
-            cluster.custom.patch_namespaced_custom_object,
-            res.group,
-            res.version,
-            namespace,
-            res.plural,
-            name,
-            patch,
-            field_manager=cluster.params.field_manager,
-            _content_type=MERGE,
-        )
+        return _patch(cluster, kind, namespace, name, patch, MERGE)
     except ApiException as exc:
         raise AssessError(f"{kind} {namespace}/{name}: {api_error_message(exc)}") from exc
 
@@ -153,7 +157,6 @@ def json_patch(cluster: Cluster, kind: str, namespace: str, name: str, build, at
     does not disturb it (a resourceVersion precondition would fail on every status write);
     someone changing the same field does: then we re-read and rebuild.
     """
-    res = resource_of(kind)
     for _ in range(attempts):
         live = get_object(cluster, kind, namespace, name)
         if live is None:
@@ -162,17 +165,7 @@ def json_patch(cluster: Cluster, kind: str, namespace: str, name: str, build, at
         if ops is None:
             return live
         try:
-            return cluster.call(
-                cluster.custom.patch_namespaced_custom_object,
-                res.group,
-                res.version,
-                namespace,
-                res.plural,
-                name,
-                ops,
-                field_manager=cluster.params.field_manager,
-                _content_type=JSON_PATCH,
-            )
+            return _patch(cluster, kind, namespace, name, ops, JSON_PATCH)
         except ApiException as exc:
             if exc.status not in (409, 422):  # 422: our test op failed, the field changed meanwhile
                 raise AssessError(f"{kind} {namespace}/{name}: {api_error_message(exc)}") from exc

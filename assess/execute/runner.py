@@ -350,33 +350,40 @@ def execute(
         return summary
     for obj in manifests["shared"]:
         run.event("applied", group="shared", **apply_object(cluster, obj).as_dict())
-    status = "completed"
+    status = _run_waves(run, manifests, table, waves, summary["waves"])
+    summary |= {"status": status, "requests": cluster.requests}
+    run.event("finished", status=status, requests=cluster.requests)
+    return summary
+
+
+def _run_waves(run: _Run, manifests: dict, table: pd.DataFrame, waves: list[int], results: list) -> str:
+    """Run ``waves`` in order, each after the last passed its gate; append each wave's record.
+
+    Returns ``completed``, ``paused`` (a paused wave was reached) or ``stopped`` (a gate failed).
+    """
+    store = run.store
     for wave in waves:
         record = store.wave(wave)
         if record.get("status") in ("succeeded", "passed_with_failures"):
             run.event("skipped", wave=wave, reason=f"wave already {record['status']}")
-            summary["waves"].append(dict(record))
+            results.append(dict(record))
             continue
         if store.is_marked("paused", "waves", str(wave)):
             run.event("paused", wave=wave)
-            status = "paused"
-            break
+            return "paused"
         store.set_wave(wave, status="started")
         run.event("wave_started", wave=wave, vms=int((table["wave"] == wave).sum()))
         try:
             objects = manifests[f"wave-{wave:02d}"]
-            tracks = tracks_for(table, wave, params, manifest_morefs(objects))
+            tracks = tracks_for(table, wave, run.params, manifest_morefs(objects))
             result = run.run_wave(wave, objects, tracks)
         except KeyboardInterrupt:
             run.event("interrupted", wave=wave)
             raise AssessError(f"interrupted in wave {wave}; re-run the same command to continue") from None
-        summary["waves"].append(result)
+        results.append(result)
         if result["status"] == "failed":
-            status = "stopped"
-            break
-    summary |= {"status": status, "requests": cluster.requests}
-    run.event("finished", status=status, requests=cluster.requests)
-    return summary
+            return "stopped"
+    return "completed"
 
 
 def wave_plan_names(params: ExecuteParams, table: pd.DataFrame, wave: int) -> list[str]:
