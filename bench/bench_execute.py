@@ -93,10 +93,16 @@ def main() -> None:
     print(f"watch streams: {dict(streams)}")
     twice = sum(1 for v in controllers.migrations_started.values() if v > 1)
     watches = sum(1 for s in seen if "watch=true" in s.query)
-    gets = Counter(s.path for s in seen if s.method == "GET" and "watch=true" not in s.query)
+    # a read is a GET that is not a watch and not a further page of a list (``continue=``): the
+    # target namespace holds up to 1,000 VMIs, read in pages of 500
+    gets = Counter(
+        s.path
+        for s in seen
+        if s.method == "GET" and "watch=true" not in s.query and "continue=" not in s.query
+    )
+    pages = sum(1 for s in seen if "continue=" in s.query)
     path, polled = max(((p, c) for p, c in gets.items() if "/version" not in p), key=lambda x: x[1])
-    answers = Counter(s.status for s in seen if s.path == path and "watch=true" not in s.query)
-    print(f"most read: {path} {polled} times, answers {dict(answers)}")
+    print(f"most read: {path} {polled} times; {pages} further list pages")
     print(
         f"backend {args.backend}: {n_vms} VMs in {args.waves} waves, status {summary['status']}, "
         f"{succeeded} succeeded, {twice} migrated twice"
