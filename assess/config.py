@@ -41,8 +41,10 @@ class VCenterSource(_Strict):
     password_file: Path | None = None
     ca_file: Path | None = None
     thumbprint: str | None = None
-    insecure: bool = False
+    insecure: bool = Field(False, description="Skip TLS verification (recorded in stderr, summary, report)")
     lookback_days: int = Field(30, ge=1, le=366)
+    connect_timeout_s: float = Field(20.0, gt=0, description="Seconds to connect (TCP and TLS handshake)")
+    read_timeout_s: float = Field(300.0, gt=0, description="Seconds to wait for any answer of the server")
 
 
 class Sources(_Strict):
@@ -85,15 +87,35 @@ class AssessmentConfig(_Strict):
         return {"readiness": self.readiness, "sizing": self.sizing, "waves": self.waves}
 
 
+class _NoAliasLoader(yaml.SafeLoader):
+    """YAML's safe loader refusing aliases (``*name``, ``<<: *name``).
+
+    Each alias is one more reference to a value, so a few lines of nested aliases describe a
+    value of billions of items ("billion laughs"); validating it walks them all. A config has
+    no need for them: write the value out.
+    """
+
+    def compose_node(self, parent, index):
+        """Compose the next node; an alias is an error naming its line."""
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.YAMLError(f"line {mark.line + 1}: aliases (*name) are not allowed in a "
+                                 "config file; write the value out")
+        return super().compose_node(parent, index)
+
+
 def load_config(path: str | Path) -> AssessmentConfig:
     """Read and validate a config file; relative paths are taken from the file's folder."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_NoAliasLoader) or {}  # noqa: S506
     except OSError as exc:
         raise AssessError(f"{path}: cannot read the config file: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise AssessError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise AssessError(f"{path}: a config file is a mapping (sources:, output:, ...), "
+                          f"not a {type(raw).__name__}")
     try:
         config = AssessmentConfig.model_validate(raw)
     except ValidationError as exc:

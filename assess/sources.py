@@ -114,7 +114,8 @@ def load_configured_estate(config: AssessmentConfig) -> Estate:
         from assess.collect.vcenter import collect_vcenter, target_from
 
         target = target_from(vc.server, vc.user, vc.password_file, vc.ca_file, vc.thumbprint, vc.insecure,
-                             password_env=vc.password_env)
+                             password_env=vc.password_env, connect_timeout_s=vc.connect_timeout_s,
+                             read_timeout_s=vc.read_timeout_s)
         estate = estate.merge(collect_vcenter(target, lookback_days=vc.lookback_days))
     for item in src.utilization:
         from assess.collect.utilization import read_utilization

@@ -81,7 +81,7 @@ def test_a_saved_estate_beyond_the_threshold_loads_out_of_core(estates, tmp_path
     monkeypatch.setattr("assess.model.estate.UTILIZATION_IN_MEMORY_MAX_ROWS", 1_000)
     loaded = load_estate(folder)
     assert loaded["utilization"].empty
-    assert loaded.utilization_files == [folder / "tables" / "utilization.parquet"]
+    assert loaded.utilization_files == [folder / "tables.1" / "utilization.parquet"]
     assert loaded.counts()["utilization"] == out_of_core.counts()["utilization"]
 
 

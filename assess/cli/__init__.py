@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import sys
 
-from assess.cli.common import app, err_console
+from rich.text import Text
+
+from assess.cli.common import app, err_console, printable
 from assess.model.errors import AssessError
 
 # Command modules register themselves on ``app`` when imported.
@@ -24,5 +26,6 @@ def main() -> None:
     try:
         app()
     except AssessError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err_console.print(Text.assemble(("error:", "bold red"), " ", printable(str(exc))),
+                          highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)

@@ -32,6 +32,12 @@ def collect_vcenter_cmd(
     ] = None,
     insecure: Annotated[bool, typer.Option(help="Skip TLS verification (not recommended).")] = False,
     lookback_days: Annotated[float, typer.Option(help="Days of utilization history to read.")] = 30,
+    connect_timeout: Annotated[
+        float, typer.Option(help="Seconds to connect (TCP and TLS handshake) before giving up.")
+    ] = 20.0,
+    read_timeout: Annotated[
+        float, typer.Option(help="Seconds to wait for any answer of the server before giving up.")
+    ] = 300.0,
     as_json: JsonFlag = False,
 ) -> None:
     """Collect a vCenter's inventory, tags and utilization history (read-only account suffices)."""
@@ -43,9 +49,8 @@ def collect_vcenter_cmd(
         raise AssessError("name the vCenter and user: --server/--user or env VSPHERE_SERVER/VSPHERE_USER")
     if insecure and (ca_file or thumbprint):
         raise AssessError("--insecure cannot be combined with --ca-file or --thumbprint; pick one")
-    target = target_from(server, user, password_file, ca_file, thumbprint, insecure)
-    if insecure:
-        err_console.print("warning: TLS verification is off (--insecure)", highlight=False)
+    target = target_from(server, user, password_file, ca_file, thumbprint, insecure,
+                         connect_timeout_s=connect_timeout, read_timeout_s=read_timeout)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err_console, disable=as_json, transient=True) as bar:
         tasks: dict[str, int] = {}

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 import yaml
 
-from assess.cli.common import JsonFlag, app, console, emit, err_console
+from assess.cli.common import JsonFlag, app, console, emit, err_console, plain
 from assess.model import AssessError, FindingsError
 
 ACTIONS = ("pause", "resume", "cancel", "cleanup", "rbac")
@@ -46,13 +46,13 @@ class _Display:
         active = sorted(self.rows.values(), key=lambda e: (e["outcome"] in ("succeeded",), e["vm"]))[:30]
         for e in active:
             table.add_row(
-                e["vm"],
-                e["outcome"],
-                e["step"],
+                plain(e["vm"]),
+                plain(e["outcome"]),
+                plain(e["step"]),
                 f"{100 * e['progress']:.0f}%",
-                e["vmi"],
+                plain(e["vmi"]),
                 "yes" if e["agent"] else "",
-                e["error"][:60],
+                plain(e["error"][:60]),
             )
         self.live.update(table)
 

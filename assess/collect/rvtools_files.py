@@ -21,6 +21,7 @@ import pandas as pd
 import python_calamine
 
 from assess.collect.rvtools_columns import KNOWN_UNUSED, SHEETS, normalise_header
+from assess.collect.xlsx_bounds import XlsxBounds, XlsxLimits
 from assess.model.errors import AssessError
 
 _CSV_NAME = re.compile(r"^rvtools_tab(?P<sheet>.+)\.csv$", re.IGNORECASE)
@@ -80,6 +81,7 @@ class Export:
     warnings: list[dict] = field(default_factory=list)
     _workbook: python_calamine.CalamineWorkbook | None = None
     _locales: set = field(default_factory=set)
+    _bounds: XlsxBounds | None = None
 
     def has(self, sheet: str) -> bool:
         """True when the export holds ``sheet`` (name matched case-insensitively)."""
@@ -96,6 +98,7 @@ class Export:
         where = self.sheets[sheet.lower()]
         try:
             if self.kind == "xlsx":
+                self._bounds.check(where)  # before calamine allocates the sheet's grid
                 rows = self._workbook.get_sheet_by_name(where).to_python()
                 decimal_comma = False
             else:
@@ -165,8 +168,11 @@ class Export:
         return RawSheet(sheet, names, lookup, index, rows, position, decimal_comma)
 
 
-def open_export(path: Path) -> Export:
+def open_export(path: Path, limits: XlsxLimits = XlsxLimits()) -> Export:
     """Open an RVTools xlsx export or CSV folder, checking it is one and holds vInfo.
+
+    ``limits`` bound what an xlsx sheet may make the reader allocate (see
+    :mod:`assess.collect.xlsx_bounds`); a sheet past them is refused when read.
 
     Raises:
         AssessError: the path does not exist, is not readable as a workbook, is not an
@@ -187,13 +193,14 @@ def open_export(path: Path) -> Export:
         if path.suffix.lower() == ".csv":
             raise AssessError(f"{path}: pass the folder holding the RVTools_tab*.csv files "
                               "(or the xlsx export), not a single CSV file")
+        bounds = XlsxBounds(path, limits)
         try:
             workbook = python_calamine.CalamineWorkbook.from_path(str(path))
         except Exception as exc:  # calamine raises several unrelated types
             raise AssessError(f"{path}: cannot be read as an xlsx workbook ({exc}); is it a "
                               "complete RVTools export? Re-export or re-copy it") from exc
         sheets = {name.strip().lower(): name for name in workbook.sheet_names}
-        export = Export(path, "xlsx", sheets, _workbook=workbook)
+        export = Export(path, "xlsx", sheets, _workbook=workbook, _bounds=bounds)
     else:
         raise AssessError(f"{path}: no such file or folder")
     if not export.has("vInfo"):

@@ -1,21 +1,28 @@
 """The Estate: the canonical tables, where they came from, and what was odd about them.
 
-An estate folder on disk holds ``estate.json`` (provenance, schema version) and one
-Parquet file per table under ``tables/``. Saving then loading gives identical frames.
+An estate folder on disk holds ``estate.json`` (provenance, schema version, and which tables
+folder is current) and one Parquet file per table under ``tables.<n>/``. Saving then loading
+gives identical frames. Saves are atomic and locked (:mod:`assess.model.store`): a killed import
+leaves the old estate or the new one, and two imports into one folder take turns.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
+import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from assess import __version__
 from assess.model.errors import AssessError
 from assess.model.schema import RESULT_TABLES, TABLES, TIME, VM_CHILD_TABLES, empty
+from assess.model.store import atomic_write_text, folder_lock, fsync_tree
 
 SCHEMA_VERSION = 1
 
@@ -257,44 +264,119 @@ class Estate:
                         message=f"{name}: {int(dangling.sum())} row(s) reference "
                         f"{len(unknown)} {col} value(s) not in {target}, e.g. {unknown[0]}",
                     ))
+        records += self._unusable_allocations()
         self.warn_many(records)
         return self
 
+    def _unusable_allocations(self) -> list[dict]:
+        """Make vCPU counts below 1 and memory that is not finite and positive unknown (``<NA>``).
+
+        A VM allocated -2 or 0 vCPUs, -4096 MiB or NaN memory cannot be sized or packed: its
+        allocation becomes unknown, with one ``model.allocation.invalid`` warning per VM naming
+        the value. A missing value (``<NA>``, NaN) is unknown already and not warned again at
+        each save. Sizing must exclude VMs whose ``vcpus`` or ``memory_mib`` is unknown.
+        """
+        vms = self.tables["vms"]
+        memory = vms["memory_mib"].to_numpy(dtype="float64", na_value=np.nan)
+        bad_cpu = (vms["vcpus"] < 1).fillna(False).to_numpy(dtype=bool)
+        bad_memory = (memory <= 0) | np.isinf(memory)  # NaN is unknown already
+        rows = np.flatnonzero(bad_cpu | bad_memory)
+        if not len(rows):
+            return []
+        records = [_allocation_warning(vms, row, bad_cpu[row], bad_memory[row]) for row in rows]
+        vms = vms.copy()
+        vms.loc[bad_cpu, "vcpus"] = pd.NA
+        vms.loc[bad_memory, "memory_mib"] = np.nan
+        self.tables["vms"] = vms
+        return records
+
     def save(self, folder: str | Path) -> Path:
-        """Write the estate to ``folder`` (created if needed) and return its path."""
+        """Write the estate to ``folder`` (created if needed) atomically, and return its path.
+
+        Holds the folder's lock; see :func:`commit` for what a crash at any point leaves.
+        """
+        with folder_lock(folder, what="estate"):
+            return self.commit(folder)
+
+    def commit(self, folder: str | Path) -> Path:
+        """Write the estate to ``folder`` as a new generation; the caller holds the folder's lock.
+
+        The tables go to a new ``tables.<n>`` folder, are flushed to disk, and only then does a
+        new ``estate.json`` naming that folder replace the old one (one rename: the commit).
+        A crash before the rename leaves the old estate, after it the new one; the unlisted
+        folder a crash leaves behind is removed by the next save. Out-of-core utilization
+        rows end up in the new folder's file, which this estate then points to.
+        """
         folder = Path(folder)
-        (folder / "tables").mkdir(parents=True, exist_ok=True)
-        for name, frame in self.tables.items():
-            if name == "utilization" and self.utilization_files:
-                write_utilization(frame, self.utilization_files, folder / "tables" / f"{name}.parquet")
-            else:
-                frame.to_parquet(folder / "tables" / f"{name}.parquet", index=False)
+        folder.mkdir(parents=True, exist_ok=True)
+        name = f"tables.{_last_generation(folder) + 1}"
+        staging = folder / name
+        staging.mkdir()
+        spilled = self._write_tables(staging)
+        fsync_tree(staging)
         manifest = {
             "schema_version": SCHEMA_VERSION,
             "tool_version": __version__,
             "saved_at": datetime.now(UTC).isoformat(),
+            "tables_dir": name,
             "provenance": self.provenance,
             "counts": self.counts(),
         }
-        (folder / "estate.json").write_text(json.dumps(manifest, indent=2, default=str))
+        atomic_write_text(folder / "estate.json", json.dumps(manifest, indent=2, default=str))
+        if spilled:
+            self.utilization_files = [staging / "utilization.parquet"]
+            self.tables["utilization"] = empty("utilization")
+        _remove_stale(folder, keep=name)
         return folder
+
+    def _write_tables(self, staging: Path) -> bool:
+        """Write every table into ``staging``; True when utilization went out of core."""
+        for name, frame in self.tables.items():
+            if name != "utilization" or not self.utilization_files:
+                frame.to_parquet(staging / f"{name}.parquet", index=False)
+        if not self.utilization_files:
+            return False
+        target = staging / "utilization.parquet"
+        frame = self.tables["utilization"]
+        if frame.empty and len(self.utilization_files) == 1:
+            try:  # unchanged samples: a hard link costs nothing, the samples can be gigabytes
+                os.link(self.utilization_files[0], target)
+                return True
+            except OSError:
+                pass
+        write_utilization(frame, self.utilization_files, target)
+        return True
 
     @classmethod
     def load(cls, folder: str | Path) -> Estate:
-        """Read an estate folder written by :meth:`save`."""
+        """Read an estate folder written by :meth:`save` (waits while a writer holds it)."""
+        with folder_lock(folder, exclusive=False, what="estate"):
+            return cls.read(folder)
+
+    @classmethod
+    def read(cls, folder: str | Path) -> Estate:
+        """Read the estate at ``folder``: only the tables its ``estate.json`` names."""
         folder = Path(folder)
         manifest_path = folder / "estate.json"
         if not manifest_path.is_file():
             raise AssessError(f"{folder}: not an estate folder (no estate.json)")
-        manifest = json.loads(manifest_path.read_text())
+        try:
+            manifest = json.loads(manifest_path.read_text())
+        except (OSError, ValueError) as exc:
+            raise AssessError(f"{manifest_path}: unreadable ({exc}); re-import the sources") from exc
         if manifest.get("schema_version") != SCHEMA_VERSION:
             raise AssessError(
                 f"{folder}: estate schema version {manifest.get('schema_version')} is not "
                 f"{SCHEMA_VERSION}; re-import the sources"
             )
+        tables_dir = manifest.get("tables_dir", "tables")
+        if not isinstance(tables_dir, str) or not _TABLES_DIR.fullmatch(tables_dir) \
+                or not (folder / tables_dir).is_dir():
+            raise AssessError(f"{manifest_path}: tables_dir '{tables_dir}' is not a tables folder "
+                              "of this estate; re-import the sources")
         tables, files = {}, []
         for name in TABLES:
-            path = folder / "tables" / f"{name}.parquet"
+            path = folder / tables_dir / f"{name}.parquet"
             if not path.is_file():
                 continue
             if name == "utilization" and _rows(path) > UTILIZATION_IN_MEMORY_MAX_ROWS:
@@ -304,9 +386,25 @@ class Estate:
         return cls(tables, manifest.get("provenance", []), files)
 
     @classmethod
-    def open_or_new(cls, folder: str | Path) -> Estate:
-        """Load the estate at ``folder`` if there is one, else return an empty estate."""
-        return cls.load(folder) if (Path(folder) / "estate.json").is_file() else cls()
+    def open_or_new(cls, folder: str | Path, *, locked: bool = False) -> Estate:
+        """Load the estate at ``folder`` if there is one, else return an empty estate.
+
+        ``locked``: the caller already holds the folder's lock (read without taking it).
+        """
+        if not (Path(folder) / "estate.json").is_file():
+            return cls()
+        return cls.read(folder) if locked else cls.load(folder)
+
+
+def _allocation_warning(vms: pd.DataFrame, row: int, bad_cpu: bool, bad_memory: bool) -> dict:
+    """The ``model.allocation.invalid`` warning of the VM at ``row``."""
+    vm = vms.iloc[row]
+    shown = {"vcpus": f"{vm['vcpus']} vCPUs", "memory_mib": f"memory {vm['memory_mib']:g} MiB"}
+    columns = [c for c, bad in (("vcpus", bad_cpu), ("memory_mib", bad_memory)) if bad]
+    return dict(code="model.allocation.invalid", table="vms", row=str(row), column=",".join(columns),
+                source="" if pd.isna(vm["source"]) else str(vm["source"]),
+                message=f"VM {vm['name']} ({vm['vm_id']}): {' and '.join(shown[c] for c in columns)} "
+                        "cannot be sized; taken as unknown and not packed (fix the allocation at the source)")
 
 
 def write_utilization(frame: pd.DataFrame, files: list[Path], path: Path) -> None:
@@ -359,7 +457,31 @@ def _merged_flows(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
 
 
 def merge_into_folder(folder: str | Path, added: Estate) -> Estate:
-    """Lay ``added`` over the estate saved at ``folder`` (or a new one), validate, save it."""
-    merged = Estate.open_or_new(folder).merge(added).validate()
-    merged.save(folder)
+    """Lay ``added`` over the estate saved at ``folder`` (or a new one), validate, save it.
+
+    Read, merge and write happen under the folder's exclusive lock, so two imports into one
+    estate take turns and both end up in it (or the second stops with "estate busy").
+    """
+    with folder_lock(folder, what="estate"):
+        merged = Estate.open_or_new(folder, locked=True).merge(added).validate()
+        merged.commit(folder)
     return merged
+
+
+#: Tables folders of an estate: ``tables`` (estates saved before generations) and ``tables.<n>``.
+_TABLES_DIR = re.compile(r"tables(?:\.(\d+))?")
+
+
+def _last_generation(folder: Path) -> int:
+    """The highest ``tables.<n>`` on disk, listed or left by a crash (0 when none)."""
+    numbers = [int(m[1]) for p in folder.iterdir() if (m := _TABLES_DIR.fullmatch(p.name)) and m[1]]
+    return max(numbers, default=0)
+
+
+def _remove_stale(folder: Path, keep: str) -> None:
+    """Delete the tables folders and temporary manifests the estate no longer lists (ours only)."""
+    for path in folder.iterdir():
+        if path.is_dir() and _TABLES_DIR.fullmatch(path.name) and path.name != keep:
+            shutil.rmtree(path, ignore_errors=True)
+        elif path.name.startswith(".estate.json.tmp-"):
+            path.unlink(missing_ok=True)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pandas as pd
-from matplotlib.figure import Figure
 
+from assess.plotting import Figure
 from assess.readiness.stage import VERDICTS
 
 VERDICT_COLOURS = {"ready": "#59a14f", "ready_with_warnings": "#edc948", "not_ready": "#e15759",

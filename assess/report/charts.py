@@ -6,7 +6,8 @@ import io
 
 import matplotlib
 import pandas as pd
-from matplotlib.figure import Figure
+
+from assess.plotting import Figure
 
 #: Colours readable in print and in dark mail clients (mid-tone, not pure black or white).
 PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#9c755f"]

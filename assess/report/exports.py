@@ -3,6 +3,11 @@
 Architects work in spreadsheets: ``vms.csv``/``vms.xlsx`` hold one row per VM of the estate
 (inventory, readiness, sizing, wave), ``waves.csv`` one row per VM of the wave plan in wave order,
 ``waves.xlsx`` the same list plus a sheet with one row per wave.
+
+Text from the estate is data, never a formula: the workbooks are written with formula, URL
+and number conversion off, and CSV cells starting with ``= + - @``, tab or carriage return get
+a leading apostrophe (OWASP CSV-injection guidance), so a VM named ``=HYPERLINK(...)`` stays a
+name in Excel and LibreOffice.
 """
 
 from __future__ import annotations
@@ -14,6 +19,9 @@ import pandas as pd
 from assess.model import Estate
 from assess.model.results import StageResult
 from assess.report.tables import vm_results, wave_summary, wave_vms
+
+#: First characters that make a spreadsheet read a CSV cell as a formula (OWASP).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _spreadsheet_ready(frame: pd.DataFrame) -> pd.DataFrame:
@@ -33,16 +41,45 @@ def _cells(column: pd.Series) -> list:
     return values.where(column.notna(), None).tolist()
 
 
+def neutral_csv(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text cell that a spreadsheet would run as a formula made inert.
+
+    Such a cell gets a leading apostrophe (``=1+2`` becomes ``'=1+2``): spreadsheets show the
+    text and do not evaluate it. Numbers stay numbers (a negative number is not text).
+    """
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or isinstance(out[col].dtype, pd.StringDtype):
+            # non-text cells of an object column give NA here, and stay as they are
+            starts = out[col].str.startswith(FORMULA_STARTS)
+            risky = starts.to_numpy(dtype=object, na_value=False).astype(bool)
+            if risky.any():
+                values = out[col].astype(object)
+                values[risky] = "'" + values[risky].astype(str)
+                out[col] = values
+    return out
+
+
+def _write_csv(path: Path, frame: pd.DataFrame) -> None:
+    """Write ``frame`` neutralised, with CRLF line ends (RFC 4180), so a CR inside a name is quoted.
+
+    With LF line ends the CSV writer leaves a lone CR unquoted, and readers split the row there.
+    """
+    neutral_csv(frame).to_csv(path, index=False, lineterminator="\r\n")
+
+
 def _write_xlsx(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
-    """Write ``sheets`` with a bold frozen header row and autofilter.
+    """Write ``sheets`` with a bold frozen header row and autofilter; text cells stay text.
 
     Rows are streamed to xlsxwriter (constant memory) from whole-column conversions: pandas'
     ``to_excel`` formats cell by cell and takes most of the report time at 100,000 VMs.
     """
     import xlsxwriter
 
-    workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True,
-                                               "default_date_format": "yyyy-mm-dd hh:mm:ss"})
+    workbook = xlsxwriter.Workbook(str(path), {
+        "constant_memory": True, "default_date_format": "yyyy-mm-dd hh:mm:ss",
+        "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
+    })
     bold = workbook.add_format({"bold": True})
     for name, frame in sheets.items():
         frame = _spreadsheet_ready(frame)
@@ -64,12 +101,12 @@ def write_exports(estate: Estate, results: dict[str, StageResult], out: Path) ->
     out = Path(out)
     written = []
     vms = vm_results(estate, results)
-    vms.to_csv(out / "vms.csv", index=False)
+    _write_csv(out / "vms.csv", vms)
     _write_xlsx(out / "vms.xlsx", {"vms": vms})
     written += ["vms.csv", "vms.xlsx"]
     per_vm = wave_vms(estate, results)
     if not per_vm.empty:
-        _spreadsheet_ready(per_vm).to_csv(out / "waves.csv", index=False)
+        _write_csv(out / "waves.csv", _spreadsheet_ready(per_vm))
         _write_xlsx(out / "waves.xlsx", {"waves": wave_summary(estate, results), "vms by wave": per_vm})
         written += ["waves.csv", "waves.xlsx"]
     return written

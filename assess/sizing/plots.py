@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
+
+from assess.plotting import Figure
 
 
 def node_fill_figure(nodes: pd.DataFrame, ceiling: float = 0.8) -> Figure:

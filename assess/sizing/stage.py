@@ -198,7 +198,8 @@ def _target(sized: pd.DataFrame, vms: pd.DataFrame, readiness, params: SizingPar
         "series": np.where(latency.eq("high").fillna(False), k.latency_sensitive_series, series),
     })
     shapes = choose_shapes(demand, table, cost, k.max_memory_overshoot_pct)
-    raised = ((want_vcpus > sized["vcpus"]) | (want_memory > sized["memory_mib"])).to_numpy()
+    raised = ((want_vcpus > sized["vcpus"].astype("float64"))
+              | (want_memory > sized["memory_mib"].astype("float64"))).to_numpy(dtype=bool)
     shapes["instancetype_reason"] = shapes["instancetype_reason"].where(
         ~raised, shapes["instancetype_reason"] + "; raised to the preference's minimum")
     sized = sized.merge(shapes, on="vm_id", how="left")

@@ -6,7 +6,8 @@ import matplotlib.dates as mdates
 import networkx as nx
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
+
+from assess.plotting import Figure
 
 KIND_COLOURS = {"shared-services": "#76b7b2", "pilot": "#59a14f", "dev/test": "#4e79a7",
                 "production": "#f28e2b", "standard": "#9c755f"}

@@ -16,10 +16,13 @@ import pandas as pd
 from pyVmomi import vim, vmodl
 
 from assess.collect.vcenter.connection import (
+    CONNECT_TIMEOUT_S,
     PASSWORD_ENV,
+    READ_TIMEOUT_S,
     Session,
     Target,
     connect,
+    insecure_notice,
     read_password,
     split_server,
 )
@@ -34,6 +37,7 @@ from assess.collect.vcenter.inventory import PATHS, Inventory, custom_attribute_
 from assess.collect.vcenter.perf import query_utilization
 from assess.collect.vcenter.properties import ObjectProps, object_properties, retrieve_properties
 from assess.collect.vcenter.tags import TaggingUnavailable, vm_tags
+from assess.model.errors import AssessError
 from assess.model.estate import Estate
 
 __all__ = ["Target", "collect_vcenter", "read_password", "split_server", "target_from"]
@@ -80,6 +84,10 @@ def _collect(session: Session, target: Target, lookback_days: float, page_size: 
 
     def warn(code: str, message: str, table: str = "", row: str = "") -> None:
         warnings.append(dict(source=source, code=code, message=message, table=table, row=row, column=""))
+
+    if target.insecure:
+        warn("vcenter.tls.insecure", insecure_notice(target))
+        estate.provenance[-1]["tls"] = "not verified (insecure)"
 
     records, pages, dropped = retrieve_properties(session, PATHS, page_size,
                                                   lambda n: report("inventory", n, None))
@@ -178,8 +186,13 @@ def _utilization(session: Session, tables: dict, vm_ids: dict[str, str], lookbac
 
 def target_from(server: str, user: str, password_file: Path | None = None, ca_file: Path | None = None,
                 thumbprint: str | None = None, insecure: bool = False,
-                password_env: str = PASSWORD_ENV) -> Target:
+                password_env: str = PASSWORD_ENV, connect_timeout_s: float = CONNECT_TIMEOUT_S,
+                read_timeout_s: float = READ_TIMEOUT_S) -> Target:
     """Build a :class:`Target` from CLI-style inputs (password from the env variable or a file only)."""
     host, port = split_server(server)
+    for name, value in (("connect timeout", connect_timeout_s), ("read timeout", read_timeout_s)):
+        if not value > 0:
+            raise AssessError(f"{name} must be a positive number of seconds, not {value}")
     return Target(host, user, read_password(password_file, password_env), port=port, ca_file=ca_file,
-                  thumbprint=thumbprint, insecure=insecure)
+                  thumbprint=thumbprint, insecure=insecure, connect_timeout_s=connect_timeout_s,
+                  read_timeout_s=read_timeout_s)

@@ -8,6 +8,7 @@ checked on every new connection, whether or not a CA also vouches for the certif
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import ssl
 import xml.etree.ElementTree as ElementTree
@@ -26,6 +27,12 @@ SERVER_ENV = "VSPHERE_SERVER"
 USER_ENV = "VSPHERE_USER"
 #: Used when the server publishes no vimServiceVersions.xml (vSphere 5.5 namespace).
 FALLBACK_API_VERSION = "vim.version.version9"
+#: Seconds to open a connection (TCP and TLS handshake) and to wait for any answer once
+#: connected: a vCenter that accepts the connection and never answers must not hang a collect.
+CONNECT_TIMEOUT_S = 20.0
+READ_TIMEOUT_S = 300.0
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -39,11 +46,21 @@ class Target:
     ca_file: Path | None = None
     thumbprint: str | None = None
     insecure: bool = False
+    connect_timeout_s: float = CONNECT_TIMEOUT_S
+    read_timeout_s: float = READ_TIMEOUT_S
 
     @property
     def address(self) -> str:
         """``host:port`` for messages."""
         return f"{self.server}:{self.port}"
+
+    def timed_out(self) -> AssessError:
+        """The one-line error for a server that did not answer in time."""
+        return AssessError(
+            f"vCenter {self.address} did not answer in time (connect timeout {self.connect_timeout_s:g} s, "
+            f"read timeout {self.read_timeout_s:g} s): check that it is up and reachable, or raise "
+            "--connect-timeout/--read-timeout (connect_timeout_s/read_timeout_s in the config)"
+        )
 
 
 def read_password(password_file: Path | None = None, env: str = PASSWORD_ENV) -> str:
@@ -101,15 +118,22 @@ def tls_context(target: Target) -> ssl.SSLContext:
 
 
 class PinnedHTTPSConnection(HTTPSConnection):
-    """An HTTPS connection that refuses a server whose certificate does not match a pinned thumbprint."""
+    """An HTTPS connection that refuses a server whose certificate does not match a pinned thumbprint.
 
-    def __init__(self, *args, thumbprint: str | None = None, **kwargs):
+    ``timeout`` bounds the connection (TCP and TLS handshake); ``read_timeout`` then bounds
+    every wait for the server's answer.
+    """
+
+    def __init__(self, *args, thumbprint: str | None = None, read_timeout: float | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.pinned = _normal_thumbprint(thumbprint) if thumbprint else None
+        self.read_timeout = read_timeout
 
     def connect(self) -> None:
         """Open the TLS connection, then compare the peer certificate with the pin."""
         super().connect()
+        if self.read_timeout is not None:
+            self.sock.settimeout(self.read_timeout)
         if not self.pinned:
             return
         der = self.sock.getpeercert(binary_form=True)
@@ -124,11 +148,11 @@ class PinnedHTTPSConnection(HTTPSConnection):
             )
 
 
-def open_https(target: Target, timeout: float = 60) -> PinnedHTTPSConnection:
-    """Return a connected HTTPS connection to ``target`` under its TLS policy."""
+def open_https(target: Target) -> PinnedHTTPSConnection:
+    """Return a connected HTTPS connection to ``target`` under its TLS policy and timeouts."""
     conn = PinnedHTTPSConnection(
-        target.server, target.port, context=tls_context(target), timeout=timeout,
-        thumbprint=target.thumbprint,
+        target.server, target.port, context=tls_context(target), timeout=target.connect_timeout_s,
+        thumbprint=target.thumbprint, read_timeout=target.read_timeout_s,
     )
     try:
         conn.connect()
@@ -138,6 +162,8 @@ def open_https(target: Target, timeout: float = 60) -> PinnedHTTPSConnection:
             "--ca-file with the vCenter CA, or --thumbprint to pin its certificate "
             "(--insecure skips verification)"
         ) from exc
+    except TimeoutError as exc:
+        raise target.timed_out() from exc
     except (OSError, HTTPException) as exc:
         raise AssessError(f"cannot connect to {target.address}: {exc}") from exc
     return conn
@@ -150,6 +176,8 @@ def api_version(target: Target) -> str:
         conn.request("GET", "/sdk/vimServiceVersions.xml")
         response = conn.getresponse()
         body = response.read()
+    except TimeoutError as exc:
+        raise target.timed_out() from exc
     except (OSError, HTTPException) as exc:
         raise AssessError(f"cannot read API versions from {target.address}: {exc}") from exc
     finally:
@@ -196,8 +224,9 @@ class Session:
         self.stub = CountingStub(
             host=target.server, port=target.port, version=version,
             sslContext=tls_context(target), connectionPoolTimeout=-1,
+            httpConnectionTimeout=target.connect_timeout_s,
         )
-        self.stub.scheme = _pinned_scheme(target.thumbprint)
+        self.stub.scheme = _pinned_scheme(target)
         self.instance = vim.ServiceInstance("ServiceInstance", self.stub)
         self.content = self._call_transport(self.instance.RetrieveContent)
         self.login()
@@ -214,6 +243,8 @@ class Session:
             raise
         except ssl.SSLCertVerificationError as exc:
             raise AssessError(f"TLS certificate of {self.target.address} is not trusted: {exc}") from exc
+        except TimeoutError as exc:
+            raise self.target.timed_out() from exc
         except (OSError, HTTPException) as exc:
             raise AssessError(f"connection to {self.target.address} failed: {exc}") from exc
 
@@ -253,16 +284,30 @@ class Session:
             pass
 
 
-def _pinned_scheme(thumbprint: str | None):
+def _pinned_scheme(target: Target):
     def scheme(host, port, **kwargs):
-        return PinnedHTTPSConnection(host, port, thumbprint=thumbprint, **kwargs)
+        return PinnedHTTPSConnection(host, port, thumbprint=target.thumbprint,
+                                     read_timeout=target.read_timeout_s, **kwargs)
 
     return scheme
 
 
+def insecure_notice(target: Target) -> str:
+    """What to tell the user, the summary and the report when TLS is not verified (empty if it is)."""
+    if not target.insecure:
+        return ""
+    return (f"TLS verification is off for vCenter {target.address} (insecure): the data may not "
+            "come from the vCenter named; pass --ca-file or --thumbprint instead")
+
+
 def connect(target: Target) -> Session:
-    """Return a logged-in :class:`Session` to ``target`` (AssessError on refusal or TLS failure)."""
+    """Return a logged-in :class:`Session` to ``target`` (AssessError on refusal, TLS failure, timeout).
+
+    An insecure target is logged as a warning (stderr when logging is not configured).
+    """
+    if target.insecure:
+        log.warning("warning: %s", insecure_notice(target))
     try:
         return Session(target)
     except TimeoutError as exc:
-        raise AssessError(f"vCenter {target.address} did not answer in time") from exc
+        raise target.timed_out() from exc
