@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test test-fast lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,11 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check assess tests bench
 	$(BIN)/python -m pytest -q
+
+# every test but those needing vcsim, chromium or a kube-apiserver (marker: system)
+test-fast: $(STAMP)
+	$(BIN)/ruff check assess tests bench
+	$(BIN)/python -m pytest -q -m "not system"
 
 bench: $(STAMP)
 	for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from assess.execute.params import ExecuteParams
 from assess.model import AssessError
+from assess.model.errors import validation_problems
 from assess.readiness.params import ReadinessParams
 from assess.sizing.params import SizingParams
 from assess.waves.params import WavesParams
@@ -83,7 +84,7 @@ class AssessmentConfig(_Strict):
     execute: ExecuteParams = ExecuteParams()
 
     def stage_params(self) -> dict[str, BaseModel]:
-        """Parameters by pipeline stage name, for :func:`assess.pipeline.run_stages`."""
+        """Parameters by pipeline stage name, for :func:`assess.stages.run_stages`."""
         return {"readiness": self.readiness, "sizing": self.sizing, "waves": self.waves}
 
 
@@ -119,12 +120,7 @@ def load_config(path: str | Path) -> AssessmentConfig:
     try:
         config = AssessmentConfig.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: "
-            + ("unknown key" if err["type"] == "extra_forbidden" else err["msg"])
-            for err in exc.errors()
-        )
-        raise AssessError(f"{path}: {problems}") from exc
+        raise AssessError(f"{path}: {validation_problems(exc)}") from exc
     return _resolve_paths(config, path.parent)
 
 

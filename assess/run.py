@@ -126,7 +126,7 @@ class Run:
             from assess.report.exports import write_exports
             from assess.report.html import render_report
 
-            summary["exports"] = write_exports(estate, self.results, staging)
+            summary["exports"] = write_exports(estate, self.results, staging, self.changes)
             (staging / REPORT).write_text(render_report(estate, self.results, summary, self.changes),
                                           encoding="utf-8")
         (staging / SUMMARY).write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
@@ -154,9 +154,14 @@ class Run:
         interrupted run or a foreign folder) or lacks one of the ``tables`` asked for.
         """
         path = Path(path)
-        if read_manifest(path) is None:
+        manifest = read_manifest(path)
+        if manifest is None:
             raise AssessError(f"{path}: not a complete run folder (no {MANIFEST}: interrupted, or not "
                               "written by assess); run `assess run SOURCE --out RUN` first")
+        lost = [f for f in manifest["files"] if not (path / f).is_file()]
+        if lost:
+            raise AssessError(f"{path}: run folder damaged: {len(lost)} file(s) it lists are gone, e.g. "
+                              f"{lost[0]}; run `assess run SOURCE --out RUN` again")
         summary = json.loads((path / SUMMARY).read_text(encoding="utf-8"))
         wanted = None if tables is None else set(tables)
         stage_tables = {s: list(t) for s, t in summary.get("results", {}).items()}

@@ -1,11 +1,12 @@
 """Run folders on disk: written whole or not at all, locked, owned, and pruned by recorded time.
 
 A run is written into a hidden sibling (``.<name>.part-<pid>``) under an exclusive lock
-(``.<name>.lock`` beside it, ``fcntl.flock``); its ownership marker :data:`MANIFEST` (the files
-written, their sizes, the time recorded) is written last, and the sibling is then renamed into
-place. A killed run therefore leaves either the previous complete run or nothing at ``name``,
-never a mixture; a folder without the marker is never taken for a run (history, retention and
-:meth:`assess.run.Run.load` ignore or refuse it).
+(``.<name>.lock`` beside it, ``fcntl.flock``, removed by its holder); its ownership marker
+:data:`MANIFEST` (the files written, their total size, the time recorded) is written last, and
+the sibling is then swapped into place (``renameat2(RENAME_EXCHANGE)``, else two renames). A
+killed run therefore leaves either the previous complete run or nothing at ``name``, never a
+mixture, and the next writer clears the siblings it left; a folder without the marker is never
+taken for a run (history, retention and :meth:`assess.run.Run.load` ignore or refuse it).
 
 The tool deletes only what a manifest lists: overwriting a run folder or pruning old runs
 refuses or skips anything else, and system folders are refused as output folders outright.
@@ -18,6 +19,7 @@ import errno
 import fcntl
 import json
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,11 +28,10 @@ from pathlib import Path
 
 from assess import __version__
 from assess.model import AssessError
+from assess.model.store import atomic_write_text, fsync_tree
 
 #: The ownership marker: present (and naming ``assess``) only in a complete run folder.
 MANIFEST = ".assess-run.json"
-#: Marks a staging folder as the tool's, so a stale one left by a killed run can be removed.
-PARTIAL = ".assess-partial"
 
 _SYSTEM = ("/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib64", "/media", "/mnt", "/opt",
            "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/usr/bin", "/usr/lib",
@@ -71,8 +72,9 @@ class RunFolder:
     """A run folder being written: the staging sibling, under the run's lock, until :meth:`commit`."""
 
     def __init__(self, path: Path):
-        self.path = Path(path)
+        self.path = Path(os.path.abspath(path))  # "." or "x/.." name their real folder
         self.staging = self.path.parent / f".{self.path.name}.part-{os.getpid()}"
+        self.lock_path = self.path.parent / f".{self.path.name}.lock"
         self._lock_fd: int | None = None
 
     def open(self) -> RunFolder:
@@ -80,19 +82,12 @@ class RunFolder:
         refuse_system_folder(self.path, "run folder")
         self._check_replaceable()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path.parent / f".{self.path.name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise AssessError(f"{self.path}: run folder busy (another assess run is writing it); "
-                              "try again when it has finished") from None
-        self._lock_fd = fd
-        for stale in self.path.parent.glob(f".{self.path.name}.part-*"):
-            if (stale / PARTIAL).is_file() or read_manifest(stale):  # ours, left by a killed run
+        self._lock_fd = _lock(self.lock_path, self.path)
+        for stale in self.path.parent.glob(f".{self.path.name}.*-*"):
+            # ours, left by a killed run (we hold the lock): the staging or the previous run
+            if stale.is_dir() and re.fullmatch(r"(part|old)-\d+", stale.name[len(self.path.name) + 2:]):
                 shutil.rmtree(stale, ignore_errors=True)
         self.staging.mkdir()
-        (self.staging / PARTIAL).touch()
         return self
 
     def _check_replaceable(self) -> None:
@@ -109,7 +104,6 @@ class RunFolder:
 
     def commit(self, recorded_at: str | None = None) -> dict:
         """Write the manifest last and rename the staging folder into place; return the manifest."""
-        (self.staging / PARTIAL).unlink()
         files = sorted(str(p.relative_to(self.staging)) for p in self.staging.rglob("*") if p.is_file())
         manifest = {
             "tool": "assess",
@@ -118,7 +112,10 @@ class RunFolder:
             "files": files,
             "bytes": sum((self.staging / f).stat().st_size for f in files),
         }
-        _write_synced(self.staging / MANIFEST, json.dumps(manifest, indent=1))
+        for written in (self.staging / "tables", self.staging):  # on disk before the marker says so
+            if written.is_dir():
+                fsync_tree(written)
+        atomic_write_text(self.staging / MANIFEST, json.dumps(manifest, indent=1))
         self._check_replaceable()  # again: someone may have dropped a file in while we ran
         if self.path.exists() and _exchange(self.staging, self.path):
             shutil.rmtree(self.staging)  # now holds the previous run
@@ -133,10 +130,11 @@ class RunFolder:
         return manifest
 
     def close(self) -> None:
-        """Drop the staging folder if it was not committed, and release the lock."""
+        """Drop the staging folder if it was not committed; remove the lock file and release it."""
         if self.staging.exists():
             shutil.rmtree(self.staging, ignore_errors=True)
         if self._lock_fd is not None:
+            self.lock_path.unlink(missing_ok=True)  # a writer that opened it checks the inode and retries
             os.close(self._lock_fd)
             self._lock_fd = None
 
@@ -144,18 +142,33 @@ class RunFolder:
 @contextmanager
 def writing(path: Path) -> Iterator[RunFolder]:
     """Open ``path`` for writing as a :class:`RunFolder`; uncommitted work is discarded on exit."""
-    folder = RunFolder(path).open()
+    folder = RunFolder(path)
     try:
-        yield folder
+        yield folder.open()
     finally:
         folder.close()
 
 
-def _write_synced(path: Path, text: str) -> None:
-    with open(path, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
+def _lock(lock_path: Path, run: Path) -> int:
+    """Take the exclusive lock of the run folder ``run``; return its file descriptor.
+
+    The lock file is removed when its holder closes, so after locking we check that the file
+    we locked is still the one at ``lock_path`` (else another holder removed it: try again).
+    """
+    while True:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise AssessError(f"{run}: run folder busy (another assess run is writing it); "
+                              "try again when it has finished") from None
+        try:
+            if os.stat(lock_path).st_ino == os.fstat(fd).st_ino:
+                return fd
+        except FileNotFoundError:
+            pass
+        os.close(fd)
 
 
 def _exchange(a: Path, b: Path) -> bool:

@@ -38,6 +38,7 @@ def test_config_errors_name_the_key_path(tmp_path, text, message):
         load_config(cfg)
 
 
+@pytest.mark.slow
 def test_run_refuses_source_and_config_together(tmp_path):
     cfg = tmp_path / "c.yaml"
     cfg.write_text("sources: {rvtools: [a.xlsx]}\n")

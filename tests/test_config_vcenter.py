@@ -6,6 +6,8 @@ import vcsim_harness
 from assess.config import load_config
 from assess.pipeline import run_config
 
+pytestmark = [pytest.mark.system, pytest.mark.slow]
+
 
 @pytest.fixture(scope="module")
 def sim():

@@ -9,12 +9,14 @@ from assess.collect.flows import read_flows
 from assess.collect.rvtools import read_rvtools
 from assess.collect.utilization import read_utilization
 from assess.model import Estate
-from assess.pipeline import load_estate
 from assess.readiness import assess_readiness, retire_idle
 from assess.sample import generate_sample
 from assess.sizing import size_estate
 from assess.sizing.utilization_stats import file_stats
+from assess.sources import load_estate
 from assess.waves import plan_waves
+
+pytestmark = pytest.mark.slow
 
 VMS = 2000
 

@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -39,3 +40,16 @@ def test_replace_updates_nested_values_by_dotted_path_and_validates():
         base.replace(nope=1)
     with pytest.raises(AssessError, match="invalid value"):
         base.replace(**{"packing.cpu_overcommit": 0.5})
+
+
+@pytest.mark.slow
+def test_the_readme_python_example_runs(tmp_path, monkeypatch):
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Python API"):]
+    code = section[section.index("```python") + len("```python"):section.index("```\n", 10)]
+    assert len(code.strip().splitlines()) <= 5
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "README.md", "exec"), {})
+    run = assess.Run.load(tmp_path / "reports" / "what-if")
+    assert run.params["sizing"]["rightsizing"]["percentile"] == 90
+    assert run.summary["stages"]["sizing"]["params_given"] == ["rightsizing.percentile"]

@@ -5,6 +5,7 @@ Needs Debian's ``chromium`` (``apt-get install chromium``); skips without it, fa
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -13,6 +14,8 @@ from pathlib import Path
 
 import pytest
 from report_helpers import XSS, report_run
+
+pytestmark = [pytest.mark.system, pytest.mark.slow]
 
 websocket = pytest.importorskip("websocket", reason="pip install websocket-client (dev extras)")
 
@@ -111,9 +114,9 @@ def page(run_dir, tmp_path_factory):
 
 
 def _rows(page, column):
-    """Texts of ``column`` in the visible page of the per-VM table."""
+    """Texts of ``column`` in the visible page of the per-VM table (a shown column)."""
     return page.js(
-        f"""(() => {{ const i = [...document.querySelectorAll('#vm-table thead th')]
+        f"""(() => {{ const i = [...document.querySelectorAll('#vm-table thead th:not([hidden])')]
               .findIndex(th => th.textContent.replace(/ [\\u25B2\\u25BC]$/, '') === {json.dumps(column)});
             return [...document.querySelectorAll('#vm-table tbody tr')]
               .map(tr => tr.cells[i].textContent); }})()"""
@@ -233,3 +236,92 @@ def test_large_table_embedded_compressed_renders_the_same(page, run_dir, tmp_pat
     assert _rows(page, "VM") == [XSS]
     assert page.js("document.querySelectorAll('img').length") == 0
     assert page.problems() == []
+
+
+SECTIONS = ["summary", "inventory", "readiness-overview", "readiness", "sizing", "cost", "waves", "concerns",
+            "vms", "assumptions", "warnings"]
+SHOTS = ROOT / "reports" / "screenshots"
+
+
+def _open(page, url, width):
+    page.events.clear()
+    page.send("Emulation.setDeviceMetricsOverride", width=width, height=900, deviceScaleFactor=1,
+              mobile=width < 600)
+    page.send("Page.navigate", url=url)
+    page.wait_for("Page.loadEventFired")
+    deadline = time.monotonic() + 10
+    while not _status(page) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def _shoot_sections(page, width):
+    """One PNG per section at ``width`` under reports/screenshots (at most 3,000 px tall each)."""
+    import base64
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    written = []
+    for section in page.js("[...document.querySelectorAll('main > section')].map(s => s.id)"):
+        y, h = page.js(f"(() => {{ const r = document.getElementById('{section}')"
+                       f".getBoundingClientRect(); return [r.y + window.scrollY, r.height]; }})()")
+        shot = page.send("Page.captureScreenshot", format="png", captureBeyondViewport=True,
+                         clip={"x": 0, "y": y, "width": width, "height": min(h, 3000), "scale": 1})
+        path = SHOTS / f"{width}-{section}.png"
+        path.write_bytes(base64.b64decode(shot["data"]))
+        written.append(section)
+    return written
+
+
+@pytest.mark.parametrize("width", [1400, 390])
+def test_each_section_screenshot_without_overflow_or_console_errors(page, run_dir, width):
+    _open(page, (run_dir / "index.html").as_uri(), width)
+    # the default columns of the per-VM table and every section fit: nothing scrolls the page sideways
+    assert page.js("document.documentElement.scrollWidth") <= width
+    if width == 1400:
+        assert page.js("(() => { const s = document.querySelector('#vm-table').parentElement;"
+                       " return s.scrollWidth <= s.clientWidth; })()")
+    assert _shoot_sections(page, width) == SECTIONS
+    assert all((SHOTS / f"{width}-{s}.png").read_bytes()[:4] == b"\x89PNG" for s in SECTIONS)
+    assert page.problems() == []
+
+
+def test_dependency_map_has_edges_between_named_groups(page, run_dir):
+    _open(page, (run_dir / "index.html").as_uri(), 1400)
+    arcs = page.js("[...document.querySelectorAll('svg.depmap path')].map(p => p.querySelector('title')"
+                   ".textContent)")
+    assert len(arcs) >= 5 and all(" \u2194 " in a and "traffic" in a for a in arcs)
+    assert not any(re.search(r"\bg\d{4}\b", a) for a in arcs if "\u00b7" not in a)  # names, not bare ids
+
+
+def test_every_chart_has_a_title_and_its_axis_units(page, run_dir):
+    _open(page, (run_dir / "index.html").as_uri(), 1400)
+    charts = page.js("""[...document.querySelectorAll('figure.chart')].map(f => ({
+        title: f.dataset.title, units: f.dataset.units,
+        text: [...f.querySelectorAll('svg text')].map(t => t.textContent).join(' | ')}))""")
+    assert len(charts) == 6  # clusters, OS families, readiness, node fill, calendar, dependency map
+    for chart in charts:
+        assert chart["title"] and chart["title"] in chart["text"], chart["title"]
+        assert chart["units"] and chart["units"] in chart["text"], (chart["title"], chart["units"])
+
+
+def test_a_heading_reached_from_the_navigation_is_not_under_it(page, run_dir):
+    _open(page, (run_dir / "index.html").as_uri(), 1400)
+    for target in ("waves", "vms", "assumptions"):
+        page.js(f"document.querySelector('nav a[href=\"#{target}\"]').click()")
+        time.sleep(0.1)
+        nav_bottom = page.js("document.querySelector('nav').getBoundingClientRect().bottom")
+        heading_top = page.js(f"document.querySelector('#{target} h2').getBoundingClientRect().top")
+        assert heading_top >= nav_bottom, target
+
+
+def test_column_chooser_shows_a_hidden_column(page, run_dir):
+    _open(page, (run_dir / "index.html").as_uri(), 1400)
+    shown = page.js("[...document.querySelectorAll('#vm-table thead th:not([hidden])')]"
+                    ".map(t => t.textContent)")
+    assert shown[:2] == ["VM", "Verdict"] and "Node" not in shown and "Confidence" in shown
+    page.js("(() => { const b = [...document.querySelectorAll('#vm-column-list input')]"
+            ".find(i => i.parentElement.textContent.trim() === 'Node'); b.click(); })()")
+    nodes = _rows(page, "Node")
+    assert len(nodes) == 100 and any(n.startswith("2s-64c") for n in nodes)
+    stars = page.js("[...document.querySelectorAll('#vm-table tbody td')]"
+                    ".filter(td => /^[\\u2605\\u2606]{5}$/.test(td.textContent)).map(td => td.title)")
+    assert stars and all(stars)  # each confidence shows its reason on hover

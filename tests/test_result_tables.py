@@ -3,18 +3,22 @@
 import pandas as pd
 import pytest
 
-from assess import load_estate, run_stages
 from assess.model import AssessError, conform, empty
 from assess.model.schema import RESULT_TABLES, TABLES
-from assess.sample import generate_sample
-from assess.sizing import SizingParams
+
+#: Declared tables no stage writes: ``changes`` comes from scheduled runs (see test_schedule).
+PENDING = {"changes": {"change", "vm_id", "name", "detail"}}
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory):
-    files = generate_sample(tmp_path_factory.mktemp("rt") / "s", vms=100, seed=4)
-    estate = load_estate(files["rvtools"].parent)
-    return run_stages(estate, {"sizing": SizingParams().replace(**{"packing.cpsat_time_limit_s": 2})})
+def raw(staged_sample):
+    """The tables as the stage functions return them, before any conform."""
+    return {name: frame for result in staged_sample.raw.values() for name, frame in result.tables.items()}
+
+
+@pytest.fixture(scope="module")
+def results(staged_sample):
+    return staged_sample.results
 
 
 def test_declarations_are_complete_and_distinct():
@@ -32,6 +36,16 @@ def test_every_table_and_column_the_stages_write_is_declared_with_its_dtype(resu
             declared = RESULT_TABLES[name]
             assert list(frame.columns) == declared.names, f"{name}: undeclared or missing columns"
             assert {c: str(d) for c, d in frame.dtypes.items()} == declared.dtypes, name
+
+
+def test_the_stages_write_only_declared_columns_and_every_declared_one(raw):
+    for name, frame in raw.items():
+        assert name in RESULT_TABLES, f"undeclared result table {name}: declare it in RESULT_TABLES"
+        undeclared = set(frame.columns) - set(RESULT_TABLES[name].names)
+        assert not undeclared, f"{name}: declare {sorted(undeclared)} in RESULT_TABLES"
+    for name, table in RESULT_TABLES.items():
+        never = set(table.names) - set(raw[name].columns if name in raw else [])
+        assert never <= PENDING.get(name, set()), f"{name}: declared but never written: {sorted(never)}"
 
 
 def test_conform_keeps_an_undeclared_result_column_after_the_declared_ones():

@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 from assess.model import Estate
-from assess.pipeline import find_sources, run
+from assess.pipeline import run
+from assess.sources import find_sources
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -61,6 +62,7 @@ def test_report_escapes_estate_strings_and_lists_every_vm(estate_dir, tmp_path):
     assert disk["web01"] == 30.0  # 10240 + 20480 MiB = 30 GiB
 
 
+@pytest.mark.slow
 def test_cli_run_json_and_bad_source_exit_codes(estate_dir, tmp_path):
     ok = subprocess.run([sys.executable, "-m", "assess", "run", str(estate_dir), "--out",
                          str(tmp_path / "r"), "--json"], capture_output=True, text=True)

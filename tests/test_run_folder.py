@@ -11,14 +11,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from assess import Run, load_estate, run_stages
+from assess import Run
 from assess.config import load_config
 from assess.history.store import RunStore
 from assess.model import AssessError, Estate
 from assess.model.results import StageResult
 from assess.pipeline import run_config
 from assess.runfolder import MANIFEST, RunFolder, owned_runs, prune_runs, read_manifest, writing
-from assess.sample import generate_sample
 
 
 def _tiny_run(recorded_vms: int = 1) -> Run:
@@ -37,13 +36,12 @@ def _save(path: Path, recorded_at: str) -> Path:
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory):
-    return generate_sample(tmp_path_factory.mktemp("sample") / "s", vms=100, seed=1)["rvtools"].parent
+def sample(staged_sample):
+    return staged_sample.folder
 
 
-def test_a_saved_run_loads_back_equal(tmp_path, sample):
-    estate = load_estate(sample)
-    run = Run(estate, run_stages(estate))
+def test_a_saved_run_loads_back_equal(tmp_path, staged_sample):
+    run = Run(staged_sample.estate, staged_sample.results)
     run.save(tmp_path / "run")
     back = Run.load(tmp_path / "run")
     assert back.summary == json.loads((tmp_path / "run" / "summary.json").read_text())
@@ -65,6 +63,13 @@ def test_a_folder_without_the_manifest_is_not_a_run(tmp_path):
     with pytest.raises(AssessError, match="not a complete run folder"):
         Run.load(tmp_path / "run")
     assert owned_runs(tmp_path) == []
+
+
+def test_a_run_folder_missing_a_listed_file_is_refused(tmp_path):
+    _save(tmp_path / "run", "2026-01-01T00:00:00+00:00")
+    (tmp_path / "run" / "tables" / "wave_plan.parquet").unlink()
+    with pytest.raises(AssessError, match="run folder damaged: 1 file.*tables/wave_plan.parquet"):
+        Run.load(tmp_path / "run")
 
 
 def test_a_second_writer_is_refused_while_the_first_holds_the_lock(tmp_path):
@@ -95,7 +100,7 @@ def test_an_owned_run_is_replaced_whole(tmp_path):
     _save(tmp_path / "run", "2026-01-01T00:00:00+00:00")
     _tiny_run(3).save(tmp_path / "run", report=False)
     assert len(Run.load(tmp_path / "run").table("vms")) == 3
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".run.part")] == []
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]  # no staging folder, no lock file left
 
 
 @pytest.mark.parametrize("folder", ["/", "/etc", "/usr", "~"])
@@ -142,7 +147,8 @@ def test_scheduled_runs_under_a_parent_folder_delete_nothing_foreign(tmp_path, s
     config_dir = tmp_path / "conf" / "assess"
     config_dir.mkdir(parents=True)
     (config_dir / "config.yaml").write_text(
-        f"sources:\n  rvtools: [{sample / 'rvtools.xlsx'}]\noutput:\n  folder: ../../\n  retention: 2\n")
+        f"sources:\n  rvtools: [{sample / 'rvtools.xlsx'}]\noutput:\n  folder: ../../\n  retention: 2\n"
+        "sizing:\n  packing: {cpsat_time_limit_s: 1}\n")
     config = load_config(config_dir / "config.yaml")
     summaries = [run_config(config) for _ in range(3)]
     for name in ("aaa-project", "zzz-project"):
@@ -164,8 +170,8 @@ def test_a_run_that_fails_before_its_commit_leaves_nothing_and_no_history(tmp_pa
     monkeypatch.setattr("assess.report.html.render_report", broken)
     with pytest.raises(AssessError, match="disk full"):
         run_config(config)
-    left = {p.name for p in (tmp_path / "runs").iterdir() if not p.name.endswith(".lock")}
-    assert left <= {"history.duckdb"}
+    left = {p.name for p in (tmp_path / "runs").iterdir()}
+    assert left <= {"history.duckdb"}  # no run, no staging folder, no lock file
     assert not left or RunStore(config.output.history_path).runs().empty
 
 
@@ -176,7 +182,7 @@ def test_a_run_killed_while_overwriting_never_appears_complete(tmp_path, sample)
     subprocess.run(cmd, check=True, capture_output=True)
     first = json.loads((out / "summary.json").read_text())["generated_at"]
     seen = set()
-    for delay in (0.5, 1.5, 3.0, 5.0, 8.0):
+    for delay in (1.0, 4.0, 7.0):
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
@@ -191,9 +197,19 @@ def test_a_run_killed_while_overwriting_never_appears_complete(tmp_path, sample)
         seen.add(summary["generated_at"])
         Run.load(out)
     assert first in seen  # killed early: the previous run is still there, untouched
-    # a later run clears what the killed ones left beside the folder
-    subprocess.run(cmd, check=True, capture_output=True)
-    assert [p.name for p in tmp_path.iterdir() if ".part-" in p.name or ".old-" in p.name] == []
+
+
+def test_a_new_writer_clears_what_a_killed_one_left_beside_the_folder(tmp_path):
+    _save(tmp_path / "run", "2026-01-01T00:00:00+00:00")
+    for name in (".run.part-99999", ".run.old-99999"):  # as a SIGKILL before and inside the swap leaves
+        _save(tmp_path / name, "2026-01-01T00:00:00+00:00")
+    (tmp_path / ".run.part-99998" / "tables").mkdir(parents=True)  # killed while the old run was removed
+    (tmp_path / ".run.part-99998" / "tables" / "vms.parquet").touch()
+    (tmp_path / ".run.lock").touch()  # its holder was killed
+    (tmp_path / ".run.part-foreign").mkdir()  # not ours: no marker
+    assert [p.name for p, _ in owned_runs(tmp_path)] == ["run"]  # hidden siblings are never runs
+    _tiny_run(2).save(tmp_path / "run", report=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".run.part-foreign", "run"]
 
 
 def test_the_cli_refuses_a_busy_run_folder_with_one_line(tmp_path, sample):
@@ -206,3 +222,25 @@ def test_the_cli_refuses_a_busy_run_folder_with_one_line(tmp_path, sample):
     assert proc.returncode == 2
     assert "run folder busy" in proc.stderr and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_a_config_with_a_system_output_folder_is_refused_before_any_work(tmp_path):
+    (tmp_path / "config.yaml").write_text("sources:\n  rvtools: [missing.xlsx]\noutput:\n  folder: /etc\n")
+    with pytest.raises(AssessError, match="^/etc: refusing a system folder as output folder"):
+        run_config(load_config(tmp_path / "config.yaml"))  # before reading the (missing) source
+
+
+def test_prune_never_follows_a_manifest_out_of_its_folder(tmp_path):
+    outside = tmp_path / "outside.txt"
+    outside.write_text("precious")
+    runs = tmp_path / "runs"
+    _save(runs / "r1", "2026-01-01T00:00:00+00:00")
+    _save(runs / "r2", "2026-02-01T00:00:00+00:00")
+    manifest = json.loads((runs / "r1" / MANIFEST).read_text())
+    manifest["files"] += ["../../outside.txt", str(outside)]  # a crafted (or corrupted) manifest
+    (runs / "r1" / MANIFEST).write_text(json.dumps(manifest))
+    (runs / "r1" / "link.txt").symlink_to(outside)
+    manifest["files"].append("link.txt")
+    (runs / "r1" / MANIFEST).write_text(json.dumps(manifest))
+    assert prune_runs(runs, 1) == [runs / "r1"]
+    assert outside.read_text() == "precious"

@@ -11,6 +11,8 @@ from assess.history.store import RunStore
 from assess.pipeline import run_config
 from assess.sample import generate_sample
 
+pytestmark = pytest.mark.slow
+
 
 def _to_csv_folder(xlsx, folder):
     """An RVTools 'export all to CSV' folder made from an xlsx export."""

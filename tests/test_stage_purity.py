@@ -1,27 +1,15 @@
-"""Stages are pure: run twice on one estate, the estate is unchanged and the results are equal."""
+"""Stages are pure: called twice on one estate, the estate is unchanged and the results are equal.
 
-import copy
+The first call of each stage is the session's ``staged_sample`` (tests/conftest.py).
+"""
 
 import pandas as pd
-import pytest
 
-from assess import Estate, assess_readiness, load_estate, plan_waves, run_stages, size_estate
-from assess.sample import generate_sample
-from assess.sizing import SizingParams
+from assess import Estate, assess_readiness, plan_waves, size_estate
+from assess.model import conform
 
-#: Columns that measure the machine, not the estate.
+#: Columns and figures that measure the machine, not the estate.
 TIMINGS = {"packing_runs": ["seconds"]}
-
-
-@pytest.fixture(scope="module")
-def estate(tmp_path_factory):
-    files = generate_sample(tmp_path_factory.mktemp("pure") / "s", vms=100, seed=2)
-    return load_estate(files["rvtools"].parent)
-
-
-def _snapshot(estate: Estate) -> dict:
-    return {"tables": {n: f.copy(deep=True) for n, f in estate.tables.items()},
-            "provenance": copy.deepcopy(estate.provenance), "files": list(estate.utilization_files)}
 
 
 def _assert_same_estate(estate: Estate, before: dict) -> None:
@@ -42,37 +30,35 @@ def _assert_same_result(a, b) -> None:
         k: v for k, v in b.summary.items() if "seconds" not in k}
 
 
-def test_every_stage_is_pure(estate):
-    before = _snapshot(estate)
-    sizing_params = SizingParams().replace(**{"packing.cpsat_time_limit_s": 2})
-    readiness = [assess_readiness(estate) for _ in range(2)]
-    _assert_same_result(*readiness)
-    ready = readiness[0].tables["readiness"]
-    ready_copy = ready.copy(deep=True)
-    sizing = [size_estate(estate, ready, sizing_params) for _ in range(2)]
-    _assert_same_result(*sizing)
-    waves = [plan_waves(estate, ready, sizing[0].tables["sizing"]) for _ in range(2)]
-    _assert_same_result(*waves)
-    _assert_same_estate(estate, before)
+def test_every_stage_called_twice_leaves_the_estate_and_gives_equal_results(staged_sample):
+    estate, first = staged_sample.estate, staged_sample.raw
+    ready = first["readiness"].tables["readiness"]
+    ready_copy, sized_copy = ready.copy(deep=True), first["sizing"].tables["sizing"].copy(deep=True)
+    _assert_same_result(first["readiness"], assess_readiness(estate))
+    _assert_same_result(first["sizing"], size_estate(estate, ready, staged_sample.sizing_params))
+    _assert_same_result(first["waves"], plan_waves(estate, ready, first["sizing"].tables["sizing"]))
+    _assert_same_estate(estate, staged_sample.pristine)
     pd.testing.assert_frame_equal(ready, ready_copy)  # an earlier stage's table is not changed either
-    assert readiness[0].params["powered_off_days"] > 0
-    assert sizing[0].params["packing"]["cpsat_time_limit_s"] == 2
+    pd.testing.assert_frame_equal(first["sizing"].tables["sizing"], sized_copy)
+    assert first["readiness"].params["powered_off_days"] > 0
+    assert first["sizing"].params["packing"]["cpsat_time_limit_s"] == 2
 
 
-def test_the_pipeline_is_pure_and_retires_idle_vms_in_one_step(estate):
-    before = _snapshot(estate)
-    params = {"sizing": SizingParams().replace(**{"packing.cpsat_time_limit_s": 2})}
-    first, second = run_stages(estate, params), run_stages(estate, params)
-    for stage in first:
-        _assert_same_result(first[stage], second[stage])
-    _assert_same_estate(estate, before)
-    readiness, sizing = first["readiness"].tables["readiness"], first["sizing"].tables["sizing"]
+def test_the_pipeline_retires_idle_vms_in_one_step_and_leaves_the_estate(staged_sample):
+    results, raw = staged_sample.results, staged_sample.raw
+    _assert_same_estate(staged_sample.estate, staged_sample.pristine)
+    # sizing in the pipeline saw the readiness before the retire step: the same result as alone
+    for name in ("sizing", "nodes", "cost"):
+        alone = conform(name, raw["sizing"].tables[name])
+        pd.testing.assert_frame_equal(results["sizing"].tables[name], alone, obj=name)
+    readiness, sizing = results["readiness"].tables["readiness"], results["sizing"].tables["sizing"]
     idle = set(sizing.loc[sizing["idle"].fillna(False).astype(bool), "vm_id"])
     eligible = readiness["vm_id"].isin(idle) & ~readiness["verdict"].isin(["excluded", "not_ready"])
     assert eligible.any()
     assert (readiness.loc[eligible, "strategy"] == "retire").all()
     assert readiness.loc[eligible, "strategy_reason"].str.startswith("idle (sizing stage)").all()
-    # the summary counts what the table says
+    before = raw["readiness"].tables["readiness"]
+    assert (before.loc[eligible.to_numpy(), "strategy"] != "retire").any()  # the step made the change
     retired = int((readiness["strategy"] == "retire").sum())
-    assert first["readiness"].summary["strategies"]["retire"] == retired
-    assert first["sizing"].summary["params_given"] == ["packing.cpsat_time_limit_s"]
+    assert results["readiness"].summary["strategies"]["retire"] == retired  # the summary counts it
+    assert results["sizing"].summary["params_given"] == ["packing.cpsat_time_limit_s"]

@@ -19,6 +19,8 @@ from assess.collect.vcenter import Target, collect_vcenter
 from assess.model import AssessError
 from assess.model.estate import Estate
 
+pytestmark = pytest.mark.system
+
 VMS_PER_POOL, HOSTS_PER_CLUSTER = 3, 2
 
 

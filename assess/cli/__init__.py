@@ -12,7 +12,7 @@ import sys
 from rich.text import Text
 
 from assess.cli.common import app, err_console, printable
-from assess.model.errors import AssessError
+from assess.model.errors import AssessError, validation_problems
 
 # Command modules register themselves on ``app`` when imported.
 from assess.cli import imports, run  # noqa: E402,F401  isort: skip
@@ -21,11 +21,25 @@ from assess.cli import sample  # noqa: E402,F401  isort: skip
 from assess.cli import execute  # noqa: E402,F401  isort: skip
 
 
+def error_line(exc: Exception) -> str:
+    """The one line shown for a library error; a pydantic error inside it names each key, one line."""
+    from pydantic import ValidationError
+
+    cause = exc if isinstance(exc, ValidationError) else exc.__cause__
+    text = str(exc)
+    if isinstance(cause, ValidationError):
+        short = f"invalid {cause.title}: {validation_problems(cause)}"
+        text = short if cause is exc else text.replace(str(cause), validation_problems(cause))
+    return " ".join(text.split())
+
+
 def main() -> None:
     """Console-script entry point: run the app and map library errors to exit codes."""
+    from pydantic import ValidationError
+
     try:
         app()
-    except AssessError as exc:
-        err_console.print(Text.assemble(("error:", "bold red"), " ", printable(str(exc))),
+    except (AssessError, ValidationError) as exc:
+        err_console.print(Text.assemble(("error:", "bold red"), " ", printable(error_line(exc))),
                           highlight=False, soft_wrap=True)
-        sys.exit(exc.exit_code)
+        sys.exit(getattr(exc, "exit_code", 2))

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from assess.cli.common import JsonFlag, app, emit, err_console
+from assess.cli.common import JsonFlag, app, count_text, emit, err_console
 from assess.model.errors import AssessError
 from assess.model.estate import merge_into_folder
 
@@ -42,15 +42,18 @@ def collect_vcenter_cmd(
 ) -> None:
     """Collect a vCenter's inventory, tags and utilization history (read-only account suffices)."""
     from assess.collect.vcenter import collect_vcenter, target_from
+    from assess.collect.vcenter.connection import SERVER_ENV, USER_ENV, insecure_notice
 
-    server = server or os.environ.get("VSPHERE_SERVER")
-    user = user or os.environ.get("VSPHERE_USER")
+    server = server or os.environ.get(SERVER_ENV)
+    user = user or os.environ.get(USER_ENV)
     if not server or not user:
-        raise AssessError("name the vCenter and user: --server/--user or env VSPHERE_SERVER/VSPHERE_USER")
+        raise AssessError(f"name the vCenter and user: --server/--user or env {SERVER_ENV}/{USER_ENV}")
     if insecure and (ca_file or thumbprint):
         raise AssessError("--insecure cannot be combined with --ca-file or --thumbprint; pick one")
     target = target_from(server, user, password_file, ca_file, thumbprint, insecure,
                          connect_timeout_s=connect_timeout, read_timeout_s=read_timeout)
+    if insecure:  # the collector logs and records it too; the person at the terminal sees it here
+        err_console.print(f"warning: {insecure_notice(target)}", highlight=False, markup=False)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err_console, disable=as_json, transient=True) as bar:
         tasks: dict[str, int] = {}
@@ -70,5 +73,4 @@ def collect_vcenter_cmd(
         "soap_calls": added.provenance[-1].get("soap_calls"),
         "warnings": added.warnings.to_dict("records"),
     }
-    counts = ", ".join(f"{n} {t}" for t, n in added.counts().items() if n and t != "warnings")
-    emit(summary, as_json, f"Collected {counts} from {target.address} into {out}")
+    emit(summary, as_json, f"Collected {count_text(added.counts())} from {target.address} into {out}")

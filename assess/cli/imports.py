@@ -7,10 +7,18 @@ from typing import Annotated
 
 import typer
 
-from assess.cli.common import JsonFlag, emit, import_app
+from assess.cli.common import JsonFlag, count_text, emit, import_app
 from assess.model.estate import Estate, merge_into_folder
 
-Files = Annotated[list[Path], typer.Argument(help="Files (or RVTools CSV folders) to read.")]
+RvtoolsFiles = Annotated[
+    list[Path], typer.Argument(help="RVTools exports: .xlsx files or 'export all to CSV' folders.")
+]
+UtilizationFiles = Annotated[
+    list[Path], typer.Argument(help="Utilization files: CSV (plain or .gz) or Parquet.")
+]
+FlowFiles = Annotated[
+    list[Path], typer.Argument(help="Flow files: Azure Migrate dependency exports or flow CSV.")
+]
 Out = Annotated[
     Path, typer.Option("--out", help="Estate folder; created, or added to when it exists.")
 ]
@@ -24,12 +32,11 @@ def _report(out: Path, added: Estate, merged: Estate, as_json: bool, extra: dict
         "warnings": added.warnings.to_dict("records"),
         **(extra or {}),
     }
-    counts = ", ".join(f"{n} {t}" for t, n in added.counts().items() if n and t != "warnings")
-    emit(summary, as_json, f"Imported {counts} into {out}")
+    emit(summary, as_json, f"Imported {count_text(added.counts())} into {out}")
 
 
 @import_app.command("rvtools")
-def import_rvtools(files: Files, out: Out, as_json: JsonFlag = False) -> None:
+def import_rvtools(files: RvtoolsFiles, out: Out, as_json: JsonFlag = False) -> None:
     """Import RVTools exports (xlsx files or 'export all to CSV' folders)."""
     from assess.collect.rvtools import read_rvtools
 
@@ -39,7 +46,7 @@ def import_rvtools(files: Files, out: Out, as_json: JsonFlag = False) -> None:
 
 @import_app.command("utilization")
 def import_utilization(
-    files: Files,
+    files: UtilizationFiles,
     out: Out,
     fmt: Annotated[
         str | None,
@@ -61,7 +68,7 @@ def import_utilization(
 
 @import_app.command("flows")
 def import_flows(
-    files: Files,
+    files: FlowFiles,
     out: Out,
     fmt: Annotated[
         str | None,

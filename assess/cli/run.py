@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from assess.cli.common import JsonFlag, app, emit, err_console
+from assess.cli.common import JsonFlag, app, emit, err_console, say
 from assess.model import AssessError
 
 
@@ -25,9 +25,18 @@ def run_command(
     out: Annotated[
         Path | None, typer.Option("--out", help="Run folder; defaults to reports/<timestamp>.")
     ] = None,
+    allow_empty_inputs: Annotated[
+        bool,
+        typer.Option("--allow-empty-inputs",
+                     help="Exit 0 even when a whole input file contributed nothing (else exit 2)."),
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Run every stage and write index.html, tables/ and summary.json."""
+    """Run every stage and write index.html, tables/ and summary.json.
+
+    An input file that contributed nothing (no VMs, no utilization samples, no flows) is named
+    on stderr and the run exits 2 after writing the report, unless --allow-empty-inputs.
+    """
     from assess.config import load_config
     from assess.pipeline import run, run_config
     from assess.stages import stages
@@ -50,9 +59,39 @@ def run_command(
 
             summary = run_config(cfg, progress) if cfg else run(source, out, progress)
     emit(summary, as_json, f"Report: {summary['report']}")
+    empty = empty_inputs(summary)
+    for line in empty:
+        say(line, stderr=True)
+    if empty and not allow_empty_inputs:
+        say("error: an input contributed nothing (see above); pass --allow-empty-inputs to accept it",
+            stderr=True)
+        raise typer.Exit(2)
     if summary.get("findings"):
         err_console.print(f"findings: {summary['findings']}")
         raise typer.Exit(1)
+
+
+def empty_inputs(summary: dict) -> list[str]:
+    """One line per input file that contributed nothing to the estate (empty when none).
+
+    Inventory exports when the estate has no VM, a utilization file none of whose samples matched
+    a VM, a flow file without records, and flow files of which not one record became a flow.
+    """
+    lines = []
+    counts = summary.get("counts", {})
+    for entry in summary.get("inputs", []):
+        kind, path = entry.get("kind"), entry.get("path", entry.get("id"))
+        if kind == "rvtools" and not counts.get("vms"):
+            lines.append(f"{path}: contributed no VM")
+        elif kind == "utilization" and entry.get("samples") == 0:
+            lines.append(f"{path}: contributed 0 utilization samples (none matched a VM of the inventory)")
+        elif kind == "flows" and entry.get("records") == 0:
+            lines.append(f"{path}: contributed 0 flow records")
+    flow_files = [e for e in summary.get("inputs", []) if e.get("kind") == "flows" and e.get("records")]
+    if flow_files and not counts.get("flows"):
+        names = ", ".join(str(e.get("path", e["id"])) for e in flow_files)
+        lines.append(f"{names}: no record became a flow between known endpoints")
+    return lines
 
 
 @app.command("diff")

@@ -113,10 +113,10 @@ def _times(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     start = pd.to_datetime(parts[0], utc=True, errors="coerce", format="mixed")
     end = _slot_end(start, parts[1]) if 1 in parts else start
     end = end.fillna(start)
-    lookup_start = pd.Series(start.to_numpy(), index=distinct.to_numpy())
-    lookup_end = pd.Series(end.to_numpy(), index=distinct.to_numpy())
-    return values.map(lookup_start).astype("datetime64[ns, UTC]"), values.map(lookup_end).astype(
-        "datetime64[ns, UTC]")
+    keys = distinct.to_numpy()
+    # to_datetime, not astype: where no slot parsed, the mapped values are naive NaT
+    return tuple(pd.to_datetime(values.map(t.set_axis(keys)), utc=True).astype("datetime64[ns, UTC]")
+                 for t in (start, end))
 
 
 def _slot_end(start: pd.Series, text: pd.Series) -> pd.Series:

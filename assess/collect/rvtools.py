@@ -36,6 +36,8 @@ CHILD_SHEETS = {
 VM_DETAIL_SHEETS = ("vCPU", "vMemory", "vTools")
 #: vms columns several sheets carry; a disagreement between them is warned about.
 ALLOCATION_COLUMNS = ("vcpus", "memory_mib")
+#: vms columns detail sheets only fill in (not read when vInfo has them for every VM).
+FILL_ONLY = ("guest_os_config", "guest_os_tools")
 
 
 def read_rvtools(paths: Sequence[Path]) -> Estate:
@@ -128,7 +130,8 @@ def _named_rows(ctx: ExportContext, sheet: str, fields: pd.DataFrame) -> pd.Data
 
 def _add_vm_details(ctx: ExportContext, sheet: str, vms: pd.DataFrame, identity: VmIdentity) -> None:
     """Fill the vms columns ``sheet`` carries where vInfo left them empty (vInfo wins otherwise)."""
-    got = sheet_fields(ctx, sheet, per_vm=True)
+    complete = frozenset(c for c in FILL_ONLY if c in vms and vms[c].notna().all())
+    got = sheet_fields(ctx, sheet, per_vm=True, skip=complete)
     if got is None:
         return
     fields = _named_rows(ctx, sheet, got[0])

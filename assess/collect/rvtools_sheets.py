@@ -50,7 +50,8 @@ class ExportContext:
 
 
 def sheet_fields(ctx: ExportContext, sheet_name: str, require_vm: bool = False,
-                 per_vm: bool = False) -> tuple[pd.DataFrame, RawSheet] | None:
+                 per_vm: bool = False, skip: frozenset[str] = frozenset()
+                 ) -> tuple[pd.DataFrame, RawSheet] | None:
     """Read ``sheet_name`` and return its typed spec columns (index = source row), or None if absent.
 
     Columns the spec names but the sheet lacks are recorded as absent (and warned about);
@@ -59,6 +60,7 @@ def sheet_fields(ctx: ExportContext, sheet_name: str, require_vm: bool = False,
     per-VM sheets): any of 'VM', 'VM ID', 'VM UUID' identifies rows; with none of them, a first
     column whose header is no known one is taken as 'VM' (warned), else the sheet is skipped
     with a warning. An optional sheet that cannot be read at all is skipped with a warning.
+    Columns in ``skip`` are not read (the caller has them already).
     """
     table, spec = SHEETS[sheet_name]
     export = ctx.export
@@ -78,7 +80,7 @@ def sheet_fields(ctx: ExportContext, sheet_name: str, require_vm: bool = False,
         found = ", ".join(sheet.headers[:8])
         raise AssessError(f"{export.path}, sheet {sheet_name}: no 'VM' column (headers found: "
                           f"{found or 'none'}); restore the 'VM' header")
-    found = {col: sheet.column(aliases) for col, aliases in spec.items()}
+    found = {col: sheet.column(aliases) for col, aliases in spec.items() if col not in skip}
     if per_vm and not _identified(ctx, sheet_name, sheet, found):
         return _absent(ctx, sheet_name)
     columns, missing = {}, []

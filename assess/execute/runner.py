@@ -317,7 +317,7 @@ def execute(
     params = params or ExecuteParams()
     if params.backend == "gitops":
         raise AssessError(
-            "the gitops backend writes files: use `assess execute RUN --backend gitops --out DIR`"
+            "the gitops backend writes files: use `assess execute gitops RUN --out DIR`"
         )
     estate, plan, table, manifests = plan_manifests(run_folder, params)
     waves = selected_waves(manifests, params)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from assess.model.derived import vm_storage
 from assess.run import Run
 
 VM_STATE_COLUMNS = {
@@ -32,7 +33,7 @@ def snapshot(run: Run) -> dict[str, pd.DataFrame]:
             "name": vms["name"],
             "vcpus": vms["vcpus"],
             "memory_mib": vms["memory_mib"],
-            "disk_mib": vms["vm_id"].map(estate["disks"].groupby("vm_id")["capacity_mib"].sum()),
+            "disk_mib": vm_storage(estate)["disk_gib"].to_numpy() * 1024,  # with vm_storage's fallback
         }
     )
     for column, table in (("verdict", "readiness"), ("wave", "wave_plan")):
@@ -71,11 +72,11 @@ def diff_snapshots(before: dict[str, pd.DataFrame], after: dict[str, pd.DataFram
         rows.append(
             _row("renamed", vm_id, n.at[vm_id, "name"], f"{o.at[vm_id, 'name']} -> {n.at[vm_id, 'name']}")
         )
-    sizes = [("vcpus", "vCPU"), ("memory_mib", "memory MiB"), ("disk_mib", "disk MiB")]
+    sizes = [("vcpus", "vCPU"), ("memory_mib", "memory GiB"), ("disk_mib", "disk GiB")]
     resized = pd.concat([_differs(o[c], n[c]) for c, _ in sizes], axis=1).any(axis=1)
     for vm_id in common[resized.to_numpy()]:
         detail = "; ".join(
-            f"{label} {_fmt(o.at[vm_id, c])} -> {_fmt(n.at[vm_id, c])}"
+            f"{label} {_fmt(o.at[vm_id, c], c)} -> {_fmt(n.at[vm_id, c], c)}"
             for c, label in sizes
             if _differs(o[c], n[c]).at[vm_id]
         )
@@ -99,10 +100,15 @@ def _differs(a: pd.Series, b: pd.Series) -> pd.Series:
     return (~both_null & (a.isna() | b.isna() | (a.astype(object) != b.astype(object)))).astype(bool)
 
 
-def _fmt(value) -> str:
+def _fmt(value, column: str = "") -> str:
+    """A value as people read it: MiB as GiB, thousands separated, no exponent; ``none`` when null."""
     if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
         return "none"
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    if column.endswith("_mib"):
+        return f"{float(value) / 1024:,.1f}"
+    if isinstance(value, float):
+        return f"{value:,.0f}" if value.is_integer() or abs(value) >= 100 else f"{value:,.3g}"
+    return str(value)
 
 
 def _dependency_changes(old: pd.DataFrame, new: pd.DataFrame, state: pd.DataFrame) -> list[dict]:

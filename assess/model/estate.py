@@ -460,10 +460,15 @@ def merge_into_folder(folder: str | Path, added: Estate) -> Estate:
     """Lay ``added`` over the estate saved at ``folder`` (or a new one), validate, save it.
 
     Read, merge and write happen under the folder's exclusive lock, so two imports into one
-    estate take turns and both end up in it (or the second stops with "estate busy").
+    estate take turns and both end up in it (or the second stops with "estate busy"). An input
+    already imported with the same content (same kind and SHA-256) is recorded once:
+    re-importing a file adds no second provenance entry.
     """
+    from assess.model.provenance import with_digests, without_repeated_sources
+
     with folder_lock(folder, what="estate"):
-        merged = Estate.open_or_new(folder, locked=True).merge(added).validate()
+        merged = Estate.open_or_new(folder, locked=True).merge(with_digests(added))
+        merged = without_repeated_sources(merged).validate()
         merged.commit(folder)
     return merged
 

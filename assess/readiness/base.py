@@ -1,8 +1,10 @@
 """What every rule works with: the rule record, the context of one estate, and finding builders.
 
 A rule is a pure function ``check(ctx) -> DataFrame`` returning one row per VM it fires on, with
-columns ``vm_id``, ``status`` (``fired``) and ``detail``. Rules use column operations and
-group-bys only, never a Python loop per VM.
+columns ``vm_id``, ``status`` (``fired``) and ``detail``, declared with its metadata right above
+it by :func:`declare` (id, category, label, assessment, remediation, needs), as Forklift keeps a
+rule and its concern together. Rules use column operations and group-bys only, never a Python
+loop per VM.
 
 A rule never decides that it could not be evaluated: it declares the data it ``needs`` and the
 engine (:meth:`Context.unmet`, used by :func:`assess.readiness.catalogue.evaluate`) answers
@@ -26,6 +28,8 @@ from assess.readiness.params import ReadinessParams
 
 FINDING_COLUMNS = ["vm_id", "status", "detail"]
 CATEGORIES = ("Critical", "Warning", "Information")
+NOT_IN_SOURCE = "not in this source"
+NOT_FOR_VM = "not reported for this VM"
 #: Tables every migratable VM has rows in: a VM without rows there is not "clean" but unknown.
 ROWS_REQUIRED = frozenset({"disks", "partitions"})
 
@@ -138,14 +142,22 @@ class Context:
         return known
 
     def unmet(self, rule: Rule) -> pd.Series:
-        """Per VM: the needs of ``rule`` that are not met, joined by ', ' ('' when all are)."""
+        """Per VM: the needs of ``rule`` that are not met, joined by '; ' ('' when all are).
+
+        Each reads "<need> not in this source" (the source cannot hold it) or "<need> not
+        reported for this VM" (the source holds it, but not for this VM).
+        """
         text = pd.Series("", index=self.vm_index, dtype=object)
         for need in rule.needs:
             met = pd.Series(False, index=self.vm_index)
+            in_source = pd.Series(False, index=self.vm_index)
             for key in need.split("|"):
                 met |= self.known(key, blank_ok=need in rule.blank_ok)
-            text = text + np.where(met.to_numpy(), "", need.replace("|", " or ") + ", ")
-        return text.str.removesuffix(", ")
+                in_source |= ~self.lacking(key)
+            name = need.replace("|", " or ")
+            why = np.where(in_source.to_numpy(), f"{name} {NOT_FOR_VM}; ", f"{name} {NOT_IN_SOURCE}; ")
+            text = text + np.where(met.to_numpy(), "", why)
+        return text.str.removesuffix("; ")
 
     def vm_column(self, name: str) -> pd.Series:
         """Column ``name`` of ``vms`` indexed by ``vm_id``."""
@@ -164,6 +176,24 @@ class Context:
         stamps = [pd.Timestamp(p["read_at"]) for p in self.estate.provenance if p.get("read_at")]
         stamps = [s.tz_localize(UTC) if s.tzinfo is None else s.tz_convert(UTC) for s in stamps]
         return max(stamps) if stamps else pd.Timestamp(datetime.now(UTC))
+
+
+def declare(rule_id: str, category: str, label: str, assessment: str, remediation: str,
+            needs: tuple[str, ...], *, excludes: bool = False, blank_ok: tuple[str, ...] = ()):
+    """Decorator: the check below is catalogue rule ``rule_id``; its metadata sits above it.
+
+    The function gets a ``rule`` attribute (a :class:`Rule`); :func:`declared` collects them.
+    """
+    def wrap(check: Callable[[Context], pd.DataFrame]) -> Callable[[Context], pd.DataFrame]:
+        check.rule = Rule(rule_id, category, label, assessment, remediation, needs, check,
+                          excludes=excludes, blank_ok=blank_ok)
+        return check
+    return wrap
+
+
+def declared(namespace: dict) -> list[Rule]:
+    """The rules declared in a module's namespace (``globals()``), in definition order."""
+    return [value.rule for value in namespace.values() if isinstance(getattr(value, "rule", None), Rule)]
 
 
 def findings(vm_ids, detail, status: str = "fired") -> pd.DataFrame:

@@ -20,7 +20,7 @@ from assess.readiness import (
     rules_network,
     rules_placement,
 )
-from assess.readiness.base import CATEGORIES, Context, Rule, from_mask
+from assess.readiness.base import CATEGORIES, NOT_FOR_VM, NOT_IN_SOURCE, Context, Rule, from_mask
 from assess.readiness.evidence import settled_by
 
 RULES_VERSION = "2026.11.1"
@@ -61,7 +61,7 @@ def check(ctx: Context, rule: Rule) -> pd.DataFrame:
     fired = rule.check(ctx)
     fired = fired[(fired["status"] == "fired") & ~fired["vm_id"].astype(object).isin(
         set(blind.index[blind.to_numpy()]))]
-    unknown = from_mask(blind, "not in this source: " + unmet, "unknown")
+    unknown = from_mask(blind, unmet, "unknown")
     sources = {u: _sources(u) for u in unknown["detail"].unique()}
     unknown["settled_by"] = unknown["detail"].map(sources)
     return pd.concat([fired.assign(settled_by=""), unknown], ignore_index=True)
@@ -69,8 +69,12 @@ def check(ctx: Context, rule: Rule) -> pd.DataFrame:
 
 def _sources(detail: str) -> str:
     """The sources that would supply the needs named in an unknown finding's detail."""
-    needs = detail.removeprefix("not in this source: ").replace(" or ", ", ").split(", ")
-    return " or ".join(dict.fromkeys(settled_by(n) for n in needs if n))
+    found = []
+    for part in detail.split("; "):
+        per_vm = part.endswith(NOT_FOR_VM)
+        needs = part.removesuffix(NOT_FOR_VM).removesuffix(NOT_IN_SOURCE).strip()
+        found += [settled_by(key, per_vm) for key in needs.split(" or ")]
+    return " or ".join(dict.fromkeys(found))
 
 
 def evaluate(ctx: Context, rules: tuple[Rule, ...] = RULES) -> pd.DataFrame:

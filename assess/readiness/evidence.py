@@ -19,6 +19,8 @@ the VM's memory reservation is below its memory (vSphere refuses to power on suc
 
 from __future__ import annotations
 
+from functools import cache
+
 import pandas as pd
 
 from assess.model import Estate
@@ -54,9 +56,24 @@ def source_gaps(estate: Estate) -> dict[str, set[str]]:
         for table, columns in (entry.get("absent_columns") or {}).items():
             keys.update(f"{table}.{column}" for column in columns)
         keys |= KIND_BLIND_SPOTS.get(str(entry.get("kind", "")), frozenset())
+        if entry.get("kind") == "rvtools":
+            keys |= _rvtools_blind()
         if keys:
             gaps[str(entry.get("id", ""))] = keys
     return gaps
+
+
+@cache
+def _rvtools_blind() -> frozenset[str]:
+    """``table.column`` keys of per-VM tables that no RVTools sheet maps (e.g. vms.cpu_affinity)."""
+    from assess.collect.rvtools_columns import SHEETS
+    from assess.model.schema import TABLES
+
+    mapped = {(table, column) for table, spec in SHEETS.values() for column in spec}
+    mapped |= {("disks", "datastore"), ("devices", "kind")}  # derived by the import
+    tables = {table for table, _ in SHEETS.values() if table}
+    return frozenset(f"{t}.{c}" for t in tables if "vm_id" in TABLES[t].names
+                     for c in TABLES[t].names if (t, c) not in mapped and c not in ("vm_id", "source"))
 
 
 def lacking(estate: Estate, key: str, gaps: dict[str, set[str]] | None = None) -> pd.Series:
@@ -107,10 +124,24 @@ _VCENTER_ONLY = {"devices.pci_passthrough", "devices.vgpu", "devices.vtpm", "dev
                  "vms.cpu_affinity", "vms.numa_affinity", "vms.guest_id", "vms.guest_family"}
 
 
-def settled_by(key: str) -> str:
-    """The source that would supply data key ``key`` ("vCenter collection", "vTools sheet", ...)."""
+#: What supplies a table's rows for one VM when the source has the table but not for that VM.
+_PER_VM_ROWS = {"partitions": "VMware Tools running in the guest (vPartition rows)",
+                "disks": "vDisk rows for the VM"}
+
+
+def settled_by(key: str, per_vm: bool = False) -> str:
+    """The source that would supply data key ``key`` ("vCenter collection", "vTools sheet", ...).
+
+    With ``per_vm`` the source has the fact but not for the VM in question: what would report it
+    for that VM (VMware Tools running, a value in the column).
+    """
     from assess.collect.rvtools_columns import SHEETS
 
+    table = key.partition(".")[0]
+    if per_vm and table in _PER_VM_ROWS:
+        return _PER_VM_ROWS[table]
+    if per_vm:
+        return "a value for the VM in " + settled_by(key).removesuffix(" sheet")
     if key in _VCENTER_ONLY:
         return "vCenter collection"
     table, _, column = key.partition(".")

@@ -22,7 +22,8 @@ def readiness_chart(readiness: pd.DataFrame, concern_summary: pd.DataFrame, top:
     fired = concern_summary[concern_summary["status"] == "fired"].assign(
         severity=lambda f: f["category"].map({c: i for i, c in enumerate(CATEGORY_COLOURS)}).fillna(9)
     )
-    fired = fired.sort_values(["severity", "vm_count"], ascending=[True, False]).head(top)
+    fired = fired.sort_values(["severity", "vm_count", "rule_id"], ascending=[True, False, True],
+                              kind="stable").head(top)  # the order of the report's top-concerns table
     fig = Figure(figsize=(11, 0.8 + 0.42 * max(len(fired), len(VERDICTS))))
     left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.6]})
     bars = left.barh(list(counts.index), counts.to_numpy(),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from assess.readiness.base import Context, Rule, from_mask, joined, text, truthy
+from assess.readiness.base import Context, declare, declared, from_mask, joined, text, truthy
 
 _ON_DATASTORE = r"^\s*\[[^\]]+\]"
 
@@ -15,6 +15,11 @@ def _disks(ctx: Context) -> pd.DataFrame:
     return disks
 
 
+@declare("vmware.datastore.missing", "Critical", "Disk not on a datastore",
+         "Forklift copies disks from datastores; a disk whose backing is on no datastore cannot be "
+         "transferred and the VM cannot be migrated.",
+         "Move the disk onto a datastore (Storage vMotion) or detach it.",
+         ("disks.datastore|disks.file",))
 def datastore_missing(ctx: Context) -> pd.DataFrame:
     """VMs with a disk whose backing is on no datastore."""
     disks = _disks(ctx)
@@ -24,6 +29,10 @@ def datastore_missing(ctx: Context) -> pd.DataFrame:
     return from_mask(pd.Series(True, index=pd.Index(bad["vm_id"].unique())), joined(bad, "what"))
 
 
+@declare("vmware.disk.capacity.invalid", "Critical", "Invalid disk capacity",
+         "A disk with zero or negative capacity cannot be sized as a PersistentVolumeClaim.",
+         "Fix or remove the disk in vSphere (check the VMX and descriptor files).",
+         ("disks.capacity_mib",))
 def capacity_invalid(ctx: Context) -> pd.DataFrame:
     """VMs with a disk of zero or negative capacity."""
     disks = _disks(ctx)
@@ -32,6 +41,12 @@ def capacity_invalid(ctx: Context) -> pd.DataFrame:
     return from_mask(pd.Series(True, index=pd.Index(bad["vm_id"].unique())), joined(bad, "what"))
 
 
+@declare("vmware.disk.rdm.detected", "Warning", "Raw device mapping (RDM) disk",
+         "Virtual-mode RDMs are copied through VDDK as ordinary disks (warm needs CBT on the RDM); "
+         "physical-mode RDMs cannot be snapshotted or read through VDDK at all.",
+         "Convert virtual-mode RDMs to VMDKs, or present the LUN to the Kubernetes cluster and "
+         "attach it as a block PVC after migration.",
+         ("disks.raw",))
 def rdm(ctx: Context) -> pd.DataFrame:
     """VMs with a raw device mapping, physical or virtual mode."""
     disks = _disks(ctx)
@@ -40,6 +55,12 @@ def rdm(ctx: Context) -> pd.DataFrame:
     return from_mask(pd.Series(True, index=pd.Index(raw["vm_id"].unique())), joined(raw, "what"))
 
 
+@declare("vmware.disk.rdm.physical", "Critical", "Physical-mode RDM disk",
+         "A physical-mode RDM passes SCSI commands to the LUN: it cannot be snapshotted or read "
+         "through VDDK, so Forklift cannot copy it and the VM is left out of the migration plan.",
+         "Present the LUN to the Kubernetes cluster and attach it as a block PVC after moving the "
+         "rest of the VM, or convert it to a VMDK (needs downtime); until then keep the VM on vSphere.",
+         ("disks.raw",))
 def rdm_physical(ctx: Context) -> pd.DataFrame:
     """VMs with a physical-mode raw device mapping (VDDK can neither snapshot nor read it)."""
     disks = _disks(ctx)
@@ -48,6 +69,11 @@ def rdm_physical(ctx: Context) -> pd.DataFrame:
                      joined(raw.assign(what=raw["what"] + " (physicalMode)"), "what"))
 
 
+@declare("vmware.disk.shared.detected", "Warning", "Shared disk (multi-writer or shared SCSI bus)",
+         "Shared disks need ReadWriteMany block storage on KubeVirt and can only move cold; every "
+         "VM sharing the disk must be in the same migration.",
+         "Plan all sharers in one wave, migrate them cold, and map the disk to RWX block storage.",
+         ("disks.sharing|disks.bus_sharing",))
 def shared(ctx: Context) -> pd.DataFrame:
     """VMs with a multi-writer disk or a shared SCSI bus, naming the VMs sharing the file."""
     disks = _disks(ctx)
@@ -66,6 +92,10 @@ def shared(ctx: Context) -> pd.DataFrame:
     return from_mask(pd.Series(True, index=pd.Index(hit["vm_id"].unique())), joined(hit, "what"))
 
 
+@declare("vmware.disk_mode.independent", "Warning", "Independent disk",
+         "Independent disks are skipped by snapshots, so VDDK cannot copy them consistently.",
+         "Switch the disks to dependent mode in vSphere before migrating (needs power-off).",
+         ("disks.disk_mode",))
 def independent(ctx: Context) -> pd.DataFrame:
     """VMs with a disk in independent (persistent or non-persistent) mode."""
     disks = _disks(ctx)
@@ -74,6 +104,10 @@ def independent(ctx: Context) -> pd.DataFrame:
     return from_mask(pd.Series(True, index=pd.Index(hit["vm_id"].unique())), joined(hit, "what"))
 
 
+@declare("vmware.disk.count", "Warning", "Too many disks",
+         "A VM can have at most 165 disks on the migration path (vSphere and Forklift limits).",
+         "Consolidate disks inside the guest before migration.",
+         ("disks",))
 def disk_count(ctx: Context) -> pd.DataFrame:
     """VMs with more disks than KubeVirt and Forklift handle."""
     counts = ctx.table("disks").groupby("vm_id").size()
@@ -82,6 +116,11 @@ def disk_count(ctx: Context) -> pd.DataFrame:
                      over.astype(str) + f" disks (limit {ctx.params.max_disks})")
 
 
+@declare("vmware.changed_block_tracking.disabled", "Warning", "Changed block tracking (CBT) disabled",
+         "Warm migration copies changed blocks only; without CBT on the VM and every disk only a cold "
+         "migration is possible.",
+         "Enable CBT (ctkEnabled and scsiX:Y.ctkEnabled), then power-cycle or take and delete a snapshot.",
+         ("vms.cbt_enabled",))
 def cbt_disabled(ctx: Context) -> pd.DataFrame:
     """VMs with changed block tracking off on the VM or on a disk."""
     vm_cbt = ctx.vm_column("cbt_enabled")
@@ -94,12 +133,22 @@ def cbt_disabled(ctx: Context) -> pd.DataFrame:
     return from_mask(vm_off | disk_text.notna(), detail)
 
 
+@declare("vmware.disk.serial.truncated", "Information", "Disk serials truncated (disk.EnableUUID)",
+         "With disk.EnableUUID the guest sees VMware disk UUIDs as serials; KubeVirt truncates disk "
+         "serials, so mounts or tools keyed on the full serial break.",
+         "Mount by file-system UUID or label rather than by disk serial before migrating.",
+         ("vms.disk_enable_uuid", "disks"))
 def serial_truncated(ctx: Context) -> pd.DataFrame:
     """VMs with ``disk.EnableUUID`` set: SCSI disk serials are cut short on KubeVirt."""
     return from_mask(truthy(ctx.vm_column("disk_enable_uuid")),
                      "disk.EnableUUID=TRUE: guests reading disk serials see them truncated")
 
 
+@declare("vmware.disk.bus.virtio", "Information", "Disk controller becomes virtio",
+         "KubeVirt presents disks on virtio; the guest needs virtio storage drivers to boot.",
+         "Make virtio-win available to the conversion (Windows); rebuild the initramfs with virtio "
+         "modules on old Linux guests.",
+         ("disks", "vms.guest_os_config|vms.guest_os_tools"))
 def bus_change(ctx: Context) -> pd.DataFrame:
     """VMs whose disks move from pvscsi/LSI/SATA/IDE to virtio and need a driver in the guest."""
     disks = _disks(ctx)
@@ -116,53 +165,4 @@ def bus_change(ctx: Context) -> pd.DataFrame:
     return from_mask(windows | old_linux, detail)
 
 
-RULES = [
-    Rule("vmware.datastore.missing", "Critical", "Disk not on a datastore",
-         "Forklift copies disks from datastores; a disk whose backing is on no datastore cannot be "
-         "transferred and the VM cannot be migrated.",
-         "Move the disk onto a datastore (Storage vMotion) or detach it.",
-         ("disks.datastore|disks.file",), datastore_missing),
-    Rule("vmware.disk.capacity.invalid", "Critical", "Invalid disk capacity",
-         "A disk with zero or negative capacity cannot be sized as a PersistentVolumeClaim.",
-         "Fix or remove the disk in vSphere (check the VMX and descriptor files).",
-         ("disks.capacity_mib",), capacity_invalid),
-    Rule("vmware.disk.rdm.detected", "Warning", "Raw device mapping (RDM) disk",
-         "Virtual-mode RDMs are copied through VDDK as ordinary disks (warm needs CBT on the RDM); "
-         "physical-mode RDMs cannot be snapshotted or read through VDDK at all.",
-         "Convert virtual-mode RDMs to VMDKs, or present the LUN to the Kubernetes cluster and "
-         "attach it as a block PVC after migration.",
-         ("disks.raw",), rdm),
-    Rule("vmware.disk.rdm.physical", "Critical", "Physical-mode RDM disk",
-         "A physical-mode RDM passes SCSI commands to the LUN: it cannot be snapshotted or read "
-         "through VDDK, so Forklift cannot copy it and the VM is left out of the migration plan.",
-         "Present the LUN to the Kubernetes cluster and attach it as a block PVC after moving the "
-         "rest of the VM, or convert it to a VMDK (needs downtime); until then keep the VM on vSphere.",
-         ("disks.raw",), rdm_physical),
-    Rule("vmware.disk.shared.detected", "Warning", "Shared disk (multi-writer or shared SCSI bus)",
-         "Shared disks need ReadWriteMany block storage on KubeVirt and can only move cold; every "
-         "VM sharing the disk must be in the same migration.",
-         "Plan all sharers in one wave, migrate them cold, and map the disk to RWX block storage.",
-         ("disks.sharing|disks.bus_sharing",), shared),
-    Rule("vmware.disk_mode.independent", "Warning", "Independent disk",
-         "Independent disks are skipped by snapshots, so VDDK cannot copy them consistently.",
-         "Switch the disks to dependent mode in vSphere before migrating (needs power-off).",
-         ("disks.disk_mode",), independent),
-    Rule("vmware.disk.count", "Warning", "Too many disks",
-         "A VM can have at most 165 disks on the migration path (vSphere and Forklift limits).",
-         "Consolidate disks inside the guest before migration.", ("disks",), disk_count),
-    Rule("vmware.changed_block_tracking.disabled", "Warning", "Changed block tracking (CBT) disabled",
-         "Warm migration copies changed blocks only; without CBT on the VM and every disk only a cold "
-         "migration is possible.",
-         "Enable CBT (ctkEnabled and scsiX:Y.ctkEnabled), then power-cycle or take and delete a snapshot.",
-         ("vms.cbt_enabled",), cbt_disabled),
-    Rule("vmware.disk.serial.truncated", "Information", "Disk serials truncated (disk.EnableUUID)",
-         "With disk.EnableUUID the guest sees VMware disk UUIDs as serials; KubeVirt truncates disk "
-         "serials, so mounts or tools keyed on the full serial break.",
-         "Mount by file-system UUID or label rather than by disk serial before migrating.",
-         ("vms.disk_enable_uuid", "disks"), serial_truncated),
-    Rule("vmware.disk.bus.virtio", "Information", "Disk controller becomes virtio",
-         "KubeVirt presents disks on virtio; the guest needs virtio storage drivers to boot.",
-         "Make virtio-win available to the conversion (Windows); rebuild the initramfs with virtio "
-         "modules on old Linux guests.",
-         ("disks", "vms.guest_os_config|vms.guest_os_tools"), bus_change),
-]
+RULES = declared(globals())

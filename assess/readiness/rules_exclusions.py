@@ -4,27 +4,44 @@ from __future__ import annotations
 
 import pandas as pd
 
-from assess.readiness.base import Context, Rule, from_mask, text, truthy
+from assess.readiness.base import Context, declare, declared, from_mask, text, truthy
 
 BROKEN_STATES = {"orphaned", "inaccessible", "invalid"}
+_STRATEGY_NOTE = "Excluded from migration: it is not assessed as a workload."
 
 
+@declare("vmware.vm.template", "Information", "Template",
+         _STRATEGY_NOTE,
+         "Rebuild it as a KubeVirt golden image (DataSource) if the image is still needed.",
+         ("vms.template",), excludes=True)
 def template(ctx: Context) -> pd.DataFrame:
     """Templates."""
     return from_mask(truthy(ctx.vm_column("template")), "template")
 
 
+@declare("vmware.vm.srm_placeholder", "Information", "SRM placeholder",
+         _STRATEGY_NOTE + " A placeholder stands for a VM protected at another site.",
+         "Migrate the protected VM at its primary site instead.",
+         ("vms.srm_placeholder",), excludes=True)
 def srm_placeholder(ctx: Context) -> pd.DataFrame:
     """Site Recovery Manager placeholder VMs."""
     return from_mask(truthy(ctx.vm_column("srm_placeholder")), "SRM placeholder")
 
 
+@declare("vmware.vm.inaccessible", "Information", "Orphaned or inaccessible VM",
+         _STRATEGY_NOTE + " vCenter cannot read its files, so nothing can be copied.",
+         "Re-register or remove the VM in vCenter, then re-run the assessment.",
+         ("vms.connection_state",), excludes=True)
 def inaccessible(ctx: Context) -> pd.DataFrame:
     """VMs vCenter reports as orphaned, inaccessible or invalid."""
     state = text(ctx.vm_column("connection_state"))
     return from_mask(state.str.lower().isin(BROKEN_STATES), "connection state " + state)
 
 
+@declare("vmware.vm.powered_off_long", "Information", "Powered off for long",
+         _STRATEGY_NOTE + " A VM unused for months is a candidate to retire.",
+         "Confirm with the owner; archive the disks and retire it, or power it on to include it.",
+         ("vms.power_state", "vms.powered_on_at"), excludes=True)
 def powered_off_long(ctx: Context) -> pd.DataFrame:
     """VMs powered off whose last power-on is older than ``powered_off_days``.
 
@@ -40,22 +57,6 @@ def powered_off_long(ctx: Context) -> pd.DataFrame:
     return from_mask(long, detail)
 
 
-_STRATEGY_NOTE = "Excluded from migration: it is not assessed as a workload."
 
-RULES = [
-    Rule("vmware.vm.template", "Information", "Template", _STRATEGY_NOTE,
-         "Rebuild it as a KubeVirt golden image (DataSource) if the image is still needed.",
-         ("vms.template",), template, excludes=True),
-    Rule("vmware.vm.srm_placeholder", "Information", "SRM placeholder",
-         _STRATEGY_NOTE + " A placeholder stands for a VM protected at another site.",
-         "Migrate the protected VM at its primary site instead.",
-         ("vms.srm_placeholder",), srm_placeholder, excludes=True),
-    Rule("vmware.vm.inaccessible", "Information", "Orphaned or inaccessible VM",
-         _STRATEGY_NOTE + " vCenter cannot read its files, so nothing can be copied.",
-         "Re-register or remove the VM in vCenter, then re-run the assessment.",
-         ("vms.connection_state",), inaccessible, excludes=True),
-    Rule("vmware.vm.powered_off_long", "Information", "Powered off for long",
-         _STRATEGY_NOTE + " A VM unused for months is a candidate to retire.",
-         "Confirm with the owner; archive the disks and retire it, or power it on to include it.",
-         ("vms.power_state", "vms.powered_on_at"), powered_off_long, excludes=True),
-]
+
+RULES = declared(globals())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assess.readiness.base import Context, Rule, from_mask, text, truthy
+from assess.readiness.base import Context, declare, declared, from_mask, text, truthy
 
 
 def firmware(ctx: Context):
@@ -10,6 +10,12 @@ def firmware(ctx: Context):
     return text(ctx.vm_column("firmware")).str.lower()
 
 
+@declare("vmware.firmware.bios.efi_preference", "Information", "BIOS VM, EFI-preferring preference",
+         "KubeVirt's preference for this OS prefers EFI; a BIOS-installed guest does not boot with "
+         "EFI, so the VM must keep BIOS firmware explicitly.",
+         "Keep spec.domain.firmware.bootloader.bios in the VM (the sizing stage says so), or convert "
+         "the guest to EFI (mbr2gpt on Windows) first.",
+         ("vms.firmware", "vms.guest_os_config|vms.guest_os_tools"))
 def bios_on_efi_preference(ctx: Context):
     """BIOS VMs whose OS's KubeVirt preference prefers EFI (the VM must keep BIOS explicitly)."""
     fw = firmware(ctx)
@@ -17,6 +23,11 @@ def bios_on_efi_preference(ctx: Context):
     return from_mask(hit, ctx.os["os_name"] + ": preference prefers EFI, VM boots with BIOS")
 
 
+@declare("vmware.firmware.secure_boot", "Information", "EFI secure boot",
+         "Secure boot on KubeVirt needs EFI with secureBoot and the SMM feature; the guest's shim and "
+         "signed drivers must match the OVMF keys.",
+         "Use a preference with preferredEfi.secureBoot and preferredSmm (rhel.9, windows.2k19, ...).",
+         ("vms.firmware",))
 def secure_boot(ctx: Context):
     """EFI VMs with secure boot on: the KubeVirt VM needs secure boot and SMM.
 
@@ -27,28 +38,16 @@ def secure_boot(ctx: Context):
                      "EFI secure boot enabled")
 
 
+@declare("vmware.firmware.vtpm.required", "Information", "OS needs a persistent vTPM",
+         "Windows 11 and Windows Server 2022/2025 preferences add a persistent TPM and EFI; the "
+         "cluster needs a VM state storage class for it.",
+         "Set vmStateStorageClass in the KubeVirt CR and use the windows.11 / windows.2k22 / "
+         "windows.2k25 preference.",
+         ("vms.guest_os_config|vms.guest_os_tools",))
 def vtpm_required(ctx: Context):
     """Windows 11 / Server 2022 / 2025 guests: their preference adds a persistent vTPM."""
     return from_mask(ctx.os["needs_vtpm"],
                      ctx.os["os_name"] + ": preference requires a persistent vTPM and EFI")
 
 
-RULES = [
-    Rule("vmware.firmware.bios.efi_preference", "Information", "BIOS VM, EFI-preferring preference",
-         "KubeVirt's preference for this OS prefers EFI; a BIOS-installed guest does not boot with "
-         "EFI, so the VM must keep BIOS firmware explicitly.",
-         "Keep spec.domain.firmware.bootloader.bios in the VM (the sizing stage says so), or convert "
-         "the guest to EFI (mbr2gpt on Windows) first.",
-         ("vms.firmware", "vms.guest_os_config|vms.guest_os_tools"), bios_on_efi_preference),
-    Rule("vmware.firmware.secure_boot", "Information", "EFI secure boot",
-         "Secure boot on KubeVirt needs EFI with secureBoot and the SMM feature; the guest's shim and "
-         "signed drivers must match the OVMF keys.",
-         "Use a preference with preferredEfi.secureBoot and preferredSmm (rhel.9, windows.2k19, ...).",
-         ("vms.firmware",), secure_boot),
-    Rule("vmware.firmware.vtpm.required", "Information", "OS needs a persistent vTPM",
-         "Windows 11 and Windows Server 2022/2025 preferences add a persistent TPM and EFI; the "
-         "cluster needs a VM state storage class for it.",
-         "Set vmStateStorageClass in the KubeVirt CR and use the windows.11 / windows.2k22 / "
-         "windows.2k25 preference.",
-         ("vms.guest_os_config|vms.guest_os_tools",), vtpm_required),
-]
+RULES = declared(globals())

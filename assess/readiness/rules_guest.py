@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from assess.readiness.base import Context, Rule, from_mask, joined, text
+from assess.readiness.base import Context, declare, declared, from_mask, joined, text
 
 
 def _readings(ctx: Context) -> pd.Series:
@@ -20,16 +20,30 @@ def _either(ctx: Context, tiers: set[str]) -> pd.Series:
     return os["tier_config"].isin(tiers) | os["tier_tools"].isin(tiers)
 
 
+@declare("vmware.os.unsupported", "Warning", "Unsupported guest OS",
+         "The OS cannot be identified or converted by virt-v2v, so the VM may not boot on KubeVirt "
+         "and no vendor supports it there.",
+         "Set the VM's guest OS type to the real OS, or rebuild the workload on a supported OS.",
+         ("vms.guest_os_config|vms.guest_os_tools",))
 def os_unsupported(ctx: Context) -> pd.DataFrame:
     """VMs whose configured or running OS is not identifiable or not convertible."""
     return from_mask(_either(ctx, {"unsupported"}), _readings(ctx))
 
 
+@declare("vmware.os.end_of_life", "Warning", "End-of-life guest OS",
+         "The OS no longer gets fixes from its vendor; conversion may work but is not supported and "
+         "virtio drivers may be missing.",
+         "Upgrade to a supported release before or after migrating (see the upgrade recommendation).",
+         ("vms.guest_os_config|vms.guest_os_tools",))
 def os_end_of_life(ctx: Context) -> pd.DataFrame:
     """VMs whose configured or running OS is past its vendor's end of life."""
     return from_mask(_either(ctx, {"end_of_life"}), _readings(ctx))
 
 
+@declare("vmware.os.32bit", "Warning", "32-bit guest OS",
+         "KubeVirt's preferences and certified guests are 64-bit; 32-bit guests are untested.",
+         "Reinstall the workload on a 64-bit OS.",
+         ("vms.guest_os_config|vms.guest_os_tools",))
 def os_32bit(ctx: Context) -> pd.DataFrame:
     """VMs running or configured as a 32-bit OS."""
     os = ctx.os
@@ -38,11 +52,20 @@ def os_32bit(ctx: Context) -> pd.DataFrame:
     return from_mask(bits, _readings(ctx))
 
 
+@declare("vmware.os.mismatch", "Warning", "Configured OS differs from the running OS",
+         "The configured guest OS type drives the conversion and the KubeVirt preference; when it "
+         "disagrees with what VMware Tools sees, the VM gets the wrong drivers and preference.",
+         "Correct the guest OS type in the VM settings to match the running OS.",
+         ("vms.guest_os_config|vms.guest_os_tools",))
 def os_mismatch(ctx: Context) -> pd.DataFrame:
     """VMs whose configured OS differs from the OS VMware Tools reports."""
     return from_mask(ctx.os["disagree"], _readings(ctx))
 
 
+@declare("vmware.os.upgrade.recommendation", "Information", "OS upgrade recommendation",
+         "The OS has a path to a release certified or supported on KubeVirt.",
+         "Follow the recommended upgrade path.",
+         ("vms.guest_os_config|vms.guest_os_tools",))
 def os_upgrade(ctx: Context) -> pd.DataFrame:
     """VMs on a community, 32-bit, end-of-life or unsupported OS with an upgrade path."""
     os = ctx.os
@@ -59,6 +82,11 @@ def _required_mib(ctx: Context, mount: pd.Series) -> pd.Series:
     return need.mask(lowered == "c:", p.min_free_windows_c_mib)
 
 
+@declare("vmware.guestDisks.freespace", "Critical", "Guest file system too full to convert",
+         "virt-v2v writes drivers and a new initramfs into the guest: it needs 100 MiB free on / and "
+         "C:, 50 MiB on /boot and 10 MiB on other file systems.",
+         "Free space on the listed file systems (or grow them) before migrating.",
+         ("partitions.free_mib",))
 def free_space(ctx: Context) -> pd.DataFrame:
     """VMs with a guest file system too full for virt-v2v to convert the guest."""
     parts = ctx.table("partitions").copy()
@@ -70,33 +98,4 @@ def free_space(ctx: Context) -> pd.DataFrame:
     return from_mask(pd.Series(True, index=pd.Index(low["vm_id"].unique())), joined(low, "what"))
 
 
-RULES = [
-    Rule("vmware.guestDisks.freespace", "Critical", "Guest file system too full to convert",
-         "virt-v2v writes drivers and a new initramfs into the guest: it needs 100 MiB free on / and "
-         "C:, 50 MiB on /boot and 10 MiB on other file systems.",
-         "Free space on the listed file systems (or grow them) before migrating.",
-         ("partitions.free_mib",), free_space),
-    Rule("vmware.os.unsupported", "Warning", "Unsupported guest OS",
-         "The OS cannot be identified or converted by virt-v2v, so the VM may not boot on KubeVirt "
-         "and no vendor supports it there.",
-         "Set the VM's guest OS type to the real OS, or rebuild the workload on a supported OS.",
-         ("vms.guest_os_config|vms.guest_os_tools",), os_unsupported),
-    Rule("vmware.os.end_of_life", "Warning", "End-of-life guest OS",
-         "The OS no longer gets fixes from its vendor; conversion may work but is not supported and "
-         "virtio drivers may be missing.",
-         "Upgrade to a supported release before or after migrating (see the upgrade recommendation).",
-         ("vms.guest_os_config|vms.guest_os_tools",), os_end_of_life),
-    Rule("vmware.os.32bit", "Warning", "32-bit guest OS",
-         "KubeVirt's preferences and certified guests are 64-bit; 32-bit guests are untested.",
-         "Reinstall the workload on a 64-bit OS.",
-         ("vms.guest_os_config|vms.guest_os_tools",), os_32bit),
-    Rule("vmware.os.mismatch", "Warning", "Configured OS differs from the running OS",
-         "The configured guest OS type drives the conversion and the KubeVirt preference; when it "
-         "disagrees with what VMware Tools sees, the VM gets the wrong drivers and preference.",
-         "Correct the guest OS type in the VM settings to match the running OS.",
-         ("vms.guest_os_config|vms.guest_os_tools",), os_mismatch),
-    Rule("vmware.os.upgrade.recommendation", "Information", "OS upgrade recommendation",
-         "The OS has a path to a release certified or supported on KubeVirt.",
-         "Follow the recommended upgrade path.",
-         ("vms.guest_os_config|vms.guest_os_tools",), os_upgrade),
-]
+RULES = declared(globals())

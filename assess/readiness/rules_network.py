@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import pandas as pd
 
-from assess.readiness.base import Context, Rule, from_mask, joined, text
+from assess.readiness.base import Context, declare, declared, from_mask, joined, text
 
 DEFAULT_HOSTNAMES = {"localhost", "localhost.localdomain", "localhost.local"}
 
 
+@declare("vmware.vm_missing_ip.detected", "Warning", "No guest IP address",
+         "Static IP preservation reads the guest's addresses through VMware Tools: it needs the VM "
+         "powered on with tools running at migration time.",
+         "Power the VM on with VMware Tools running before migrating, or record its IP configuration.",
+         ("vms.primary_ip|nics.ipv4",), blank_ok=("vms.primary_ip|nics.ipv4",))
 def missing_ip(ctx: Context) -> pd.DataFrame:
     """VMs for which neither vCenter nor any NIC reports a guest IP address."""
     nics = ctx.table("nics")
@@ -20,6 +25,11 @@ def missing_ip(ctx: Context) -> pd.DataFrame:
                      "no guest IP reported (" + state + ", " + tools + ")")
 
 
+@declare("vmware.hostname.empty", "Warning", "Empty or default host name",
+         "The guest host name is empty or localhost; the migrated VM may be renamed and services "
+         "keyed on the name break.",
+         "Set a real host name in the guest (with VMware Tools running so vCenter sees it).",
+         ("vms.hostname",), blank_ok=("vms.hostname",))
 def hostname(ctx: Context) -> pd.DataFrame:
     """VMs with an empty or default guest host name."""
     name = text(ctx.vm_column("hostname"))
@@ -28,6 +38,11 @@ def hostname(ctx: Context) -> pd.DataFrame:
                      ("host name is '" + name + "'").where(name != "", "no host name reported"))
 
 
+@declare("vmware.device.sriov.detected", "Warning", "SR-IOV network adapter",
+         "SR-IOV virtual functions belong to the ESXi host NIC; KubeVirt needs the SR-IOV network "
+         "operator and a matching VF on the node.",
+         "Map the network to an SR-IOV network on KubeVirt, or switch the adapter to vmxnet3 first.",
+         ("nics.adapter",))
 def sriov(ctx: Context) -> pd.DataFrame:
     """VMs with an SR-IOV network adapter."""
     nics = ctx.table("nics")
@@ -40,6 +55,10 @@ def sriov(ctx: Context) -> pd.DataFrame:
     return from_mask(pd.Series(True, index=pd.Index(both["vm_id"].unique())), joined(both, "what"))
 
 
+@declare("vmware.nic.model.virtio", "Information", "Network adapter becomes virtio",
+         "KubeVirt presents virtio-net adapters; the guest needs the driver and sees a new adapter.",
+         "Make virtio-win available to the conversion (Windows) and re-check IP configuration.",
+         ("nics.adapter", "vms.guest_os_config|vms.guest_os_tools"))
 def nic_model(ctx: Context) -> pd.DataFrame:
     """VMs whose adapters become virtio-net and need a driver (Windows, old Linux)."""
     nics = ctx.table("nics")
@@ -55,24 +74,4 @@ def nic_model(ctx: Context) -> pd.DataFrame:
     return from_mask(windows | old_linux, detail + (" (from: " + adapters + ")").where(adapters != "", ""))
 
 
-RULES = [
-    Rule("vmware.vm_missing_ip.detected", "Warning", "No guest IP address",
-         "Static IP preservation reads the guest's addresses through VMware Tools: it needs the VM "
-         "powered on with tools running at migration time.",
-         "Power the VM on with VMware Tools running before migrating, or record its IP configuration.",
-         ("vms.primary_ip|nics.ipv4",), missing_ip, blank_ok=("vms.primary_ip|nics.ipv4",)),
-    Rule("vmware.hostname.empty", "Warning", "Empty or default host name",
-         "The guest host name is empty or localhost; the migrated VM may be renamed and services "
-         "keyed on the name break.",
-         "Set a real host name in the guest (with VMware Tools running so vCenter sees it).",
-         ("vms.hostname",), hostname, blank_ok=("vms.hostname",)),
-    Rule("vmware.device.sriov.detected", "Warning", "SR-IOV network adapter",
-         "SR-IOV virtual functions belong to the ESXi host NIC; KubeVirt needs the SR-IOV network "
-         "operator and a matching VF on the node.",
-         "Map the network to an SR-IOV network on KubeVirt, or switch the adapter to vmxnet3 first.",
-         ("nics.adapter",), sriov),
-    Rule("vmware.nic.model.virtio", "Information", "Network adapter becomes virtio",
-         "KubeVirt presents virtio-net adapters; the guest needs the driver and sees a new adapter.",
-         "Make virtio-win available to the conversion (Windows) and re-check IP configuration.",
-         ("nics.adapter", "vms.guest_os_config|vms.guest_os_tools"), nic_model),
-]
+RULES = declared(globals())

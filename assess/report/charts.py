@@ -8,9 +8,12 @@ import matplotlib
 import pandas as pd
 
 from assess.plotting import Figure
+from assess.report.depmap import WAVE_COLOURS
 
 #: Colours readable in print and in dark mail clients (mid-tone, not pure black or white).
 PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#9c755f"]
+#: Narrowest transfer bar drawn, as a share of the calendar's span (so an hour stays visible).
+MIN_TRANSFER_SHARE = 0.012
 
 
 def figure_svg(fig: Figure) -> str:
@@ -99,4 +102,40 @@ def node_fill_histogram(nodes: pd.DataFrame, ceiling: float = 0.8) -> Figure:
     ax.set_title(f"Node fill of {len(workload)} workload nodes "
                  f"(+{len(nodes) - len(workload)} failover, empty)")
     ax.legend(fontsize=8)
+    return fig
+
+
+def wave_calendar(waves: pd.DataFrame) -> Figure:
+    """One row per wave: its window (light bar) and the estimated transfer inside it (dark bar).
+
+    A transfer of an hour in a 48-hour window is a hair on a calendar of weeks. The transfer bar
+    is therefore drawn at least :data:`MIN_TRANSFER_SHARE` of the calendar wide, and the hours
+    are written beside each row, so the figure is read, not guessed.
+    Over-cap waves are outlined in red.
+    """
+    import matplotlib.dates as mdates
+
+    w = waves.sort_values("wave").reset_index(drop=True)
+    fig = Figure(figsize=(9, 0.9 + 0.42 * max(len(w), 2)), layout="constrained")
+    ax = fig.add_subplot()
+    start = mdates.date2num(w["start"].dt.tz_convert("UTC").dt.tz_localize(None))
+    window = (w["end"] - w["start"]).dt.total_seconds().to_numpy() / 86400
+    transfer = w["transfer_hours"].to_numpy(dtype=float) / 24
+    span = max(float(start.max() + window.max() - start.min()), 1.0)
+    shown = [min(max(t, MIN_TRANSFER_SHARE * span), win) if t > 0 else 0 for t, win in zip(transfer, window)]
+    colours = [WAVE_COLOURS[int(n) % len(WAVE_COLOURS)] for n in w["wave"]]
+    y = range(len(w))
+    ax.barh(y, window, left=start, height=0.7, color=colours, alpha=0.3,
+            edgecolor=["#c0392b" if not ok else "#555555" for ok in w["within_caps"]], linewidth=1)
+    ax.barh(y, shown, left=start, height=0.7, color=colours)
+    for i, row in w.iterrows():
+        ax.text(start[i] + window[i], i, f"  {int(row['vms'])} VMs, {row['storage_tib']:.1f} TiB; transfer "
+                f"{row['transfer_hours']:.1f} h of {window[i] * 24:.0f} h", va="center", fontsize=8)
+    ax.set_yticks(list(y), [f"W{int(n)} {k}" for n, k in zip(w["wave"], w["kind"])], fontsize=8)
+    ax.invert_yaxis()
+    ax.xaxis_date()
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
+    ax.set_xlim(start.min() - 0.02 * span, start.min() + 1.5 * span)
+    ax.set_xlabel("date (UTC)")
+    ax.set_title("Wave calendar: migration window (light) and estimated transfer (dark)")
     return fig

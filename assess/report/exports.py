@@ -93,8 +93,12 @@ def _write_xlsx(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
     workbook.close()
 
 
-def write_exports(estate: Estate, results: dict[str, StageResult], out: Path) -> list[str]:
+def write_exports(estate: Estate, results: dict[str, StageResult], out: Path,
+                  changes: pd.DataFrame | None = None) -> list[str]:
     """Write ``vms.csv``, ``vms.xlsx`` and (when waves were planned) ``waves.csv``, ``waves.xlsx``.
+
+    With ``changes`` (the diff against the previous run), also ``changes.csv``: every change,
+    its kind in words and the VM by name (the report shows only the most important ones).
 
     Returns the file names written, relative to ``out``, for ``summary.json``.
     """
@@ -109,4 +113,10 @@ def write_exports(estate: Estate, results: dict[str, StageResult], out: Path) ->
         _write_csv(out / "waves.csv", _spreadsheet_ready(per_vm))
         _write_xlsx(out / "waves.xlsx", {"waves": wave_summary(estate, results), "vms by wave": per_vm})
         written += ["waves.csv", "waves.xlsx"]
+    if changes is not None:
+        from assess.report.changes import KIND_WORDS
+
+        frame = changes.assign(change=changes["change"].map(lambda k: KIND_WORDS.get(k, k)))
+        _write_csv(out / "changes.csv", frame[["change", "name", "detail", "vm_id"]])
+        written.append("changes.csv")
     return written

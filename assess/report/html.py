@@ -16,6 +16,8 @@ import base64
 import gzip
 import json
 import numbers
+import re
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -24,13 +26,17 @@ from markupsafe import Markup
 
 from assess.model import Estate
 from assess.model.results import StageResult
+from assess.report import answers as a
 from assess.report import tables as t
+from assess.report.changes import change_counts, top_changes
 from assess.report.charts import (
     figure_svg,
     node_fill_histogram,
     os_family_chart,
     vms_per_cluster_chart,
+    wave_calendar,
 )
+from assess.report.depmap import dependency_map
 from assess.report.readiness_overview import readiness_overview
 
 #: Per-wave VM lists are written as HTML tables up to this many planned VMs.
@@ -44,15 +50,28 @@ WARNING_ROWS = 200
 #: Waves drawn in the calendar chart; node bars drawn before the fill chart becomes a histogram.
 GANTT_WAVES = 30
 NODE_BARS = 60
+#: Concerns in the summary chart and table (the same rows in both); links drawn in the dependency map.
+TOP_CONCERNS = 10
+MAP_LINKS = 40
 
-#: Per-VM table columns: result column -> header shown.
+#: Per-VM table columns: result column -> header shown. Those in :data:`VM_DEFAULT_COLUMNS` are
+#: shown at first (they fit 1,400 px with the reasons wrapped); the column chooser shows the rest.
 VM_COLUMNS = {
-    "name": "VM", "verdict": "Verdict", "method": "Method", "strategy": "Strategy", "wave": "Wave",
-    "instancetype": "Instancetype", "preference": "Preference", "node": "Node", "critical": "Critical",
-    "warnings": "Warnings", "vcpus": "vCPU", "memory_gib": "Memory GiB", "disk_gib": "Disk GiB",
-    "os_family": "OS family", "guest_os": "OS", "cluster": "Cluster", "host": "Host", "power_state": "Power",
-    "readiness_reason": "Why (readiness)", "wave_reason": "Why (wave)",
+    "name": "VM", "verdict": "Verdict", "coverage": "Checks", "wave": "Wave", "group_name": "Application",
+    "vcpus": "vCPU", "target_vcpus": "Target vCPU", "memory_gib": "Memory GiB",
+    "target_memory_gib": "Target memory GiB", "instancetype": "Instancetype", "shape": "Shape",
+    "stars": "Confidence", "readiness_reason": "Why (readiness)", "wave_reason": "Why (wave)",
+    "confidence_reason": "Confidence reason", "rightsized_vcpus": "Right-sized vCPU",
+    "rightsized_memory_gib": "Right-sized memory GiB", "memory_overshoot_pct": "Memory over target %",
+    "unverified": "Not checked (source that would settle it)", "method": "Method", "strategy": "Strategy",
+    "preference": "Preference", "node": "Node", "critical": "Critical", "warnings": "Warnings",
+    "disk_gib": "Disk GiB", "os_family": "OS family", "guest_os": "OS", "cluster": "Cluster", "host": "Host",
+    "power_state": "Power", "move_group": "Move group",
 }
+VM_DEFAULT_COLUMNS = ["VM", "Verdict", "Checks", "Wave", "vCPU", "Target vCPU", "Memory GiB",
+                      "Target memory GiB", "Instancetype", "Confidence", "Why (readiness)", "Why (wave)"]
+#: Hover text of a column, taken from another column (the stars explain themselves on hover).
+VM_TIPS = {"Confidence": "Confidence reason", "Checks": "Not checked (source that would settle it)"}
 
 _ENV = Environment(
     loader=PackageLoader("assess.report", "templates"),
@@ -96,13 +115,33 @@ _ENV.filters["utc"] = _utc
 _ENV.filters["cell"] = _cell
 
 
+def stars(confidence: pd.Series) -> pd.Series:
+    """1-5 confidence as ``★★★☆☆`` (empty when sizing gave none)."""
+    value = pd.to_numeric(confidence, errors="coerce")
+    return value.map(lambda v: "" if pd.isna(v) else "\u2605" * int(v) + "\u2606" * (5 - int(v)))
+
+
 def vm_rows(estate: Estate, results: dict[str, StageResult]) -> pd.DataFrame:
     """The per-VM table as shown: one row per VM of the estate, headers as in the report."""
     frame = t.vm_results(estate, results)
     if "wave" in frame.columns:  # VMs outside every wave show their bucket (remediate-first, excluded)
         frame["wave"] = frame["wave"].astype(object).where(frame["wave"].notna(), frame["bucket"])
+    if "confidence" in frame.columns:
+        frame["stars"] = stars(frame["confidence"])
     shown = [c for c in VM_COLUMNS if c in frame.columns]
     return frame[shown].rename(columns=VM_COLUMNS)
+
+
+def vm_table_setup(rows: pd.DataFrame) -> Markup:
+    """The per-VM table's column settings for the page script: default columns and hover columns."""
+    setup = {"default": [c for c in VM_DEFAULT_COLUMNS if c in rows.columns],
+             "tips": {k: v for k, v in VM_TIPS.items() if k in rows.columns and v in rows.columns}}
+    return _script_json(json.dumps(setup, ensure_ascii=False))
+
+
+def _script_json(text: str) -> Markup:
+    """JSON text safe inside ``<script type="application/json">``: ``<``, ``>``, ``&`` as escapes."""
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
 def table_json(frame: pd.DataFrame) -> Markup:
@@ -123,9 +162,7 @@ def table_json(frame: pd.DataFrame) -> Markup:
                 row[i] = code[row[i]]
             dicts[str(i)] = distinct
     records["dicts"] = dicts
-    text = json.dumps(records, separators=(",", ":"), ensure_ascii=False)
-    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return Markup(text)
+    return _script_json(json.dumps(records, separators=(",", ":"), ensure_ascii=False))
 
 
 def embedded_table(frame: pd.DataFrame) -> tuple[Markup, str]:
@@ -169,34 +206,124 @@ def inventory_tables(estate: Estate) -> dict[str, pd.DataFrame]:
     return {"Clusters": clusters, "Hosts": hosts, "Datastores": ds, "Guest OS": os_counts}
 
 
-def _svg(fig) -> Markup:
-    return Markup(figure_svg(fig))
+@dataclass
+class Chart:
+    """A chart as the page shows it: inline SVG, its title, and the unit its axis or legend states.
+
+    The browser test checks that ``units`` is drawn inside the SVG, so a chart cannot lose its
+    axis label unnoticed.
+    """
+
+    svg: Markup
+    title: str
+    units: str
 
 
-def stage_charts(estate: Estate, results: dict[str, StageResult]) -> dict[str, Markup]:
-    """The charts of the stage sections as inline SVG, by name (absent when the stage did not run)."""
-    charts: dict[str, Markup] = {}
+def _chart(fig, units: str) -> Chart:
+    """A matplotlib figure as a :class:`Chart`; its title is the first title its axes carry."""
+    title = next((ax.get_title() for ax in fig.axes if ax.get_title()), "")
+    return Chart(Markup(figure_svg(fig)), title, units)
+
+
+def stage_charts(estate: Estate, results: dict[str, StageResult]) -> dict[str, Chart]:
+    """The charts of the stage sections, by name (absent when the stage did not run)."""
+    charts: dict[str, Chart] = {}
     readiness, summary = t.result_table(results, "readiness"), t.result_table(results, "concern_summary")
     if readiness is not None and summary is not None and not readiness.empty:
         from assess.readiness.plots import readiness_chart
 
-        charts["readiness"] = _svg(readiness_chart(readiness, summary))
+        charts["readiness"] = _chart(readiness_chart(readiness, summary, top=TOP_CONCERNS), "VMs affected")
     waves, plan = t.result_table(results, "waves"), t.result_table(results, "wave_plan")
-    if waves is not None and plan is not None:
-        from assess.waves.plots import move_group_figure, wave_gantt
-
-        charts["gantt"] = _svg(wave_gantt(waves.sort_values("wave").head(GANTT_WAVES)))
-        charts["groups"] = _svg(move_group_figure(plan, estate["flows"]))
+    if waves is not None and plan is not None and not waves.empty:
+        charts["calendar"] = _chart(wave_calendar(waves.sort_values("wave").head(GANTT_WAVES)), "date (UTC)")
+        links = t.result_table(results, "group_links")
+        if links is not None:
+            charts["groups"] = Chart(dependency_map(t.named_plan(results), links, top_links=MAP_LINKS),
+                                     "Dependencies between move groups", "traffic")
     nodes = t.result_table(results, "nodes")
     if nodes is not None and not nodes.empty:
         ceiling = t.param_value(results["sizing"].params, "packing.target_utilization")
         if len(nodes) <= NODE_BARS:
             from assess.sizing.plots import node_fill_figure
 
-            charts["nodes"] = _svg(node_fill_figure(nodes, ceiling=float(ceiling)))
+            charts["nodes"] = _chart(node_fill_figure(nodes, ceiling=float(ceiling)), "%")
         else:
-            charts["nodes"] = _svg(node_fill_histogram(nodes, ceiling=float(ceiling)))
+            charts["nodes"] = _chart(node_fill_histogram(nodes, ceiling=float(ceiling)), "%")
     return charts
+
+
+def inventory_charts(vms: pd.DataFrame) -> list[Chart]:
+    """VMs per cluster and per OS family (none for an empty inventory)."""
+    if vms.empty:
+        return []
+    return [_chart(vms_per_cluster_chart(vms), "VMs"), _chart(os_family_chart(vms), "VMs")]
+
+
+_VM_ID = re.compile(r"[\w.:-]+/vm-\d+")
+
+
+def with_vm_names(warnings: pd.DataFrame, vms: pd.DataFrame) -> pd.DataFrame:
+    """Warnings whose messages cite VMs by name rather than by ``<vCenter uuid>/vm-NNN`` id."""
+    names = dict(zip(vms["vm_id"], vms["name"]))
+    message = warnings["message"].astype(str).map(
+        lambda text: _VM_ID.sub(lambda m: names.get(m.group(0), m.group(0)), text))
+    return warnings.assign(message=message)
+
+
+def _readiness_context(results: dict[str, StageResult]) -> dict:
+    """Verdict counts, coverage, excluded VMs, concern findings (the top ones as in the chart)."""
+    readiness, concerns = t.result_table(results, "readiness"), t.result_table(results, "concerns")
+    if readiness is None:
+        return {"verdicts": None, "coverage": None, "excluded": None, "findings": None, "top_findings": None}
+    coverage = readiness["coverage"].value_counts().to_dict() if "coverage" in readiness else None
+    findings = t.concern_findings(concerns, readiness) if concerns is not None else None
+    return {"verdicts": readiness["verdict"].value_counts().to_dict(), "coverage": coverage,
+            "excluded": t.excluded_vms(readiness),
+            "findings": findings,
+            "top_findings": findings[findings["status"] == "fired"].head(TOP_CONCERNS) if findings is not None
+            else None}
+
+
+def _waves_context(estate: Estate, results: dict[str, StageResult], summary: dict) -> dict:
+    per_wave = t.wave_vms(estate, results)
+    planned = per_wave[per_wave["wave"].notna()] if not per_wave.empty else per_wave
+    metrics = t.result_table(results, "wave_metrics")
+    return {
+        "wave_summary": t.wave_summary(estate, results),
+        "wave_groups": dict(iter(planned.groupby("wave"))) if len(planned) <= STATIC_WAVE_ROWS else None,
+        "held": per_wave[per_wave["wave"].isna()] if not per_wave.empty else per_wave,
+        "planned_vms": len(planned),
+        "quality": a.plan_quality(metrics),
+        "wave_metrics": metrics,
+    }
+
+
+def _counts(estate: Estate) -> dict[str, int]:
+    """Table row counts, with clusters and hosts also counted from the VMs.
+
+    An export without the cluster or host sheets (a SizingWorkshop-style vInfo alone) still
+    names each VM's cluster and host: the report must not say "0 clusters" beside a table of 4.
+    """
+    counts = dict(estate.counts())
+    vms = estate["vms"]
+    counts["clusters"] = max(counts["clusters"], int(vms["cluster"].nunique()))
+    counts["hosts"] = max(counts["hosts"], int(vms["host"].nunique()))
+    return counts
+
+
+def _answers(estate: Estate, results, summary: dict, ctx: dict, changes) -> dict[str, str | None]:
+    """The one-sentence answer of each section."""
+    stages = summary.get("stages") or {name: r.summary for name, r in results.items()}
+    disks = estate["disks"]["capacity_mib"].sum() / 1024 / 1024
+    currency = t.assumptions(results, summary).set_index("assumption")["value"].get("Currency", "")
+    return {
+        "inventory": a.inventory_answer(_counts(estate), disks),
+        "readiness": a.readiness_answer(ctx["verdicts"], ctx["coverage"]),
+        "sizing": a.sizing_answer(stages.get("sizing"), ctx["capacity"]),
+        "cost": a.cost_answer(stages.get("sizing"), str(currency or "")),
+        "waves": a.waves_answer(stages.get("waves"), len(ctx["held"])),
+        "changes": a.changes_answer(changes),
+    }
 
 
 def render_report(
@@ -206,47 +333,37 @@ def render_report(
     changes: pd.DataFrame | None = None,
 ) -> str:
     """The whole report as one HTML string; ``changes`` adds the "since the last run" section."""
-    vms = estate["vms"]
-    inventory_charts = []
-    if not vms.empty:
-        inventory_charts = [_svg(vms_per_cluster_chart(vms)), _svg(os_family_chart(vms))]
     rows = vm_rows(estate, results)
     vm_table, vm_encoding = embedded_table(rows)
-    readiness = t.result_table(results, "readiness")
-    concerns = t.result_table(results, "concerns")
     cost = t.result_table(results, "cost")
-    storage = t.result_table(results, "storage")
-    per_wave = t.wave_vms(estate, results)
-    planned = per_wave[per_wave["wave"].notna()] if not per_wave.empty else per_wave
-    warnings = estate.warnings.fillna("")
+    warnings = with_vm_names(estate.warnings.fillna(""), estate["vms"])
+    ctx = {**_readiness_context(results), **_waves_context(estate, results, summary),
+           "capacity": a.capacity_totals(estate, results)}
     return _ENV.get_template("report.html.j2").render(
+        **ctx,
         summary=summary,
+        answers=_answers(estate, results, summary, ctx, changes),
         stages={name: r.summary for name, r in results.items()},
-        counts=estate.counts(),
-        verdicts=readiness["verdict"].value_counts().to_dict() if readiness is not None else None,
-        excluded=t.excluded_vms(readiness) if readiness is not None else None,
-        findings=t.concern_findings(concerns, readiness) if concerns is not None else None,
+        counts=_counts(estate),
         finding_names=FINDING_NAMES,
         node_summary=t.node_summary(results),
-        storage=storage,
+        storage=t.result_table(results, "storage"),
         cost=t.cost_comparison(cost) if cost is not None else None,
-        wave_summary=t.wave_summary(estate, results),
-        wave_groups=dict(iter(planned.groupby("wave"))) if len(planned) <= STATIC_WAVE_ROWS else None,
-        held=per_wave[per_wave["wave"].isna()] if not per_wave.empty else per_wave,
-        planned_vms=len(planned),
         gantt_waves=GANTT_WAVES,
-        wave_metrics=t.result_table(results, "wave_metrics"),
         charts=stage_charts(estate, results),
-        inventory_charts=inventory_charts,
+        inventory_charts=inventory_charts(estate["vms"]),
         tables=inventory_tables(estate),
         vm_table=vm_table,
         vm_encoding=vm_encoding,
+        vm_setup=vm_table_setup(rows),
         vm_count=len(rows),
         warning_groups=t.warning_groups(warnings),
         warnings=warnings.head(WARNING_ROWS),
         warning_count=len(warnings),
         assumptions=t.assumptions(results, summary),
         provenance=estate.provenance,
-        changes=changes.fillna("") if changes is not None else None,
+        changes=changes,
+        change_counts=change_counts(changes) if changes is not None else None,
+        top_changes=top_changes(changes) if changes is not None else None,
         overview=readiness_overview(results),
     )

@@ -9,8 +9,8 @@ from __future__ import annotations
 import pandas as pd
 
 from assess.model import Estate
+from assess.model.derived import vm_facts
 from assess.model.results import StageResult, result_table
-from assess.report.charts import os_family
 
 #: Order in which concern categories are shown (most severe first).
 CATEGORY_ORDER = {"Critical": 0, "Warning": 1, "Information": 2}
@@ -22,8 +22,7 @@ def vm_results(estate: Estate, results: dict[str, StageResult]) -> pd.DataFrame:
     Columns of stages that did not run are absent; a VM a stage has no row for gets nulls.
     """
     vms = estate["vms"]
-    disks = estate["disks"].groupby("vm_id")["capacity_mib"].sum() / 1024
-    guest = vms["guest_os_config"].fillna(vms["guest_os_tools"])
+    facts = vm_facts(estate)  # disk size with its fallback and the OS, as every stage reads them
     out = pd.DataFrame(
         {
             "vm_id": vms["vm_id"],
@@ -33,17 +32,20 @@ def vm_results(estate: Estate, results: dict[str, StageResult]) -> pd.DataFrame:
             "power_state": vms["power_state"],
             "vcpus": vms["vcpus"],
             "memory_gib": (vms["memory_mib"] / 1024).round(1),
-            "disk_gib": vms["vm_id"].map(disks).fillna(vms["provisioned_mib"] / 1024).round(1),
-            "guest_os": guest,
-            "os_family": os_family(guest),
+            "disk_gib": facts["disk_gib"].round(1).to_numpy(),
+            "storage_source": facts["storage_source"].to_numpy(),
+            "guest_os": facts["os_name"].to_numpy(),
+            "os_family": facts["os_family"].to_numpy(),
+            "os_distro": facts["os_distro"].to_numpy(),
+            "os_version": facts["os_version"].to_numpy(),
         }
     )
     key = out["vm_id"]
     readiness = result_table(results, "readiness")
     if readiness is not None:
         r = readiness.set_index("vm_id")
-        for col in ("verdict", "critical", "warnings", "method", "strategy", "effort", "target_name",
-                    "excluded_reason"):
+        for col in ("verdict", "coverage", "unverified", "verify_first", "critical", "warnings", "method",
+                    "strategy", "effort", "target_name", "excluded_reason"):
             if col in r.columns:
                 out[col] = key.map(r[col])
         out["readiness_reason"] = key.map(r["excluded_reason"].fillna("").replace("", pd.NA)
@@ -55,11 +57,15 @@ def vm_results(estate: Estate, results: dict[str, StageResult]) -> pd.DataFrame:
     sizing = result_table(results, "sizing")
     if sizing is not None:
         s = sizing.set_index("vm_id")
-        for col in ("instancetype", "preference", "node"):
-            out[col] = key.map(s[col])
+        for col in ("instancetype", "preference", "node", "shape", "confidence", "confidence_reason",
+                    "memory_overshoot_pct"):
+            if col in s.columns:
+                out[col] = key.map(s[col])
         if "shape" in s:  # a VM without an instancetype gets explicit resources: say "custom"
             custom = key.map(s["shape"].where(s["shape"] == "custom"))
             out["instancetype"] = out["instancetype"].fillna(custom)
+        out["rightsized_vcpus"] = key.map(s["vcpus"]).astype("Int64")
+        out["rightsized_memory_gib"] = (key.map(s["memory_mib"]) / 1024).round(1)
         out["target_vcpus"] = key.map(s["guest_vcpus"]).astype("Int64")
         out["target_memory_gib"] = (key.map(s["guest_memory_mib"]) / 1024).round(1)
         out["idle"] = key.map(s["idle"]).astype("boolean")
@@ -69,8 +75,20 @@ def vm_results(estate: Estate, results: dict[str, StageResult]) -> pd.DataFrame:
         out["wave"] = key.map(p["wave"]).astype("Int64")
         out["bucket"] = key.map(p["bucket"])
         out["move_group"] = key.map(p["group"])
+        groups = result_table(results, "move_groups")
+        if groups is not None and "group_name" in groups.columns:
+            out["group_name"] = key.map(groups.set_index("vm_id")["group_name"])
         out["wave_reason"] = key.map(p["reason"])
     return out.reset_index(drop=True)
+
+
+def named_plan(results: dict[str, StageResult]) -> pd.DataFrame:
+    """The ``wave_plan`` table with each VM's ``group_name`` from ``move_groups`` (when it has one)."""
+    plan = result_table(results, "wave_plan")
+    groups = result_table(results, "move_groups")
+    if groups is None or "group_name" not in groups.columns:
+        return plan
+    return plan.assign(group_name=plan["vm_id"].map(groups.set_index("vm_id")["group_name"]))
 
 
 def wave_vms(estate: Estate, results: dict[str, StageResult]) -> pd.DataFrame:
@@ -194,7 +212,10 @@ def concern_findings(concerns: pd.DataFrame, readiness: pd.DataFrame) -> pd.Data
 
 
 def node_summary(results: dict[str, StageResult]) -> pd.DataFrame:
-    """Nodes needed per profile: workload and failover nodes, the lower bound and the gap to it."""
+    """Nodes needed per profile: workload and failover nodes, the lower bound and the gap to it.
+
+    Fill is in percent of allocatable (as in the node-fill chart), averaged over workload nodes.
+    """
     nodes = result_table(results, "nodes")
     runs = result_table(results, "packing_runs")
     if nodes is None or nodes.empty:
@@ -212,8 +233,8 @@ def node_summary(results: dict[str, StageResult]) -> pd.DataFrame:
         out["gap"] = out["workload_nodes"] - out["lower_bound"]
         out["method"] = out["node_profile"].map(chosen["final_method"])
     workload = nodes[nodes["role"] == "workload"].groupby("node_profile")
-    out["cpu_fill"] = out["node_profile"].map(workload["cpu_fill"].mean()).round(3)
-    out["memory_fill"] = out["node_profile"].map(workload["memory_fill"].mean()).round(3)
+    out["cpu_fill_pct"] = (100 * out["node_profile"].map(workload["cpu_fill"].mean())).round(1)
+    out["memory_fill_pct"] = (100 * out["node_profile"].map(workload["memory_fill"].mean())).round(1)
     return out
 
 

@@ -134,7 +134,6 @@ def write_xlsx(path: Path, sheets: Iterable[Sheet], created: datetime) -> dict[s
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as zf:
         for number, sheet in enumerate(sheets, start=1):
             counts[sheet.name] = _write_sheet(zf, f"xl/worksheets/sheet{number}.xml", sheet, sst)
-        names = list(counts)
         strings = "".join(f'<si><t xml:space="preserve">{escape(s)}</t></si>' for s in sst.index)
         _entry(
             zf,
@@ -143,72 +142,82 @@ def write_xlsx(path: Path, sheets: Iterable[Sheet], created: datetime) -> dict[s
             f"{strings}</sst>",
         )
         _entry(zf, "xl/styles.xml", _STYLES)
-        sheet_xml = "".join(
-            f'<sheet name="{escape(n)}" sheetId="{i}" r:id="rId{i}"/>' for i, n in enumerate(names, 1)
-        )
-        _entry(
-            zf,
-            "xl/workbook.xml",
-            f'{_HEAD}<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><bookViews><workbookView/></bookViews>'
-            f"<sheets>{sheet_xml}</sheets></workbook>",
-        )
-        rels = "".join(
-            f'<Relationship Id="rId{i}" Type="{_REL}/worksheet" Target="worksheets/sheet{i}.xml"/>'
-            for i in range(1, len(names) + 1)
-        )
-        n = len(names)
-        _entry(
-            zf,
-            "xl/_rels/workbook.xml.rels",
-            f'{_HEAD}<Relationships xmlns="{_PKG_REL}">{rels}'
-            f'<Relationship Id="rId{n + 1}" Type="{_REL}/sharedStrings" Target="sharedStrings.xml"/>'
-            f'<Relationship Id="rId{n + 2}" Type="{_REL}/styles" Target="styles.xml"/></Relationships>',
-        )
-        overrides = "".join(
-            f'<Override PartName="/xl/worksheets/sheet{i}.xml" '
-            f'ContentType="{_CT}.spreadsheetml.worksheet+xml"/>'
-            for i in range(1, n + 1)
-        )
-        _entry(
-            zf,
-            "[Content_Types].xml",
-            f'{_HEAD}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-            '<Default Extension="rels" '
-            'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-            f'<Default Extension="xml" ContentType="application/xml"/>'
-            f'<Override PartName="/xl/workbook.xml" ContentType="{_CT}.spreadsheetml.sheet.main+xml"/>'
-            f"{overrides}"
-            '<Override PartName="/xl/sharedStrings.xml" '
-            f'ContentType="{_CT}.spreadsheetml.sharedStrings+xml"/>'
-            f'<Override PartName="/xl/styles.xml" ContentType="{_CT}.spreadsheetml.styles+xml"/>'
-            f'<Override PartName="/docProps/core.xml" '
-            f'ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>'
-            f'<Override PartName="/docProps/app.xml" ContentType="{_CT}.extended-properties+xml"/></Types>',
-        )
-        _entry(
-            zf,
-            "_rels/.rels",
-            f'{_HEAD}<Relationships xmlns="{_PKG_REL}">'
-            f'<Relationship Id="rId1" Type="{_REL}/officeDocument" Target="xl/workbook.xml"/>'
-            f'<Relationship Id="rId2" Type="{_PKG_REL}/metadata/core-properties" Target="docProps/core.xml"/>'
-            f'<Relationship Id="rId3" Type="{_REL}/extended-properties" Target="docProps/app.xml"/>'
-            "</Relationships>",
-        )
-        stamp = created.strftime("%Y-%m-%dT%H:%M:%SZ")
-        _entry(
-            zf,
-            "docProps/core.xml",
-            f"{_HEAD}<cp:coreProperties "
-            'xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
-            'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
-            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><dc:creator>RVTools</dc:creator>'
-            f'<dcterms:created xsi:type="dcterms:W3CDTF">{stamp}</dcterms:created>'
-            f'<dcterms:modified xsi:type="dcterms:W3CDTF">{stamp}</dcterms:modified></cp:coreProperties>',
-        )
-        _entry(
-            zf,
-            "docProps/app.xml",
-            f'{_HEAD}<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
-            "<Application>Microsoft Excel</Application></Properties>",
-        )
+        _write_workbook(zf, list(counts))
+        _write_doc_props(zf, created)
     return counts
+
+
+def _write_workbook(zf: zipfile.ZipFile, names: list[str]) -> None:
+    """The workbook, its relationships and the package's content types for sheets ``names``."""
+    sheet_xml = "".join(
+        f'<sheet name="{escape(n)}" sheetId="{i}" r:id="rId{i}"/>' for i, n in enumerate(names, 1)
+    )
+    _entry(
+        zf,
+        "xl/workbook.xml",
+        f'{_HEAD}<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><bookViews><workbookView/></bookViews>'
+        f"<sheets>{sheet_xml}</sheets></workbook>",
+    )
+    rels = "".join(
+        f'<Relationship Id="rId{i}" Type="{_REL}/worksheet" Target="worksheets/sheet{i}.xml"/>'
+        for i in range(1, len(names) + 1)
+    )
+    n = len(names)
+    _entry(
+        zf,
+        "xl/_rels/workbook.xml.rels",
+        f'{_HEAD}<Relationships xmlns="{_PKG_REL}">{rels}'
+        f'<Relationship Id="rId{n + 1}" Type="{_REL}/sharedStrings" Target="sharedStrings.xml"/>'
+        f'<Relationship Id="rId{n + 2}" Type="{_REL}/styles" Target="styles.xml"/></Relationships>',
+    )
+    overrides = "".join(
+        f'<Override PartName="/xl/worksheets/sheet{i}.xml" '
+        f'ContentType="{_CT}.spreadsheetml.worksheet+xml"/>'
+        for i in range(1, n + 1)
+    )
+    _entry(
+        zf,
+        "[Content_Types].xml",
+        f'{_HEAD}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" '
+        'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        f'<Default Extension="xml" ContentType="application/xml"/>'
+        f'<Override PartName="/xl/workbook.xml" ContentType="{_CT}.spreadsheetml.sheet.main+xml"/>'
+        f"{overrides}"
+        '<Override PartName="/xl/sharedStrings.xml" '
+        f'ContentType="{_CT}.spreadsheetml.sharedStrings+xml"/>'
+        f'<Override PartName="/xl/styles.xml" ContentType="{_CT}.spreadsheetml.styles+xml"/>'
+        f'<Override PartName="/docProps/core.xml" '
+        f'ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>'
+        f'<Override PartName="/docProps/app.xml" ContentType="{_CT}.extended-properties+xml"/></Types>',
+    )
+
+
+def _write_doc_props(zf: zipfile.ZipFile, created: datetime) -> None:
+    """The package relationships and document properties (creator RVTools, ``created`` stamped)."""
+    _entry(
+        zf,
+        "_rels/.rels",
+        f'{_HEAD}<Relationships xmlns="{_PKG_REL}">'
+        f'<Relationship Id="rId1" Type="{_REL}/officeDocument" Target="xl/workbook.xml"/>'
+        f'<Relationship Id="rId2" Type="{_PKG_REL}/metadata/core-properties" Target="docProps/core.xml"/>'
+        f'<Relationship Id="rId3" Type="{_REL}/extended-properties" Target="docProps/app.xml"/>'
+        "</Relationships>",
+    )
+    stamp = created.strftime("%Y-%m-%dT%H:%M:%SZ")
+    _entry(
+        zf,
+        "docProps/core.xml",
+        f"{_HEAD}<cp:coreProperties "
+        'xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><dc:creator>RVTools</dc:creator>'
+        f'<dcterms:created xsi:type="dcterms:W3CDTF">{stamp}</dcterms:created>'
+        f'<dcterms:modified xsi:type="dcterms:W3CDTF">{stamp}</dcterms:modified></cp:coreProperties>',
+    )
+    _entry(
+        zf,
+        "docProps/app.xml",
+        f'{_HEAD}<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
+        "<Application>Microsoft Excel</Application></Properties>",
+    )

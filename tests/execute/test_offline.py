@@ -86,7 +86,7 @@ def test_parameters_that_become_names_are_refused_in_one_line(tmp_path, option, 
     run = write_run(tmp_path / "run")
     params = tmp_path / "params.yaml"
     params.write_text(yaml.safe_dump({option: value}))
-    done = _cli(["execute", str(run), "--dry-run", "client", "--params", str(params)], tmp_path)
+    done = _cli(["execute", "plan", str(run), "--dry-run", "client", "--params", str(params)], tmp_path)
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and f"invalid executor parameters: {field}: the value" in lines[0]
@@ -109,7 +109,7 @@ def _cli(args, home):
 @pytest.mark.parametrize("backend", ["forklift", "kubevirt"])
 def test_offline_preview_prints_the_objects_without_a_cluster(tmp_path, backend):
     run = write_run(tmp_path / "run")
-    done = _cli(["execute", str(run), "--dry-run", "client", "--backend", backend], tmp_path)
+    done = _cli(["execute", "plan", str(run), "--dry-run", "client", "--backend", backend], tmp_path)
     assert done.returncode == 0, done.stderr
     objects = list(yaml.safe_load_all(done.stdout))
     kinds = sorted({o["kind"] for o in objects})
@@ -125,11 +125,9 @@ def test_offline_preview_prints_the_objects_without_a_cluster(tmp_path, backend)
 
 def test_offline_preview_writes_the_objects_to_a_folder(tmp_path):
     run = write_run(tmp_path / "run")
-    done = _cli(
-        ["execute", str(run), "--dry-run", "client", "--out", str(tmp_path / "out"), "--json"], tmp_path
-    )
+    done = _cli(["execute", "gitops", str(run), "--out", str(tmp_path / "out"), "--json"], tmp_path)
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["objects"] == 9
+    assert json.loads(done.stdout)["files"] == 9 + 4 + 1  # objects, one kustomization per group, the root
     assert (tmp_path / "out" / "wave-03" / "plan-assess-wave-03-cold.yaml").is_file()
 
 

@@ -41,7 +41,8 @@ RVTOOLS = [{"id": "rvtools-1", "kind": "rvtools", "read_at": "2025-12-01T00:00:0
 
 def test_unchecked_critical_leaves_verdict_from_checks_with_partial_coverage():
     # RVTools cannot show PCI devices; a full memory reservation leaves passthrough possible
-    estate = build(vms=[{"memory_reservation_mib": 4096.0, "source": "rvtools-1"}], provenance=RVTOOLS)
+    estate = build(vms=[{"memory_reservation_mib": 4096.0, "fixed_passthru_hotplug": False,
+                         "source": "rvtools-1"}], provenance=RVTOOLS)
     result = assess_readiness(estate)
     r = result.tables["readiness"].iloc[0]
     concerns = result.tables["concerns"]
@@ -54,18 +55,26 @@ def test_unchecked_critical_leaves_verdict_from_checks_with_partial_coverage():
 
 
 def test_reservation_below_memory_rules_out_passthrough():
-    estate = build(vms=[{"memory_reservation_mib": 0.0, "source": "rvtools-1"}], provenance=RVTOOLS)
+    estate = build(vms=[{"memory_reservation_mib": 0.0, "fixed_passthru_hotplug": False,
+                         "source": "rvtools-1"}], provenance=RVTOOLS)
     r = row(estate)
     assert (r["verdict"], r["coverage"], r["verify_first"]) == ("ready", "partial", "")
     assert r["unverified"] == "vmware.tpm.detected (vCenter collection)"
 
 
-def test_passthrough_hotplug_flag_is_no_proof_of_a_device():
-    # a hot-plug flag with a full reservation suggests a device but does not show one: unknown
+def test_passthrough_hotplug_with_full_reservation_is_a_likely_device_not_a_proven_one():
+    # the settings a passthrough VM must have, on a source blind to devices: "likely", verify
     estate = build(vms=[{"memory_reservation_mib": 4096.0, "fixed_passthru_hotplug": True,
                          "source": "rvtools-1"}], provenance=RVTOOLS)
-    assert (row(estate)["verdict"], row(estate)["verify_first"]) == (
-        "ready", "vmware.device.passthrough.detected")
+    result = assess_readiness(estate)
+    r = result.tables["readiness"].iloc[0]
+    assert (r["verdict"], r["verify_first"]) == ("not_ready", "vmware.device.passthrough.detected")
+    concerns = result.tables["concerns"].set_index("rule_id")
+    assert concerns.loc["vmware.device.passthrough.likely", "status"] == "fired"
+    assert "likely" in concerns.loc["vmware.device.passthrough.likely", "detail"]
+    # a source that lists devices settles it: no "likely" finding there
+    known = build(vms=[{"memory_reservation_mib": 4096.0, "fixed_passthru_hotplug": True}])
+    assert row(known)["verdict"] == "ready"
 
 
 def test_everything_checked_gives_complete_coverage():

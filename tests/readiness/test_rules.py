@@ -48,6 +48,9 @@ FIRING = [
      dict(devices=[dict(vm_id="vc/vm-1", kind="pci_passthrough", label="PCI device 0")])),
     ("vmware.device.passthrough.detected",
      dict(devices=[dict(vm_id="vc/vm-1", kind="vgpu", label="PCI device 0", detail="grid_t4-4q")])),
+    ("vmware.device.passthrough.likely",
+     dict(vms=[{"memory_reservation_mib": 4096.0, "fixed_passthru_hotplug": True, "source": "rvtools-1"}],
+          provenance=[{"id": "rvtools-1", "kind": "rvtools", "read_at": "2025-12-01T00:00:00Z"}])),
     ("vmware.usb_controller.detected",
      dict(devices=[dict(vm_id="vc/vm-1", kind="usb_controller", label="USB xHCI")])),
     ("vmware.tpm.detected", dict(devices=[dict(vm_id="vc/vm-1", kind="vtpm", label="vTPM")])),
@@ -172,8 +175,8 @@ def _without(changes: dict, rule_) -> dict:
             tables[table] = tables[table].iloc[0:0]
     if {"devices.pci_passthrough", "devices.vgpu"} & set(keys):  # reservation < memory: no device
         tables["vms"]["memory_reservation_mib"] = tables["vms"]["memory_mib"]
-    provenance = [{"id": "vcenter-1", "kind": "vcenter", "read_at": "2025-12-01T00:00:00Z",
-                   "lacks": keys}]
+    provenance = [{"id": tables["vms"]["source"].iloc[0], "kind": "vcenter",
+                   "read_at": "2025-12-01T00:00:00Z", "lacks": keys}]
     return Estate({k: v for k, v in tables.items()}, provenance)
 
 
