@@ -24,6 +24,7 @@ def write_run(
     storage_class="standard",
     names=None,
     disks_per_vm=1,
+    with_pvcs=True,
 ):
     """A run folder with ``waves`` x ``per_wave`` VMs named vm-w<wave>-<i> (morefs vm-<n>)."""
     n = waves * per_wave
@@ -103,7 +104,7 @@ def write_run(
     estate = Estate({"vms": vms, "disks": disks, "nics": nics})
     results = {
         "readiness": StageResult(tables={"readiness": readiness}),
-        "sizing": StageResult(tables={"sizing": sizing, "pvcs": pvcs}),
+        "sizing": StageResult(tables={"sizing": sizing, **({"pvcs": pvcs} if with_pvcs else {})}),
         "waves": StageResult(tables={"wave_plan": wave_plan, "waves": wave_rows}),
     }
     Run(estate, results).save(folder, report=False)

@@ -167,7 +167,8 @@ def test_storage_class_and_volume_mode_are_sizings_pvc_plan_unless_overridden(tm
     override = {"ds1": StorageTarget(storage_class="fast", volume_mode="Block")}
     manifests, _ = _manifests(run, storage=override)
     assert _objects(manifests, "StorageMap")[0]["spec"]["map"][0]["destination"]["storageClass"] == "fast"
-    (run / "tables" / "pvcs.parquet").unlink()  # an older run: sizing's defaults (default / Filesystem)
+    write_run(tmp_path / "old", with_pvcs=False)  # a run without the PVC plan: sizing's defaults
+    run = tmp_path / "old"
     manifests, _ = _manifests(run)
     assert _objects(manifests, "StorageMap")[0]["spec"]["map"][0]["destination"]["storageClass"] == "default"
 
