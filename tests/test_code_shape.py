@@ -6,12 +6,8 @@ from pathlib import Path
 MAX_LINES = 80
 PACKAGE = Path(__file__).resolve().parents[1] / "assess"
 
-#: Functions still over the limit, each being split by its owner (h15: sizing internals and the
-#: utilization import); entries are removed as their branches land and the set must only shrink.
-ALLOWED = {
-    "collect/utilization.py:_check",  # h15
-    "sizing/packing.py:place_vms",  # h15
-}
+#: Functions allowed over the limit (none: the set may only shrink, and is empty now).
+ALLOWED: set[str] = set()
 
 
 def _long_functions() -> dict[str, int]:

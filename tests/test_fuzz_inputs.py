@@ -12,7 +12,6 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
-import pytest
 import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -121,10 +120,7 @@ flow_rows = st.lists(st.tuples(
     cell_values, st.sampled_from(["2025-11-01T00:00:00Z", "", "never"])), min_size=1, max_size=12)
 
 
-@pytest.mark.xfail(raises=KeyError, strict=False,
-                   reason="flows whose time cells are all empty or unreadable end in KeyError: 0 "
-                          "(collect/flows.py _times, the header-only flows bug of issue 17, fixed by h16)")
-@FUZZ
+@settings(FUZZ)
 @given(rows=flow_rows)
 def test_flow_csv_of_any_content_is_read_or_refused(rows):
     with tempfile.TemporaryDirectory() as tmp:

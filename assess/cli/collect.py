@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from assess.cli.common import JsonFlag, app, count_text, emit, err_console
+from assess.cli.common import JsonFlag, app, count_text, emit, err_console, say
 from assess.model.errors import AssessError
 from assess.model.estate import merge_into_folder
 
@@ -52,8 +52,8 @@ def collect_vcenter_cmd(
         raise AssessError("--insecure cannot be combined with --ca-file or --thumbprint; pick one")
     target = target_from(server, user, password_file, ca_file, thumbprint, insecure,
                          connect_timeout_s=connect_timeout, read_timeout_s=read_timeout)
-    if insecure:  # the collector logs and records it too; the person at the terminal sees it here
-        err_console.print(f"warning: {insecure_notice(target)}", highlight=False, markup=False)
+    if insecure:
+        say(f"warning: {insecure_notice(target)}", stderr=True)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err_console, disable=as_json, transient=True) as bar:
         tasks: dict[str, int] = {}

@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 import yaml
 
-from assess.cli.common import JsonFlag, app, console, emit, plain
+from assess.cli.common import JsonFlag, app, console, emit, err_console, plain
 from assess.model import AssessError, FindingsError
 
 execute_app = typer.Typer(
@@ -40,18 +40,9 @@ CriticalOpt = Annotated[
 
 
 def _params(params_file: Path | None, **overrides):
-    from assess.execute.params import ExecuteParams
+    from assess.execute.params import load_params
 
-    base = {}
-    if params_file is not None:
-        if not params_file.is_file():
-            raise AssessError(f"{params_file}: parameters file not found")
-        base = yaml.safe_load(params_file.read_text()) or {}
-    base |= {k: v for k, v in overrides.items() if v is not None}
-    try:
-        params = ExecuteParams(**base)
-    except ValueError as exc:
-        raise AssessError(f"{params_file or 'options'}: invalid executor parameters: {exc}") from exc
+    params = load_params(params_file, **overrides)
     if params.backend == "gitops" and overrides.get("apply") is not None:
         raise AssessError("the gitops backend writes files: use `assess execute gitops RUN --out DIR`")
     return params
@@ -66,6 +57,9 @@ class _Display:
     def __call__(self, event: dict) -> None:
         from rich.table import Table
 
+        if event["event"] == "connecting":
+            console.print(event["message"])
+            return
         if event["event"] == "wave_started":
             self.wave, self.rows = event["wave"], {}
         elif event["event"] == "vm":
@@ -135,8 +129,11 @@ def apply_command(
 
 
 def _execute(folder: Path, params, as_json: bool) -> None:
-    from assess.execute.runner import execute
+    from assess.execute.runner import execute, needs_no_cluster
 
+    if needs_no_cluster(params):
+        _offline(folder, params, as_json)
+        return
     if as_json:
         summary = execute(folder, params)
     else:
@@ -204,17 +201,19 @@ def rbac_command(backend: BackendOpt = None, params_file: ParamsOpt = None) -> N
 def gitops_command(
     run_folder: RunArg,
     out: Annotated[Path, typer.Option("--out", help="Folder to write the kustomize tree into.")],
+    wave: Annotated[
+        list[int] | None, typer.Option("--wave", help="Release the waves up to this one into the root.")
+    ] = None,
     params_file: ParamsOpt = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Write the waves' manifests as a kustomize tree (one kustomization per wave) for GitOps."""
     from assess.execute.gitops import write_tree
-    from assess.execute.manifests import build_manifests
-    from assess.execute.runner import load_plan, plan_table
+    from assess.execute.runner import plan_manifests
 
-    params = _params(params_file, backend="gitops")
-    estate, plan = load_plan(run_folder)
-    written = write_tree(build_manifests(estate, plan_table(estate, plan), params), out)
+    params = _params(params_file, backend="gitops", waves=wave or None)
+    _, _, _, manifests = plan_manifests(run_folder, params)
+    written = write_tree(manifests, out, params.waves)
     emit({"out": str(out), "files": len(written)}, as_json, f"wrote {len(written)} file(s) under {out}")
 
 
@@ -228,3 +227,19 @@ def _text(summary: dict) -> str:
             [*lines, f"dry run ({summary['mode']}): {counts}; nothing written. Add --apply to write."]
         )
     return f"{summary['status']}: {len(summary['waves'])} wave(s); events in {summary['events']}"
+
+
+def _offline(folder: Path, params, as_json: bool) -> None:
+    """A client-side dry run with no cluster configured: the objects, printed (nothing applied)."""
+    from assess.execute.runner import preview
+
+    objects = [o for group in preview(folder, params).values() for o in group]
+    if as_json:
+        emit({"status": "preview", "objects": objects}, True, "")
+        return
+    typer.echo(yaml.safe_dump_all(objects, sort_keys=False), nl=False)
+    err_console.print(
+        f"no cluster configured: {len(objects)} object(s) previewed offline; nothing applied",
+        style="dim",
+        highlight=False,
+    )

@@ -75,6 +75,15 @@ def api_error_message(exc: ApiException) -> str:
     return text + (f" [{'; '.join(fields)}]" if fields else "")
 
 
+def rejected_apply(exc: ApiException) -> bool:
+    """A server-side apply the server cannot type against the schema (it answers 500 for that).
+
+    kube-apiserver reports a field of the wrong type in an apply patch as 500 "failed to create
+    typed patch object"; retrying cannot help, so it is a rejection like a 422.
+    """
+    return exc.status == 500 and "failed to create typed patch object" in str(exc.body or "")
+
+
 def _configuration(params: ExecuteParams) -> client.Configuration:
     """A fresh client Configuration from the first source that exists (see module docstring)."""
     cfg = client.Configuration()
@@ -91,7 +100,18 @@ def _configuration(params: ExecuteParams) -> client.Configuration:
             config.load_kube_config(context=params.context, client_configuration=cfg)
     except config.ConfigException as exc:
         raise AssessError(f"cannot configure the cluster connection: {exc}") from exc
+    cfg.retries = 0  # Cluster.call retries, with backoff and a message; urllib3 would retry silently
     return cfg
+
+
+def cluster_configured(params: ExecuteParams) -> bool:
+    """Whether any cluster connection is configured (explicit, KUBECONFIG, in-cluster, ~/.kube/config)."""
+    return bool(
+        params.kubeconfig
+        or os.environ.get("KUBECONFIG")
+        or os.environ.get("KUBERNETES_SERVICE_HOST")
+        or Path(config.kube_config.KUBE_CONFIG_DEFAULT_LOCATION).expanduser().is_file()
+    )
 
 
 class Cluster:
@@ -116,6 +136,39 @@ class Cluster:
         """The API server URL."""
         return self.configuration.host
 
+    @property
+    def timeout(self) -> tuple[float, float]:
+        """(connect, read) timeout of one request."""
+        return (self.params.connect_timeout_s, self.params.request_timeout_s)
+
+    def first_contact(self, say: Callable[[str], None] | None = None) -> str:
+        """Reach the API server once (``GET /version``) before anything else; its version.
+
+        ``say`` gets one line naming the server and the timeout before the wait. Unreachable
+        or refusing TLS: AssessError at once, naming the server and the cause (no retries:
+        a wrong address does not become right by waiting).
+        """
+        if say:
+            say(f"connecting to {self.host} (timeout {self.params.connect_timeout_s:g} s) ...")
+        try:
+            version = self.call_once(self.read_path, "/version")
+        except ApiException as exc:
+            if exc.status in (401, 403):
+                return "unknown (version hidden from this user)"
+            raise AssessError(f"{self.host}: {api_error_message(exc)}") from exc
+        return str(version.get("gitVersion", "unknown"))
+
+    def call_once(self, fn: Callable[..., T], *args, **kwargs) -> T:
+        """``fn`` once with the timeouts; a connection problem is an AssessError naming the server."""
+        self.requests += 1
+        try:
+            return fn(*args, _request_timeout=self.timeout, **kwargs)
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            reason = getattr(exc, "reason", None) or exc
+            raise AssessError(
+                f"{self.host}: cluster unreachable ({reason}); check the address and --kubeconfig/--context"
+            ) from exc
+
     def call(self, fn: Callable[..., T], *args, **kwargs) -> T:
         """``fn(*args, **kwargs)`` with retries on 429/5xx/connection errors and a re-login on 401.
 
@@ -124,6 +177,7 @@ class Cluster:
         """
         delay = self.params.backoff_s
         relogged = False
+        kwargs.setdefault("_request_timeout", self.timeout)
         for attempt in range(self.params.retries + 1):
             self.requests += 1
             try:
@@ -138,7 +192,7 @@ class Cluster:
                         f"{self.host}: credentials rejected even after re-reading the kubeconfig "
                         f"({api_error_message(exc)}); renew the token"
                     ) from exc
-                if exc.status not in RETRIABLE or attempt == self.params.retries:
+                if exc.status not in RETRIABLE or attempt == self.params.retries or rejected_apply(exc):
                     raise
                 asked = _retry_after(exc)
                 wait = delay if asked is None else asked
@@ -157,7 +211,7 @@ class Cluster:
             return getattr(self.custom, fn.__name__)
         return fn
 
-    def read_path(self, path: str) -> dict:
+    def read_path(self, path: str, _request_timeout=None) -> dict:
         """GET a built-in object or list by API path (``/api/v1/nodes``) as plain JSON.
 
         Built-in kinds are read as JSON rather than through the typed ``CoreV1Api``, whose
@@ -169,7 +223,7 @@ class Cluster:
             header_params={"Accept": "application/json"},
             auth_settings=["BearerToken"],
         )
-        response = self.api_client.call_api(*params)
+        response = self.api_client.call_api(*params, _request_timeout=_request_timeout)
         response.read()
         return self.api_client.response_deserialize(response, {"200": "object"}).data
 

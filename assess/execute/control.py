@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from assess.execute.apply import delete_object, get_object, merge_patch
+from assess.execute.apply import delete_object, get_object, json_patch, patch_fields
 from assess.execute.cluster import Cluster
 from assess.execute.params import ExecuteParams
 from assess.execute.runner import CANCELED_LABEL, load_plan, plan_table, wave_plan_names
@@ -54,18 +54,31 @@ def _cancel_forklift(
         for name in wave_plan_names(params, table, wave):
             ids = set(rows.loc[(rows["wave"] == wave), "moref"])
 
-            def build(live, ids=ids):
-                have = {c.get("id") for c in live["spec"].get("cancel") or []}
-                new = sorted(ids - have)
-                if not new:
-                    return None
-                return {"spec": {"cancel": [*(live["spec"].get("cancel") or []), *({"id": i} for i in new)]}}
-
             if get_object(cluster, "Migration", params.forklift_namespace, name) is None:
                 continue
-            merge_patch(cluster, "Migration", params.forklift_namespace, name, build)
+            json_patch(
+                cluster,
+                "Migration",
+                params.forklift_namespace,
+                name,
+                lambda live, i=ids: _cancel_ops(live, i),
+            )
             done.append(name)
     return done
+
+
+def _cancel_ops(live: dict, ids: set[str]) -> list[dict] | None:
+    """JSON Patch adding ``ids`` to the Migration's ``spec.cancel``, conditional on the list read."""
+    have = live["spec"].get("cancel")
+    new = sorted(ids - {c.get("id") for c in have or []})
+    if not new:
+        return None
+    if have is None:
+        return [{"op": "add", "path": "/spec/cancel", "value": [{"id": i} for i in new]}]
+    return [
+        {"op": "test", "path": "/spec/cancel", "value": have},
+        {"op": "replace", "path": "/spec/cancel", "value": [*have, *({"id": i} for i in new)]},
+    ]
 
 
 def _patch_vms(cluster: Cluster, params: ExecuteParams, rows: pd.DataFrame, patch: dict) -> list[str]:
@@ -73,7 +86,7 @@ def _patch_vms(cluster: Cluster, params: ExecuteParams, rows: pd.DataFrame, patc
     for target in rows["target_name"]:
         if get_object(cluster, "VirtualMachine", params.target_namespace, target) is None:
             continue
-        merge_patch(cluster, "VirtualMachine", params.target_namespace, target, lambda live: dict(patch))
+        patch_fields(cluster, "VirtualMachine", params.target_namespace, target, patch)
         done.append(target)
     return done
 

@@ -11,7 +11,7 @@ from datetime import datetime
 import pandas as pd
 
 from assess.execute.objects import dns1123, labels, meta, prune, ref
-from assess.execute.params import ExecuteParams, NetworkTarget, StorageTarget
+from assess.execute.params import ExecuteParams, NetworkTarget
 
 API = "forklift.konveyor.io/v1beta1"
 
@@ -46,11 +46,6 @@ def network_target(port_group: str, params: ExecuteParams) -> NetworkTarget:
     return params.networks.get(port_group, params.default_network)
 
 
-def storage_target(datastore: str, params: ExecuteParams) -> StorageTarget:
-    """The target of a datastore: from the mapping, else the default."""
-    return params.storage.get(datastore, params.default_storage)
-
-
 def network_map(port_groups: list[str], params: ExecuteParams) -> dict:
     """One NetworkMap for every port group the migrating VMs use."""
     entries = []
@@ -68,21 +63,23 @@ def network_map(port_groups: list[str], params: ExecuteParams) -> dict:
     }
 
 
-def storage_map(datastores: list[str], params: ExecuteParams) -> dict:
-    """One StorageMap for every datastore holding a disk of a migrating VM."""
-    entries = []
-    for name in sorted(set(datastores)):
-        target = storage_target(name, params)
-        entries.append(
-            {
-                "source": {"name": name},
-                "destination": {
-                    "storageClass": target.storage_class,
-                    "accessMode": target.access_mode,
-                    "volumeMode": target.volume_mode,
-                },
-            }
-        )
+def storage_map(disks: pd.DataFrame, params: ExecuteParams) -> dict:
+    """One StorageMap for every datastore holding a disk of a migrating VM.
+
+    ``disks`` carries each disk's ``storage_class``, ``volume_mode`` and ``access_mode``
+    (see :func:`assess.execute.manifests.storage_targets`); a datastore maps to its first disk's.
+    """
+    entries = [
+        {
+            "source": {"name": row.datastore},
+            "destination": {
+                "storageClass": row.storage_class,
+                "accessMode": row.access_mode,
+                "volumeMode": row.volume_mode,
+            },
+        }
+        for row in disks.sort_values("datastore").drop_duplicates("datastore").itertuples(index=False)
+    ]
     return {
         "apiVersion": API,
         "kind": "StorageMap",
@@ -96,13 +93,26 @@ def plan_name(params: ExecuteParams, wave: int, method: str) -> str:
     return dns1123(f"{params.plan_id}-wave-{wave:02d}-{method}")
 
 
+def _instancetype(row) -> str | None:
+    """The instancetype sizing chose; None for a custom shape (Forklift keeps the source's size)."""
+    name = getattr(row, "instancetype", None)
+    if str(getattr(row, "shape", "")) == "custom" or not isinstance(name, str) or not name:
+        return None
+    return name
+
+
 def plan(wave: int, method: str, vms: pd.DataFrame, params: ExecuteParams) -> dict:
     """The Plan for the VMs of one wave that share a migration type (cold or warm).
 
     ``vms`` needs ``moref`` and ``target_name``; shared-disk VMs get ``migrateSharedDisks``.
+    Each VM carries the ``instanceType`` sizing chose (Forklift's Plan has no field for the
+    preference: Forklift derives it from the guest OS).
     """
     shared = vms.get("shared_disk", pd.Series(False, index=vms.index)).fillna(False).astype(bool)
-    entries = [prune({"id": row.moref, "targetName": row.target_name}) for row in vms.itertuples(index=False)]
+    entries = [
+        prune({"id": row.moref, "targetName": row.target_name, "instanceType": _instancetype(row)})
+        for row in vms.itertuples(index=False)
+    ]
     return {
         "apiVersion": API,
         "kind": "Plan",
@@ -120,7 +130,7 @@ def plan(wave: int, method: str, vms: pd.DataFrame, params: ExecuteParams) -> di
                     "storage": ref(f"{params.plan_id}-storage", params.forklift_namespace),
                 },
                 "migrateSharedDisks": True if shared.any() else None,
-            "targetLabels": labels(params.plan_id, wave),
+                "targetLabels": labels(params.plan_id, wave),
                 "vms": entries,
             }
         ),

@@ -1,14 +1,30 @@
-"""The manifests as a GitOps tree for Argo CD or Flux: one kustomization per wave and one on top.
+"""The manifests as a GitOps tree for Argo CD or Flux: one kustomization per wave, released one at a time.
 
 File names are stable (``<kind>-<name>.yaml``) and written sorted, so a re-plan gives a
-readable diff.
+readable diff. The root ``kustomization.yaml`` lists ``shared`` and only the *released* waves:
+``kubectl apply -k`` or a GitOps sync starts those Plans and no later one. A wave is released
+by writing the tree again with it selected (``--wave N``); a re-write without a selection keeps
+what the tree had released (the first wave on a new tree).
+
+The tree records the files it wrote in ``.assess-gitops.json``; a re-write deletes only
+files listed there (and folders it made that end up empty), never a file someone else put in
+the folder. A file of ours that would overwrite a foreign one is refused. Each file is written
+to a temporary name and renamed, under a lock on the folder.
 """
 
 from __future__ import annotations
 
+import fcntl
+import json
+import os
 from pathlib import Path
 
 import yaml
+
+from assess.model import AssessError
+
+OWNED = ".assess-gitops.json"
+LOCK = ".assess-gitops.lock"
 
 
 def file_name(obj: dict) -> str:
@@ -16,39 +32,90 @@ def file_name(obj: dict) -> str:
     return f"{obj['kind'].lower()}-{obj['metadata']['name']}.yaml"
 
 
-def write_tree(manifests: dict[str, list[dict]], out: Path) -> list[Path]:
-    """Write ``manifests`` (as from :func:`build_manifests`) under ``out``; return files written.
+def _owned(out: Path) -> dict:
+    path = out / OWNED
+    if not path.is_file():
+        return {"files": [], "released": []}
+    try:
+        record = json.loads(path.read_text())
+        return {"files": list(record["files"]), "released": list(record["released"])}
+    except (ValueError, KeyError, TypeError) as exc:
+        raise AssessError(f"{path}: unreadable ownership record ({exc}); move the folder aside") from exc
 
-    Folders left from an earlier plan that are no longer part of it are emptied of our files,
-    so the tree always matches the plan.
+
+def _write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def released_waves(groups: list[str], before: list[str], wanted: list[int] | None) -> list[str]:
+    """The wave groups the root lists: those ``wanted`` (and every earlier one), else as before.
+
+    >>> released_waves(["shared", "wave-01", "wave-02", "wave-03"], [], None)
+    ['wave-01']
+    >>> released_waves(["shared", "wave-01", "wave-02", "wave-03"], ["wave-01"], [2])
+    ['wave-01', 'wave-02']
     """
-    out.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
+    waves = sorted(g for g in groups if g.startswith("wave-"))
+    if wanted:
+        last = max(f"wave-{w:02d}" for w in wanted)
+        return [w for w in waves if w <= last]
+    kept = [w for w in waves if w in before]
+    return kept or waves[:1]
+
+
+def _plan(manifests: dict[str, list[dict]]) -> dict[str, str]:
+    """Relative path -> YAML text of every object file."""
+    files = {}
     for group, objects in sorted(manifests.items()):
-        folder = out / group
-        folder.mkdir(exist_ok=True)
-        for stale in folder.glob("*.yaml"):
-            stale.unlink()
-        names = []
         for obj in objects:
-            path = folder / file_name(obj)
-            path.write_text(yaml.safe_dump(obj, sort_keys=False))
-            names.append(path.name)
+            files[f"{group}/{file_name(obj)}"] = yaml.safe_dump(obj, sort_keys=False)
+        names = sorted(file_name(o) for o in objects)
+        files[f"{group}/kustomization.yaml"] = _kustomization(names)
+    return files
+
+
+def write_tree(manifests: dict[str, list[dict]], out: Path, waves: list[int] | None = None) -> list[Path]:
+    """Write ``manifests`` (as from :func:`build_manifests`) under ``out``; return the files written.
+
+    ``waves`` releases those waves (and the earlier ones) into the root kustomization.
+    Raises AssessError when ``out`` is a file, or a file to write exists and is not ours.
+    """
+    if out.exists() and not out.is_dir():
+        raise AssessError(f"{out}: exists and is not a folder; choose another --out")
+    out.mkdir(parents=True, exist_ok=True)
+    with (out / LOCK).open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        record = _owned(out)
+        files = _plan(manifests)
+        released = released_waves(list(manifests), record["released"], waves)
+        files["kustomization.yaml"] = _kustomization([g for g in ["shared", *released] if g in manifests])
+        foreign = sorted(p for p in files if (out / p).exists() and p not in record["files"])
+        if foreign:
+            raise AssessError(
+                f"{out}: would overwrite {len(foreign)} file(s) assess did not write "
+                f"({', '.join(foreign[:3])}); move them or choose another --out"
+            )
+        written = []
+        for rel, text in files.items():
+            path = out / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _write(path, text)
             written.append(path)
-        written.append(_kustomization(folder, names))
-    for old in out.iterdir():
-        if old.is_dir() and old.name not in manifests:
-            for stale in old.glob("*.yaml"):
-                stale.unlink()
-            old.rmdir()
-    written.append(_kustomization(out, list(manifests)))
+        for rel in sorted(set(record["files"]) - set(files)):
+            (out / rel).unlink(missing_ok=True)
+            folder = (out / rel).parent
+            if folder != out and folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+        _write(out / OWNED, json.dumps({"files": sorted(files), "released": released}, indent=1))
     return written
 
 
-def _kustomization(folder: Path, resources: list[str]) -> Path:
-    """Write ``folder/kustomization.yaml`` listing ``resources`` sorted; return its path."""
-    body = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
-            "resources": sorted(resources)}
-    path = folder / "kustomization.yaml"
-    path.write_text(yaml.safe_dump(body, sort_keys=False))
-    return path
+def _kustomization(resources: list[str]) -> str:
+    body = {
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "resources": sorted(resources),
+    }
+    return yaml.safe_dump(body, sort_keys=False)

@@ -11,8 +11,8 @@ import math
 
 import pandas as pd
 
-from assess.execute.forklift import network_target, storage_target
-from assess.execute.objects import dns1123, labels, meta, prune
+from assess.execute.forklift import network_target
+from assess.execute.objects import child_name, dns1123, labels, meta, prune
 from assess.execute.params import ExecuteParams
 
 
@@ -24,11 +24,11 @@ def data_volume_template(vm: pd.Series, disk: pd.Series, index: int, params: Exe
     """A DataVolume template importing one VMware disk through VDDK.
 
     The request is the disk's capacity; CDI's ``storage`` API adds the file-system overhead
-    itself for Filesystem volumes.
+    itself for Filesystem volumes. ``disk`` carries its ``storage_class``, ``volume_mode`` and
+    ``access_mode`` (the PVC plan sizing made).
     """
-    target = storage_target(disk["datastore"], params)
     return {
-        "metadata": {"name": f"{vm['target_name']}-disk{index}"[:63]},
+        "metadata": {"name": child_name(vm["target_name"], f"disk{index}")},
         "spec": {
             "source": {
                 "vddk": prune(
@@ -43,9 +43,9 @@ def data_volume_template(vm: pd.Series, disk: pd.Series, index: int, params: Exe
                 )
             },
             "storage": {
-                "accessModes": [target.access_mode],
-                "volumeMode": target.volume_mode,
-                "storageClassName": target.storage_class,
+                "accessModes": [disk["access_mode"]],
+                "volumeMode": disk["volume_mode"],
+                "storageClassName": disk["storage_class"],
                 "resources": {"requests": {"storage": _mib_quantity(disk["capacity_mib"])}},
             },
         },
@@ -59,6 +59,17 @@ def _firmware(vm: pd.Series) -> tuple[dict | None, dict | None]:
     firmware = {"bootloader": {"efi": {"secureBoot": secure, "persistent": True if secure else None}}}
     features = {"smm": {"enabled": True}} if secure else None
     return prune(firmware), features
+
+
+def _explicit_resources(vm: pd.Series) -> tuple[dict, dict]:
+    """``domain.cpu`` and ``domain.memory`` when no instancetype applies.
+
+    What sizing gives the guest (``guest_vcpus``/``guest_memory_mib``), else the source's allocation.
+    """
+    vcpus = vm.get("guest_vcpus") if pd.notna(vm.get("guest_vcpus")) else vm.get("vcpus")
+    memory = vm.get("guest_memory_mib") if pd.notna(vm.get("guest_memory_mib")) else vm.get("memory_mib")
+    cores = int(vcpus) if pd.notna(vcpus) else 1
+    return {"sockets": 1, "cores": cores, "threads": 1}, {"guest": _mib_quantity(float(memory))}
 
 
 def virtual_machine(
@@ -83,7 +94,7 @@ def virtual_machine(
             interfaces.append(prune({"name": net_name, "bridge": {}, "macAddress": mac}))
             networks.append({"name": net_name, "multus": {"networkName": nad}})
     instancetype = vm.get("instancetype")
-    has_type = isinstance(instancetype, str) and instancetype != ""
+    has_type = isinstance(instancetype, str) and instancetype != "" and str(vm.get("shape")) != "custom"
     preference = vm.get("preference")
     domain = {
         "firmware": firmware,
@@ -97,9 +108,7 @@ def virtual_machine(
         ),
     }
     if not has_type:
-        vcpus = int(vm["vcpus"]) if pd.notna(vm.get("vcpus")) else 1
-        domain["cpu"] = {"sockets": 1, "cores": vcpus, "threads": 1}
-        domain["memory"] = {"guest": _mib_quantity(float(vm["memory_mib"]))}
+        domain["cpu"], domain["memory"] = _explicit_resources(vm)
     object_labels = labels(params.plan_id, wave, vm["moref"])
     spec = {
         "runStrategy": params.run_strategy,

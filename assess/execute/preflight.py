@@ -11,7 +11,6 @@ from kubernetes.utils.quantity import parse_quantity
 
 from assess.execute.apply import get_object
 from assess.execute.cluster import Cluster, api_error_message, resource_of
-from assess.execute.forklift import storage_target
 from assess.execute.params import ExecuteParams
 
 KINDS = {
@@ -55,6 +54,14 @@ def _missing_apis(cluster: Cluster, kinds: list[str]) -> list[str]:
     return problems
 
 
+def _read(cluster: Cluster, path: str) -> dict | str:
+    """The object or list at ``path``, or the server's refusal as a sentence."""
+    try:
+        return cluster.call(cluster.read_path, path)
+    except ApiException as exc:
+        return api_error_message(exc)
+
+
 def _exists(cluster: Cluster, path: str) -> bool | str:
     try:
         cluster.call(cluster.read_path, path)
@@ -66,10 +73,10 @@ def _exists(cluster: Cluster, path: str) -> bool | str:
 def _capacity(cluster: Cluster, sizing: pd.DataFrame | None, planned: pd.DataFrame) -> list[str]:
     if sizing is None or sizing.empty:
         return []
-    nodes = [
-        (n.get("status") or {}).get("allocatable") or {}
-        for n in cluster.call(cluster.read_path, "/api/v1/nodes")["items"]
-    ]
+    listing = _read(cluster, "/api/v1/nodes")
+    if isinstance(listing, str):
+        return [f"capacity: cannot list nodes: {listing}"]
+    nodes = [(n.get("status") or {}).get("allocatable") or {} for n in listing["items"]]
     cpu = sum(float(parse_quantity(n.get("cpu", "0"))) for n in nodes)
     mem_mib = sum(float(parse_quantity(n.get("memory", "0"))) for n in nodes) / 2**20
     need = sizing[sizing["vm_id"].isin(set(planned["vm_id"]))]
@@ -94,12 +101,12 @@ def preflight(
     params: ExecuteParams,
     table: pd.DataFrame,
     sizing: pd.DataFrame | None,
-    datastores: list[str],
+    storage_classes: set[str],
 ) -> list[str]:
     """Every problem that would make execution fail, as sentences naming the object and the fix.
 
-    ``table`` is the migration table restricted to the waves to run; ``datastores`` those the
-    planned VMs' disks use (for the storage classes they map to).
+    ``table`` is the migration table restricted to the waves to run; ``storage_classes`` those
+    the manifests name (StorageMap destinations, DataVolume classes).
     """
     kinds = list(KINDS["forklift" if params.backend != "kubevirt" else "kubevirt"])
     if params.emit_network_attachments:
@@ -129,14 +136,18 @@ def preflight(
                 f"destination Provider {params.forklift_namespace}/{params.destination_provider} does not "
                 "exist: Forklift creates 'host' on install; set destination_provider to yours"
             )
-    listing = cluster.call(cluster.read_path, "/apis/storage.k8s.io/v1/storageclasses")
-    classes = {sc["metadata"]["name"] for sc in listing["items"]}
-    wanted = {storage_target(ds, params).storage_class for ds in datastores} or {
-        params.default_storage.storage_class
-    }
-    for name in sorted(wanted - classes):
+    listing = _read(cluster, "/apis/storage.k8s.io/v1/storageclasses")
+    if isinstance(listing, str):
+        problems.append(f"storage classes: cannot list them: {listing}")
+        listing = {"items": [{"metadata": {"name": name}} for name in storage_classes]}
+    for name in sorted(storage_classes - {sc["metadata"]["name"] for sc in listing["items"]}):
         problems.append(f"storage class {name} does not exist (from the storage map): create it or remap")
     problems += _capacity(cluster, sizing, table[table["wave"].notna()])
+    if params.backend == "kubevirt" and not params.vddk_thumbprint:
+        problems.append(
+            "vddk_thumbprint is not set: CDI's vddk import checks vCenter's certificate against it; "
+            "set it to vCenter's SHA-1 thumbprint in --params"
+        )
     for vm in critical_vms(table, params).itertuples():
         problems.append(
             f"VM {vm.name} (wave {vm.wave}) has a Critical concern (not_ready): remediate it, or let it "

@@ -1,9 +1,13 @@
-"""RBAC for the executor (least verbs it needs) and for read-only assessment jobs.
+"""RBAC for the executor (least verbs it needs) and for scheduled assessment jobs (none).
 
 The executor's namespaced Roles cover exactly what :mod:`assess.execute.runner`,
-:mod:`assess.execute.preflight` and :mod:`assess.execute.control` call; its ClusterRole only
-reads discovery, nodes and storage classes. The reader matches ``deploy/cronjob.yaml``
-(``assess-reader``): nodes and storage classes, get and list.
+:mod:`assess.execute.preflight` and :mod:`assess.execute.control` call, and the tests check it
+with the real authorizer: the whole cycle (pre-flight, server and client dry runs, apply, watch,
+cancel, cleanup) succeeds as the ServiceAccount, and removing any one verb, resource or name
+makes a step of it fail. Server-side apply of a new object needs ``create`` besides ``patch``.
+Its ClusterRole lists nodes (capacity), lists storage classes and gets the two namespaces.
+The scheduled assessment (``deploy/cronjob.yaml``, ``assess-reader``) never calls the
+Kubernetes API: its ServiceAccount has no role and no token mounted.
 """
 
 from __future__ import annotations
@@ -14,8 +18,7 @@ from assess.execute.params import ExecuteParams
 RBAC = "rbac.authorization.k8s.io/v1"
 EXECUTOR = "assess-executor"
 READER = "assess-reader"
-READ = ["get", "list", "watch"]
-WRITE = ["get", "list", "watch", "create", "patch"]
+APPLY = ["get", "create", "patch"]  # preview reads; server-side apply creates or patches
 
 
 def _rule(group: str, resources: list[str], verbs: list[str], names: list[str] | None = None) -> dict:
@@ -47,6 +50,13 @@ def _binding(kind: str, name: str, namespace: str | None, sa_namespace: str, pla
     }
 
 
+def _namespaces(params: ExecuteParams) -> list[str]:
+    """The namespaces pre-flight checks: the target, and Forklift's for the forklift backend."""
+    if params.backend == "kubevirt":
+        return [params.target_namespace]
+    return sorted({params.target_namespace, params.forklift_namespace})
+
+
 def executor_rbac(params: ExecuteParams, namespace: str = "assess") -> list[dict]:
     """ServiceAccount, Roles, ClusterRole and bindings for ``assess execute`` with ``params``.
 
@@ -63,25 +73,27 @@ def executor_rbac(params: ExecuteParams, namespace: str = "assess") -> list[dict
         "kind": "ClusterRole",
         "metadata": {"name": EXECUTOR, "labels": labels(params.plan_id)},
         "rules": [
-            _rule("", ["nodes"], ["get", "list"]),
-            _rule("", ["namespaces"], ["get"], sorted({params.target_namespace, params.forklift_namespace})),
-            _rule("storage.k8s.io", ["storageclasses"], ["get", "list"]),
+            _rule("", ["nodes"], ["list"]),
+            _rule("", ["namespaces"], ["get"], _namespaces(params)),
+            _rule("storage.k8s.io", ["storageclasses"], ["list"]),
         ],
     }
     objects = [sa, cluster_role, _binding("ClusterRole", EXECUTOR, None, namespace, params.plan_id)]
-    target_rules = [_rule("kubevirt.io", ["virtualmachineinstances"], READ)]
+    vmi = _rule("kubevirt.io", ["virtualmachineinstances"], ["list", "watch"])
     if params.backend == "kubevirt":
         target_rules = [
-            _rule("kubevirt.io", ["virtualmachines"], [*WRITE, "delete"]),
-            _rule("kubevirt.io", ["virtualmachineinstances"], READ),
-            _rule("cdi.kubevirt.io", ["datavolumes"], READ),
+            _rule("kubevirt.io", ["virtualmachines"], ["get", "list", "watch", "create", "patch", "delete"]),
+            vmi,
+            _rule("cdi.kubevirt.io", ["datavolumes"], ["list", "watch"]),
             _rule("", ["secrets"], ["get"], [params.provider_secret]),
         ]
     else:
-        target_rules.append(_rule("kubevirt.io", ["virtualmachines"], ["get", "delete"]))
+        target_rules = [vmi, _rule("kubevirt.io", ["virtualmachines"], ["delete"])]
         forklift_rules = [
-            _rule("forklift.konveyor.io", ["providers", "networkmaps", "storagemaps"], WRITE),
-            _rule("forklift.konveyor.io", ["plans", "migrations"], [*WRITE, "delete"]),
+            _rule("forklift.konveyor.io", ["providers"], APPLY),
+            _rule("forklift.konveyor.io", ["networkmaps", "storagemaps"], APPLY),
+            _rule("forklift.konveyor.io", ["plans"], [*APPLY, "delete"]),
+            _rule("forklift.konveyor.io", ["migrations"], [*APPLY, "list", "watch", "delete"]),
             _rule("", ["secrets"], ["get"], [params.provider_secret]),
         ]
         objects += [
@@ -89,7 +101,7 @@ def executor_rbac(params: ExecuteParams, namespace: str = "assess") -> list[dict
             _binding("Role", EXECUTOR, params.forklift_namespace, namespace, params.plan_id),
         ]
     if params.emit_network_attachments:
-        target_rules.append(_rule("k8s.cni.cncf.io", ["network-attachment-definitions"], WRITE))
+        target_rules.append(_rule("k8s.cni.cncf.io", ["network-attachment-definitions"], APPLY))
     objects += [
         _role(EXECUTOR, params.target_namespace, target_rules, params.plan_id),
         _binding("Role", EXECUTOR, params.target_namespace, namespace, params.plan_id),
@@ -98,22 +110,12 @@ def executor_rbac(params: ExecuteParams, namespace: str = "assess") -> list[dict
 
 
 def reader_rbac(namespace: str = "assess") -> list[dict]:
-    """ServiceAccount, ClusterRole and binding for assessment jobs: read nodes and storage classes."""
+    """The ServiceAccount of scheduled assessments: no role, no token (``assess run`` reads no cluster)."""
     return [
         {
             "apiVersion": "v1",
             "kind": "ServiceAccount",
             "metadata": {"name": READER, "namespace": namespace},
-            "automountServiceAccountToken": True,
-        },
-        {
-            "apiVersion": RBAC,
-            "kind": "ClusterRole",
-            "metadata": {"name": READER},
-            "rules": [
-                _rule("", ["nodes"], ["get", "list"]),
-                _rule("storage.k8s.io", ["storageclasses"], ["get", "list"]),
-            ],
-        },
-        _binding("ClusterRole", READER, None, namespace, None),
+            "automountServiceAccountToken": False,
+        }
     ]

@@ -18,8 +18,8 @@ import pandas as pd
 
 from assess.execute import forklift
 from assess.execute.apply import apply_object, get_object, list_objects, preview_object
-from assess.execute.cluster import Cluster
-from assess.execute.manifests import build_manifests, migration_table
+from assess.execute.cluster import Cluster, cluster_configured
+from assess.execute.manifests import build_manifests, migration_table, storage_classes
 from assess.execute.objects import PLAN_LABEL, VM_LABEL, WAVE_LABEL
 from assess.execute.params import ExecuteParams
 from assess.execute.preflight import preflight
@@ -37,6 +37,7 @@ from assess.run import Run
 
 ESTATE_TABLES = ("vms", "disks", "nics")
 PLAN_TABLES = [*ESTATE_TABLES, "readiness", "sizing", "wave_plan", "waves"]
+OPTIONAL_TABLES = ["pvcs"]  # sizing's PVC plan: storage class and volume mode per disk
 CANCELED_LABEL = "assess.io/canceled"
 TOOLS_RUNNING = {"toolsOk", "toolsOld"}
 
@@ -44,9 +45,19 @@ EventSink = Callable[[dict], None]
 
 
 def load_plan(run_folder: Path) -> tuple[Estate, dict[str, pd.DataFrame]]:
-    """The estate tables and plan tables of a complete run folder (read through :class:`Run`)."""
-    run = Run.load(run_folder, tables=PLAN_TABLES)
-    return run.estate, {name: run.table(name) for name in PLAN_TABLES if name not in ESTATE_TABLES}
+    """The estate tables and plan tables of a complete run folder (read through :class:`Run`).
+
+    ``pvcs`` (sizing's PVC plan) is None for a run that has none.
+    """
+    try:
+        run = Run.load(run_folder, tables=[*PLAN_TABLES, *OPTIONAL_TABLES])
+    except AssessError as exc:  # an older run without the PVC plan: sizing's defaults apply
+        if not any(name in str(exc) for name in OPTIONAL_TABLES):
+            raise
+        run = Run.load(run_folder, tables=PLAN_TABLES)
+    plan = {name: run.table(name) for name in PLAN_TABLES if name not in ESTATE_TABLES}
+    plan |= {name: run.table(name) if run.has_table(name) else None for name in OPTIONAL_TABLES}
+    return run.estate, plan
 
 
 def plan_table(estate: Estate, plan: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -152,6 +163,8 @@ class _Run:
         finally:
             for w in watchers:
                 w.stop()
+        streams = {w.kind: {"relists": w.relists, "reconnects": w.reconnects} for w in watchers}
+        self.event("watches", wave=wave, streams=streams)
         return self._gate(wave, tracks)
 
     def _time_out(self, tracks: dict[str, VmTrack]) -> None:
@@ -269,6 +282,26 @@ def _dry_run(run: _Run, manifests: dict[str, list[dict]], waves: list[int]) -> l
     return changes
 
 
+def plan_manifests(run_folder: Path, params: ExecuteParams):
+    """The estate, the plan tables, the migration table and the manifests of a run folder."""
+    estate, plan = load_plan(run_folder)
+    table = plan_table(estate, plan)
+    return estate, plan, table, build_manifests(estate, table, params, plan.get("pvcs"))
+
+
+def preview(run_folder: Path, params: ExecuteParams) -> dict[str, list[dict]]:
+    """The objects of the selected waves (and the shared ones), built offline: no cluster needed."""
+    _, _, _, manifests = plan_manifests(run_folder, params)
+    return {
+        g: manifests[g] for g in ["shared", *(f"wave-{w:02d}" for w in selected_waves(manifests, params))]
+    }
+
+
+def needs_no_cluster(params: ExecuteParams) -> bool:
+    """A client-side dry run with no cluster configured: preview offline instead of diffing."""
+    return not params.apply and params.dry_run == "client" and not cluster_configured(params)
+
+
 def execute(
     run_folder: Path,
     params: ExecuteParams | None = None,
@@ -286,17 +319,16 @@ def execute(
         raise AssessError(
             "the gitops backend writes files: use `assess execute gitops RUN --out DIR`"
         )
-    estate, plan = load_plan(run_folder)
-    table = plan_table(estate, plan)
-    manifests = build_manifests(estate, table, params)
+    estate, plan, table, manifests = plan_manifests(run_folder, params)
     waves = selected_waves(manifests, params)
     cluster = cluster or Cluster(params)
     store = ExecutionStore(Path(run_folder), params.plan_id, params.backend)
     run = _Run(cluster, store, params, on_event)
+    version = cluster.first_contact(lambda line: run.event("connecting", message=line))
     in_scope = table[table["wave"].isin(waves)]
-    datastores = estate["disks"].loc[estate["disks"]["vm_id"].isin(set(in_scope["vm_id"])), "datastore"]
-    problems = preflight(cluster, params, in_scope, plan["sizing"], datastores.dropna().tolist())
-    run.event("preflight", problems=problems, waves=waves, cluster=cluster.host)
+    groups = {g: manifests[g] for g in ["shared", *(f"wave-{w:02d}" for w in waves)]}
+    problems = preflight(cluster, params, in_scope, plan["sizing"], storage_classes(groups))
+    run.event("preflight", problems=problems, waves=waves, cluster=cluster.host, version=version)
     if problems:
         raise AssessError("pre-flight found problems; nothing was written:\n  - " + "\n  - ".join(problems))
     summary = {
@@ -318,33 +350,40 @@ def execute(
         return summary
     for obj in manifests["shared"]:
         run.event("applied", group="shared", **apply_object(cluster, obj).as_dict())
-    status = "completed"
+    status = _run_waves(run, manifests, table, waves, summary["waves"])
+    summary |= {"status": status, "requests": cluster.requests}
+    run.event("finished", status=status, requests=cluster.requests)
+    return summary
+
+
+def _run_waves(run: _Run, manifests: dict, table: pd.DataFrame, waves: list[int], results: list) -> str:
+    """Run ``waves`` in order, each after the last passed its gate; append each wave's record.
+
+    Returns ``completed``, ``paused`` (a paused wave was reached) or ``stopped`` (a gate failed).
+    """
+    store = run.store
     for wave in waves:
         record = store.wave(wave)
         if record.get("status") in ("succeeded", "passed_with_failures"):
             run.event("skipped", wave=wave, reason=f"wave already {record['status']}")
-            summary["waves"].append(dict(record))
+            results.append(dict(record))
             continue
         if store.is_marked("paused", "waves", str(wave)):
             run.event("paused", wave=wave)
-            status = "paused"
-            break
+            return "paused"
         store.set_wave(wave, status="started")
         run.event("wave_started", wave=wave, vms=int((table["wave"] == wave).sum()))
         try:
             objects = manifests[f"wave-{wave:02d}"]
-            tracks = tracks_for(table, wave, params, manifest_morefs(objects))
+            tracks = tracks_for(table, wave, run.params, manifest_morefs(objects))
             result = run.run_wave(wave, objects, tracks)
         except KeyboardInterrupt:
             run.event("interrupted", wave=wave)
             raise AssessError(f"interrupted in wave {wave}; re-run the same command to continue") from None
-        summary["waves"].append(result)
+        results.append(result)
         if result["status"] == "failed":
-            status = "stopped"
-            break
-    summary |= {"status": status, "requests": cluster.requests}
-    run.event("finished", status=status, requests=cluster.requests)
-    return summary
+            return "stopped"
+    return "completed"
 
 
 def wave_plan_names(params: ExecuteParams, table: pd.DataFrame, wave: int) -> list[str]:

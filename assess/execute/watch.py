@@ -38,6 +38,7 @@ class Watcher(threading.Thread):
         self.resource_version: str | None = None
         self.relists = 0
         self.reconnects = 0
+        self.bookmarks = 0
         self._response = None
 
     def stop(self) -> None:
@@ -98,6 +99,7 @@ class Watcher(threading.Thread):
 
     def _follow(self) -> None:
         res = resource_of(self.kind)
+        params = self.cluster.params
         self.cluster.requests += 1
         response = self.cluster.custom.list_namespaced_custom_object(
             res.group,
@@ -109,6 +111,7 @@ class Watcher(threading.Thread):
             allow_watch_bookmarks=True,
             resource_version=self.resource_version,
             timeout_seconds=self.cluster.params.watch_timeout_s,
+            _request_timeout=(params.connect_timeout_s, params.watch_timeout_s + 30.0),
             _preload_content=False,
         )
         self._response = response
@@ -131,7 +134,9 @@ class Watcher(threading.Thread):
                 rv = (obj.get("metadata") or {}).get("resourceVersion")
                 if rv:
                     self.resource_version = rv
-                if event.get("type") != "BOOKMARK":
+                if event.get("type") == "BOOKMARK":
+                    self.bookmarks += 1
+                else:
                     self.events.put((self.kind, event["type"], obj))
         finally:
             self._response = None

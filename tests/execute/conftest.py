@@ -1,30 +1,46 @@
 import pytest
 
-from tests.execute.k8s_double import Controllers, Double
-from tests.execute.k8s_double.seed import seed_cluster, write_run
+from tests.execute.live import Live, start_seeded
+from tests.execute.live_controllers import LiveControllers
 
 
-class Env:
-    def __init__(self, double, controllers, tmp_path):
-        self.double, self.controllers, self.tmp = double, controllers, tmp_path
-        self.kubeconfig = double.kubeconfig(tmp_path / "kubeconfig")
-        self.run = write_run(tmp_path / "run")
-
-    def params(self, **kw):
-        from assess.execute.params import ExecuteParams
-
-        return ExecuteParams(kubeconfig=str(self.kubeconfig), backoff_s=0.01, **kw)
-
-    def add_secret(self, namespace):
-        secret = {"metadata": {"name": "vsphere-credentials"}, "type": "Opaque", "data": {"user": "YQ=="}}
-        self.double.store.create(self.double.by_kind("Secret"), namespace, secret)
-
-    def created(self, kind):
-        return self.double.store.created.get(kind, 0)
+@pytest.fixture(scope="session")
+def kube(tmp_path_factory):
+    """etcd + kube-apiserver for the session, with the real CRDs installed (see tests/kube_harness.py)."""
+    plane = start_seeded(tmp_path_factory.mktemp("kube"))
+    yield plane
+    plane.stop()
 
 
 @pytest.fixture
-def k8s(tmp_path):
-    with Double() as double, Controllers(double) as controllers:
-        seed_cluster(double)
-        yield Env(double, controllers, tmp_path)
+def live(kube, tmp_path):
+    """Fresh namespaces on the real server, and the Forklift/CDI/KubeVirt controllers playing."""
+    env = Live(kube, tmp_path)
+    with LiveControllers(env.kubeconfig, env.mtv_ns, env.vms_ns) as controllers:
+        env.controllers = controllers
+        yield env
+
+
+_LIVE = {"passed": 0, "failed": 0, "plane": None}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Count the tests that ran against the real control plane (those using the ``kube`` fixture)."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and "kube" in getattr(item, "fixturenames", ()):
+        _LIVE["passed" if report.passed else "failed"] += 1
+        _LIVE["plane"] = item.funcargs.get("kube") or _LIVE["plane"]
+
+
+def pytest_terminal_summary(terminalreporter):
+    plane = _LIVE["plane"]
+    if plane is None:
+        return
+    terminalreporter.write_line(
+        f"real control plane: {_LIVE['passed'] + _LIVE['failed']} tests ran against kube-apiserver "
+        f"{plane.version} + etcd ({_LIVE['failed']} failed); binaries built on this machine in "
+        f"{plane.build_seconds} s (Go cache {plane.build_go_cache or 'unknown'}), control plane up in "
+        f"{plane.ready_seconds} s this session"
+    )

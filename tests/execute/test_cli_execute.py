@@ -7,7 +7,7 @@ import yaml
 from typer.testing import CliRunner
 
 from assess.cli import app
-from tests.execute.k8s_double.seed import write_run
+from tests.execute.run_folder import write_run
 
 
 def test_gitops_writes_the_tree_from_a_run_folder(tmp_path):
@@ -15,6 +15,9 @@ def test_gitops_writes_the_tree_from_a_run_folder(tmp_path):
     args = ["execute", "gitops", str(run), "--out", str(tmp_path / "tree"), "--json"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
+    top = yaml.safe_load((tmp_path / "tree" / "kustomization.yaml").read_text())
+    assert top["resources"] == ["shared", "wave-01"]  # later waves wait until released
+    assert CliRunner().invoke(app, [*args, "--wave", "3"]).exit_code == 0
     top = yaml.safe_load((tmp_path / "tree" / "kustomization.yaml").read_text())
     assert top["resources"] == ["shared", "wave-01", "wave-02", "wave-03"]
 

@@ -5,7 +5,7 @@ import yaml
 from assess.execute.gitops import write_tree
 from assess.execute.manifests import build_manifests, migration_table
 from assess.execute.params import ExecuteParams, NetworkTarget, StorageTarget
-from assess.model import Estate
+from assess.model import AssessError, Estate
 from tests.schemas import validation_errors
 
 VC = "vc-uuid"
@@ -23,6 +23,7 @@ def _estate():
             "memory_mib": [4096.0, 8192.0, 16384.0, 16384.0, 393216.0, 1024.0],
             "firmware": ["bios", "efi", "bios", "bios", "bios", "bios"],
             "secure_boot": [False, True, False, False, False, False],
+            "vcenter": ["vc01.lab.example"] * 6,
         }
     )
     est["disks"] = pd.DataFrame(
@@ -143,8 +144,8 @@ def test_forklift_plans_split_cold_and_warm_and_carry_cutover(table):
     assert cold["spec"]["type"] == "cold" and cold["spec"]["migrateSharedDisks"] is True
     assert cold["spec"]["targetLabels"] == {"assess.io/plan": "acme", "assess.io/wave": "2"}
     assert cold["spec"]["vms"] == [
-        {"id": "vm-3", "targetName": "sql-a"},
-        {"id": "vm-4", "targetName": "sql-b"},
+        {"id": "vm-3", "targetName": "sql-a", "instanceType": "u1.xlarge"},
+        {"id": "vm-4", "targetName": "sql-b", "instanceType": "u1.xlarge"},
     ]
     warm_migration = next(
         o for o in m["wave-02"] if o["kind"] == "Migration" and "warm" in o["metadata"]["name"]
@@ -175,7 +176,7 @@ def test_kubevirt_vms_for_bios_linux_and_secure_boot_windows(table):
     assert "firmware" not in web["template"]["spec"]["domain"]
     dv = web["dataVolumeTemplates"][0]
     assert dv["spec"]["source"]["vddk"] == {
-        "url": "https://vcenter.example.com/sdk",
+        "url": "https://vc01.lab.example/sdk",
         "uuid": "u1",
         "backingFile": "[ds-fast] web01/web01.vmdk",
         "thumbprint": PARAMS["vddk_thumbprint"],
@@ -220,19 +221,47 @@ def test_vlan_network_attachment_is_a_bridge_with_the_vlan(table):
     }
 
 
-def test_gitops_tree_is_stable_and_prunes_old_waves(table, tmp_path):
+def test_gitops_tree_is_stable_releases_one_wave_at_a_time_and_prunes_old_waves(table, tmp_path):
     params = ExecuteParams(backend="gitops", **PARAMS)
     manifests = build_manifests(_estate(), table, params)
     write_tree(manifests, tmp_path)
     top = yaml.safe_load((tmp_path / "kustomization.yaml").read_text())
-    assert top["resources"] == ["shared", "wave-01", "wave-02"]
+    assert top["resources"] == ["shared", "wave-01"]  # wave 2 is not applied until released
     wave1 = yaml.safe_load((tmp_path / "wave-01" / "kustomization.yaml").read_text())
     assert wave1["resources"] == ["migration-acme-wave-01-cold.yaml", "plan-acme-wave-01-cold.yaml"]
     first = {p: p.read_text() for p in tmp_path.rglob("*.yaml")}
     write_tree(manifests, tmp_path)
     assert {p: p.read_text() for p in tmp_path.rglob("*.yaml")} == first
+    write_tree(manifests, tmp_path, waves=[2])  # release wave 2
+    assert yaml.safe_load((tmp_path / "kustomization.yaml").read_text())["resources"] == [
+        "shared",
+        "wave-01",
+        "wave-02",
+    ]
+    write_tree(manifests, tmp_path)  # a re-plan keeps what was released
+    assert yaml.safe_load((tmp_path / "kustomization.yaml").read_text())["resources"][-1] == "wave-02"
     write_tree({k: v for k, v in manifests.items() if k != "wave-02"}, tmp_path)
     assert not (tmp_path / "wave-02").exists()
+
+
+def test_gitops_rewrite_deletes_only_its_own_files(table, tmp_path):
+    manifests = build_manifests(_estate(), table, ExecuteParams(backend="gitops", **PARAMS))
+    (tmp_path / "README.md").write_text("ours, not assess's")
+    (tmp_path / "wave-02").mkdir()
+    (tmp_path / "wave-02" / "notes.yaml").write_text("kept: true\n")
+    write_tree(manifests, tmp_path)  # a non-empty folder: no traceback, foreign files untouched
+    write_tree({k: v for k, v in manifests.items() if k != "wave-02"}, tmp_path)
+    assert (tmp_path / "README.md").read_text() == "ours, not assess's"
+    assert [p.name for p in (tmp_path / "wave-02").iterdir()] == ["notes.yaml"]
+
+
+def test_gitops_refuses_to_overwrite_a_file_it_did_not_write(table, tmp_path):
+    manifests = build_manifests(_estate(), table, ExecuteParams(backend="gitops", **PARAMS))
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "kustomization.yaml").write_text("someone: else\n")
+    with pytest.raises(AssessError, match="would overwrite 1 file.*shared/kustomization.yaml"):
+        write_tree(manifests, tmp_path)
+    assert (tmp_path / "shared" / "kustomization.yaml").read_text() == "someone: else\n"
 
 
 def test_schema_check_catches_a_misspelled_field():

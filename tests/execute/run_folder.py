@@ -1,4 +1,4 @@
-"""Seed the double with what an installed cluster has, and write small run folders to execute."""
+"""Small run folders (the tables of `assess run`) for the executor tests."""
 
 from __future__ import annotations
 
@@ -11,53 +11,6 @@ from assess.run import Run
 VC = "5f82c2d9-cfeb-0fa3-21d7-d982f8bd1045"
 
 
-def seed_cluster(
-    double,
-    namespaces=("migrated-vms", "openshift-mtv"),
-    secret=("openshift-mtv", "vsphere-credentials"),
-    storage_classes=("standard",),
-    nodes=3,
-    node_cpu="64",
-    node_memory="256Gi",
-    host_provider=True,
-):
-    s = double.store
-    for ns in namespaces:
-        s.create(double.by_kind("Namespace"), None, {"metadata": {"name": ns}, "status": {"phase": "Active"}})
-    if secret:
-        s.create(
-            double.by_kind("Secret"),
-            secret[0],
-            {
-                "metadata": {"name": secret[1]},
-                "type": "Opaque",
-                "data": {"user": "YWRtaW4=", "password": "c2VjcmV0"},
-            },
-        )
-    for sc in storage_classes:
-        s.create(
-            double.by_kind("StorageClass"), None, {"metadata": {"name": sc}, "provisioner": "csi.example.com"}
-        )
-    for i in range(nodes):
-        s.create(
-            double.by_kind("Node"),
-            None,
-            {
-                "metadata": {"name": f"worker-{i}"},
-                "status": {
-                    "allocatable": {"cpu": node_cpu, "memory": node_memory, "pods": "250"},
-                    "capacity": {"cpu": node_cpu, "memory": node_memory, "pods": "250"},
-                },
-            },
-        )
-    if host_provider:
-        s.create(
-            double.by_kind("Provider"),
-            "openshift-mtv",
-            {"metadata": {"name": "host"}, "spec": {"type": "openshift"}},
-        )
-
-
 def write_run(
     folder,
     waves=3,
@@ -68,11 +21,15 @@ def write_run(
     cpu=0.5,
     memory_mib=4096.0,
     method="cold",
+    storage_class="standard",
+    names=None,
+    disks_per_vm=1,
+    with_pvcs=True,
 ):
     """A run folder with ``waves`` x ``per_wave`` VMs named vm-w<wave>-<i> (morefs vm-<n>)."""
     n = waves * per_wave
     ids = [f"{VC}/vm-{100 + i}" for i in range(n)]
-    names = [f"app-w{i // per_wave + 1}-{i % per_wave}" for i in range(n)]
+    names = names or [f"app-w{i // per_wave + 1}-{i % per_wave}" for i in range(n)]
     vms = pd.DataFrame(
         {
             "vm_id": ids,
@@ -85,17 +42,22 @@ def write_run(
             "secure_boot": [False] * n,
             "power_state": (power or {}).get("all", None) or ["poweredOn"] * n,
             "tools_status": [(tools or {}).get(nm, "toolsOk") for nm in names],
+            "vcenter": ["vc01.example.com"] * n,
         }
     )
+    d = disks_per_vm
     disks = pd.DataFrame(
         {
-            "vm_id": ids,
-            "disk_key": ["2000"] * n,
-            "capacity_mib": [10240.0] * n,
-            "datastore": ["ds1"] * n,
-            "file": [f"[ds1] {nm}/{nm}.vmdk" for nm in names],
-            "sharing": ["sharingNone"] * n,
+            "vm_id": [i for i in ids for _ in range(d)],
+            "disk_key": [str(2000 + k) for _ in ids for k in range(d)],
+            "capacity_mib": [10240.0] * n * d,
+            "datastore": ["ds1"] * n * d,
+            "file": [f"[ds1] {nm}/{nm}_{k}.vmdk" for nm in names for k in range(d)],
+            "sharing": ["sharingNone"] * n * d,
         }
+    )
+    pvcs = disks[["vm_id", "disk_key", "datastore"]].assign(
+        storage_class=storage_class, volume_mode="Filesystem"
     )
     nics = pd.DataFrame(
         {
@@ -142,7 +104,7 @@ def write_run(
     estate = Estate({"vms": vms, "disks": disks, "nics": nics})
     results = {
         "readiness": StageResult(tables={"readiness": readiness}),
-        "sizing": StageResult(tables={"sizing": sizing}),
+        "sizing": StageResult(tables={"sizing": sizing, **({"pvcs": pvcs} if with_pvcs else {})}),
         "waves": StageResult(tables={"wave_plan": wave_plan, "waves": wave_rows}),
     }
     Run(estate, results).save(folder, report=False)
