@@ -56,11 +56,16 @@ def released_waves(groups: list[str], before: list[str], wanted: list[int] | Non
     ['wave-01']
     >>> released_waves(["shared", "wave-01", "wave-02", "wave-03"], ["wave-01"], [2])
     ['wave-01', 'wave-02']
+    >>> released_waves(["shared", "wave-99", "wave-100"], [], [100])
+    ['wave-99', 'wave-100']
     """
-    waves = sorted(g for g in groups if g.startswith("wave-"))
+    numbers = sorted(int(g.split("-")[1]) for g in groups if g.startswith("wave-"))
+    waves = [f"wave-{w:02d}" for w in numbers]
     if wanted:
-        last = max(f"wave-{w:02d}" for w in wanted)
-        return [w for w in waves if w <= last]
+        unknown = sorted(set(wanted) - set(numbers))
+        if unknown:
+            raise AssessError(f"--wave {unknown[0]}: not a wave of the plan (it has waves {numbers})")
+        return [f"wave-{w:02d}" for w in numbers if w <= max(wanted)]
     kept = [w for w in waves if w in before]
     return kept or waves[:1]
 

@@ -272,3 +272,14 @@ def test_schema_check_catches_a_misspelled_field():
         "spec": {"template": {"spec": {"domain": {"devices": {"diskz": []}}}}},
     }
     assert any("diskz" in e for e in validation_errors(bad))
+
+
+def test_gitops_releases_waves_in_numeric_order_and_refuses_a_wave_the_plan_lacks():
+    from assess.execute.gitops import released_waves
+
+    groups = ["shared", *(f"wave-{w:02d}" for w in range(1, 101))]
+    assert released_waves(groups, [], [100])[-2:] == ["wave-99", "wave-100"]
+    assert len(released_waves(groups, [], [100])) == 100
+    assert released_waves(groups, ["wave-01", "wave-02"], None) == ["wave-01", "wave-02"]
+    with pytest.raises(AssessError, match="--wave 101: not a wave of the plan"):
+        released_waves(groups, [], [101])
