@@ -227,3 +227,13 @@ def test_exports_write_every_change_by_name(tmp_path, run):
     frame = pd.read_csv(tmp_path / "changes.csv")
     assert len(frame) == len(CHANGES) and frame.columns.tolist() == ["change", "name", "detail", "vm_id"]
     assert set(frame["change"]) == {"resized", "readiness changed", "VM added", "headline figure changed"}
+
+
+def test_the_waves_answer_counts_every_bucket_that_moves_pilot_included():
+    from assess.report.answers import waves_answer
+
+    waves = {"waves": 4, "first_wave_start": "2026-12-04", "last_wave_end": "2026-12-27",
+             "buckets": {"wave": 253, "shared-services": 7, "pilot": 5,
+                         "remediate-first": 17, "excluded": 18}}
+    text = waves_answer(waves, 35)
+    assert "move 265 VMs" in text and "35 VMs stay outside the waves" in text

@@ -76,16 +76,21 @@ def cost_answer(sizing: dict | None, currency: str = "") -> str | None:
             f"{abs(now - target):,.0f}{unit} {change}{share}.")
 
 
+#: wave_plan buckets whose VMs are in no wave; every other bucket (shared services, pilot, wave) moves.
+OUTSIDE_WAVES = ("remediate-first", "excluded")
+
+
 def waves_answer(waves: dict | None, buckets_held: int = 0) -> str | None:
     """In which waves and when."""
     if not waves or not waves.get("waves"):
         return None
     start, end = (pd.Timestamp(waves[k]).strftime("%d %b %Y") for k in ("first_wave_start", "last_wave_end"))
     buckets = waves.get("buckets", {})
-    moving = buckets.get("wave", 0) + buckets.get("shared-services", 0)
+    moving = sum(n for bucket, n in buckets.items() if bucket not in OUTSIDE_WAVES)
     text = f"{_n(waves['waves'], 'wave')} from {start} to {end} move {moving:,} VMs"
     if buckets_held:
-        text += f"; {_n(buckets_held, 'VM')} wait outside the waves (fix first, or excluded)"
+        text += (f"; {_n(buckets_held, 'VM')} stay outside the waves (fix first, retire, retain or "
+                 "excluded: see each VM's reason)")
     return text + "."
 
 
