@@ -28,5 +28,5 @@ def node_fill_figure(nodes: pd.DataFrame, ceiling: float = 0.8) -> Figure:
     ax.set_ylabel("fill of allocatable, %")
     ax.set_ylim(0, 100)
     ax.set_title(f"Node fill: {len(nodes) - len(spare)} workload + {len(spare)} failover (shaded)")
-    ax.legend(fontsize=8, loc="upper right")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the bars, never over them
     return fig
