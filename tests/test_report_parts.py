@@ -237,3 +237,20 @@ def test_the_waves_answer_counts_every_bucket_that_moves_pilot_included():
                          "remediate-first": 17, "excluded": 18}}
     text = waves_answer(waves, 35)
     assert "move 265 VMs" in text and "35 VMs stay outside the waves" in text
+
+
+def test_the_timeline_answer_states_the_programme_and_the_clusters_left_open():
+    from assess.report.answers import timeline_answer
+
+    ts = pd.Timestamp
+    timeline = pd.DataFrame({
+        "item": ["programme", "c1", "c2"], "kind": ["programme", "cluster empty", "cluster empty"],
+        "start": [ts("2026-12-04T20:00Z"), ts("2026-12-04T20:00Z"), ts("2026-12-11T20:00Z")],
+        "end": [ts("2026-12-27T20:00Z"), pd.NaT, ts("2026-12-20T20:00Z")],
+        "days": [23.0, None, 9.0], "detail": ["4 waves", "", ""]})
+    assert timeline_answer(timeline) == (
+        "The programme runs 23 days, from 04 Dec 2026 to 27 Dec 2026: 4 waves; 1 of 2 source clusters "
+        "are empty only once their remediate-first VMs move.")
+    closed = timeline.assign(end=timeline["end"].fillna(ts("2026-12-13T20:00Z")))
+    assert timeline_answer(closed).endswith("the last source cluster is empty on 20 Dec 2026.")
+    assert timeline_answer(timeline.iloc[1:]) is None

@@ -94,6 +94,26 @@ def waves_answer(waves: dict | None, buckets_held: int = 0) -> str | None:
     return text + "."
 
 
+def timeline_answer(timeline: pd.DataFrame | None) -> str | None:
+    """How long the programme takes and when the source clusters are empty."""
+    if timeline is None or not timeline["kind"].eq("programme").any():
+        return None
+    p = timeline[timeline["kind"].eq("programme")].iloc[0]
+    if pd.isna(p["start"]):
+        return None
+    day = "%d %b %Y"
+    text = (f"The programme runs {p['days']:,.0f} days, from {p['start']:{day}} to {p['end']:{day}}: "
+            f"{p['detail']}")
+    clusters = timeline[timeline["kind"].eq("cluster empty")]
+    waiting = int(clusters["end"].isna().sum())
+    if waiting:
+        text += (f"; {waiting} of {len(clusters)} source clusters are empty only once their "
+                 "remediate-first VMs move")
+    elif len(clusters):
+        text += f"; the last source cluster is empty on {clusters['end'].max():{day}}"
+    return text + "."
+
+
 def changes_answer(changes: pd.DataFrame | None) -> str | None:
     """What changed since last time."""
     if changes is None:

@@ -295,7 +295,16 @@ def _waves_context(estate: Estate, results: dict[str, StageResult], summary: dic
         "planned_vms": len(planned),
         "quality": a.plan_quality(metrics),
         "wave_metrics": metrics,
+        "timeline": _dated(t.result_table(results, "timeline")),
+        "dual_running": t.result_table(results, "dual_running"),
     }
+
+
+def _dated(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+    """``frame`` with its start/end times as UTC minutes text (empty where unknown), for a table."""
+    if frame is None:
+        return None
+    return frame.assign(**{c: frame[c].dt.strftime("%Y-%m-%d %H:%M").fillna("") for c in ("start", "end")})
 
 
 def _counts(estate: Estate) -> dict[str, int]:
@@ -322,6 +331,7 @@ def _answers(estate: Estate, results, summary: dict, ctx: dict, changes) -> dict
         "sizing": a.sizing_answer(stages.get("sizing"), ctx["capacity"]),
         "cost": a.cost_answer(stages.get("sizing"), str(currency or "")),
         "waves": a.waves_answer(stages.get("waves"), len(ctx["held"])),
+        "timeline": a.timeline_answer(t.result_table(results, "timeline")),
         "changes": a.changes_answer(changes),
     }
 
