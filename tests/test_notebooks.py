@@ -128,5 +128,6 @@ def test_notebook_02_shows_what_binds_and_what_moves_the_node_count(executed, re
 def test_notebook_03_shows_cross_wave_traffic_move_with_caps_and_pins(executed):
     facts = _facts(executed["03-wave-planning"])
     share = facts["cross_wave_share_by_cap"]
-    assert share["50"] == 0 < share["25"] < share["8"]  # tighter caps split applications across waves
+    by_cap = [share[c] for c in ("50", "25", "10", "8")]  # loosest cap first
+    assert by_cap == sorted(by_cap) and share["50"] == 0 < share["8"]  # tighter caps split applications
     assert facts["cross_wave_share_pinned"] > facts["cross_wave_share_unpinned"] == 0
