@@ -200,6 +200,7 @@ def open_export(path: Path, limits: XlsxLimits = XlsxLimits()) -> Export:
             raise AssessError(f"{path}: cannot be read as an xlsx workbook ({exc}); is it a "
                               "complete RVTools export? Re-export or re-copy it") from exc
         sheets = {name.strip().lower(): name for name in workbook.sheet_names}
+        bounds.screen_ahead(sheets[s.lower()] for s in SHEETS if s.lower() in sheets)  # in read order
         export = Export(path, "xlsx", sheets, _workbook=workbook, _bounds=bounds)
     else:
         raise AssessError(f"{path}: no such file or folder")

@@ -171,6 +171,8 @@ class RawUtilization:
 def _refuse_empty(con: duckdb.DuckDBPyConnection, names: list[str], counts: dict[str, int],
                   warnings: list[dict]) -> None:
     """Raise for a file from which no sample could be imported, naming what was not understood."""
+    if all(counts.get(name, 0) for name in names):
+        return  # the usual case: no second scan of the raw rows
     rows = dict(con.execute("SELECT file, count(*) FROM raw GROUP BY file").fetchall())
     for rank, name in enumerate(names):
         if counts.get(name, 0):

@@ -15,6 +15,8 @@ from __future__ import annotations
 import posixpath
 import re
 import zipfile
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree
@@ -50,6 +52,8 @@ class XlsxBounds:
 
     def __init__(self, path: Path, limits: XlsxLimits = XlsxLimits()):
         self.path, self.limits = Path(path), limits
+        self._pool: ThreadPoolExecutor | None = None
+        self._ahead: dict[str, Future] = {}
         try:
             self.zip = zipfile.ZipFile(self.path)
             self.parts = _sheet_parts(self.zip)
@@ -61,8 +65,28 @@ class XlsxBounds:
             raise AssessError(f"{path}: unzips to {unzipped:,} bytes, over the limit of "
                               f"{limits.max_unzipped_bytes:,}; is it an RVTools export?")
 
+    def screen_ahead(self, sheets: Iterable[str]) -> None:
+        """Start screening ``sheets``, in that order, on a background thread.
+
+        The screen is zlib and regex work on a sheet's XML; calamine releases the GIL while it
+        parses the sheet before, so on two cores the screen costs little wall time. Every zip
+        read happens on that one thread (a ``ZipFile`` is not safe to share between threads).
+        """
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="xlsx-bounds")
+        self._ahead = {
+            sheet: self._pool.submit(self._check_now, sheet) for sheet in dict.fromkeys(sheets)}
+
     def check(self, sheet: str) -> None:
         """Raise :class:`AssessError` when ``sheet``'s grid would exceed ``max_sheet_cells``."""
+        ahead = self._ahead.pop(sheet, None)
+        if ahead is None and self._pool is not None:
+            ahead = self._pool.submit(self._check_now, sheet)
+        if ahead is None:
+            self._check_now(sheet)
+        else:
+            ahead.result()
+
+    def _check_now(self, sheet: str) -> None:
         part = self.parts.get(sheet)
         if part is None or part not in self.zip.NameToInfo:
             return  # the reader reports a missing sheet in its own words
@@ -78,7 +102,9 @@ class XlsxBounds:
             )
 
     def close(self) -> None:
-        """Close the zip file."""
+        """Stop screening ahead and close the zip file."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
         self.zip.close()
 
 
