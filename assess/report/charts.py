@@ -7,6 +7,7 @@ import io
 import matplotlib
 import pandas as pd
 
+from assess.model.derived import vm_os
 from assess.plotting import Figure
 from assess.report.depmap import WAVE_COLOURS
 
@@ -28,22 +29,6 @@ def figure_svg(fig: Figure) -> str:
                     metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
     text = buf.getvalue()
     return text[text.index("<svg"):]
-
-
-def os_family(guest_os: pd.Series) -> pd.Series:
-    """Coarse OS family (Windows, RHEL/CentOS, Ubuntu/Debian, SUSE, Other Linux, Other)."""
-    text = guest_os.fillna("").str.lower()
-    family = pd.Series("Other", index=guest_os.index, dtype="string")
-    rules = [
-        ("linux", "Other Linux"),
-        ("suse|sles", "SUSE"),
-        ("ubuntu|debian", "Ubuntu/Debian"),
-        ("red hat|rhel|centos|oracle linux|rocky|alma", "RHEL family"),
-        ("windows", "Windows"),
-    ]
-    for pattern, name in rules:
-        family = family.mask(text.str.contains(pattern, regex=True), name)
-    return family.mask(text == "", "Unknown")
 
 
 def vms_per_cluster_chart(vms: pd.DataFrame, top: int = 25) -> Figure:
@@ -73,15 +58,17 @@ def vms_per_cluster_chart(vms: pd.DataFrame, top: int = 25) -> Figure:
 
 
 def os_family_chart(vms: pd.DataFrame) -> Figure:
-    """Bars: VMs per guest OS family (configured OS)."""
-    counts = os_family(vms["guest_os_config"]).value_counts().sort_values()
+    """Bars: VMs per guest OS distribution, as readiness reads it (:func:`assess.model.derived.vm_os`)."""
+    os = vm_os(vms)
+    label = os["os_distro"].where(os["os_distro"].fillna("") != "", os["os_family"].str.capitalize())
+    counts = label.value_counts().sort_values()
     fig = Figure(figsize=(7, 0.5 + 0.45 * max(len(counts), 2)))
     ax = fig.add_subplot()
     ax.barh(counts.index.astype(str), counts.values, color=PALETTE[0])
     for y, value in enumerate(counts.values):
         ax.text(value, y, f" {value}", va="center", fontsize="small")
     ax.set_xlabel("VMs")
-    ax.set_title("VMs per guest OS family")
+    ax.set_title("VMs per guest OS")
     return fig
 
 
