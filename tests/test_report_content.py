@@ -3,6 +3,7 @@
 import copy
 import json
 import re
+from html import unescape
 
 import pandas as pd
 import pytest
@@ -187,3 +188,71 @@ def test_large_estates_keep_the_report_small(run, monkeypatch):
     packed = html.split('data-encoding="gzip-base64">')[1].split("</script>")[0]
     rows = report_html.vm_rows(estate, results)
     assert gzip.decompress(base64.b64decode(packed)).decode() == str(table_json(rows))
+
+
+def _rows_of(html, element_id):
+    """Cell texts of the first table after ``id="element_id"``, one list per body row."""
+    block = html[html.index(f'id="{element_id}"'):]
+    block = block[:block.index("</table>")]
+    rows = [re.findall(r"<td[^>]*>([^<]*)</td>", row) for row in re.findall(r"<tr>(.*?)</tr>", block, re.S)]
+    return [[unescape(cell) for cell in row] for row in rows if row]
+
+
+def test_how_long_shows_the_whole_programme_chart_and_each_period_with_its_binding_limit(run):
+    *_, html, tables = run
+    waves = _section(html, "waves")
+    planned = int(tables["wave_plan"]["wave"].notna().sum())
+    chart = waves[waves.index('id="programme-chart"'):]
+    chart = chart[:chart.index("</figure>")]
+    assert "<svg" in chart and f"all {len(tables['waves'])} waves, {planned} VMs" in chart
+    assert "&lt;b onmouseover=" in chart and "<b onmouseover" not in chart  # the hostile cluster's row
+    periods = tables["programme_periods"]
+    rows = _rows_of(waves, "periods-table")
+    assert [r[0] for r in rows] == periods["period"].tolist()
+    for row, p in zip(rows, periods.itertuples()):
+        assert (int(row[1]), int(row[2].replace(",", ""))) == (p.waves, p.vms)
+        assert row[4] == f"{p.transfer_hours:,.1f} of {p.window_hours:,.0f}"
+        assert row[5] == f"{p.binding_limit}: {p.binding_waves} of {p.waves} waves"
+        assert row[-1] == f"{p.total_cost:,.0f}"
+    assert sum(int(r[2].replace(",", "")) for r in rows) == planned
+
+
+def test_the_migration_period_cost_stands_beside_today_and_the_steady_state(run):
+    _, _, summary, *_, html, tables = run
+    dual = summary["stages"]["waves"]["dual_running"]
+    months = dual["migration_months"]
+    assert months == len(tables["dual_running"]) >= 1
+    per_month, over = _rows_of(_section(html, "waves"), "programme-cost-table")
+    assert per_month[1:] == [f"{dual['current_monthly_before']:,.0f}",
+                             f"{dual['migration_period_cost'] / months:,.0f}",
+                             f"{dual['target_monthly_steady']:,.0f}"]
+    assert over[2] == f"{dual['migration_period_cost']:,.0f}"
+    assert over[2] == f"{tables['dual_running']['total_cost'].sum():,.0f}"
+    assert f"{dual['migration_period_cost']:,.0f}" in _section(html, "summary")  # in the answers too
+
+
+def test_every_throughput_assumption_is_listed_beside_the_programme_and_under_assumptions(run):
+    *_, html, _ = run
+    labels = ["Bandwidth source to target, Gbit/s", "Usable share of bandwidth",
+              "Target storage write rate, Gbit/s", "One VM's disk copy, Gbit/s",
+              "Source providers (vCenters) in parallel", "Forklift VMs in flight per provider",
+              "Waves per window",
+              "Cutover per VM, minutes", "Cutover per wave, minutes", "VMs validated per window",
+              "Warm pre-copy lead, days", "Migration window, hours", "Days between waves"]
+    beside = {r[0]: r[1] for r in _rows_of(_section(html, "waves"), "throughput-assumptions")}
+    listed = {r[1]: r[2] for r in _rows_of(_section(html, "assumptions"), "assumption-table")}
+    assert set(labels) <= set(beside) and set(labels) <= set(listed)
+    assert beside["Target storage write rate, Gbit/s"] == "not measured (not a limit)"
+    assert beside["VMs validated per window"] == listed["VMs validated per window"] == "not a limit"
+    assert beside["Forklift VMs in flight per provider"] == "20"
+
+
+def test_the_wave_calendar_is_drawn_only_while_it_shows_every_wave(run, monkeypatch):
+    import assess.report.html as report_html
+
+    estate, results, summary, *_ = run
+    assert "Wave calendar" in _section(report_html.render_report(estate, results, summary), "waves")
+    monkeypatch.setattr(report_html, "GANTT_WAVES", 1)
+    waves = _section(report_html.render_report(estate, results, summary), "waves")
+    assert "Wave calendar" not in waves and "first 1 of" not in waves
+    assert 'id="programme-chart"' in waves
