@@ -212,3 +212,13 @@ def test_the_programme_chart_draws_any_cluster_name(clusters):
     fig = programme_chart(plan, waves, vms, timeline)
     assert fig.axes[0].images[0].get_array().sum() == n
     assert figure_svg(fig).startswith("<svg")
+
+
+def test_one_cluster_past_the_top_gets_its_own_row_rather_than_an_other_row():
+    waves = pd.DataFrame({"wave": pd.array([1], dtype="Int64"), "start": [_ts("2027-01-01 20:00")]})
+    plan = pd.DataFrame({"vm_id": [f"v{i}" for i in range(4)], "wave": pd.array([1] * 4, dtype="Int64")})
+    vms = pd.DataFrame({"vm_id": plan["vm_id"], "cluster": ["a", "a", "b", "c"]})
+    assert vms_by_period_and_cluster(plan, waves, vms, top=2)[0].index.tolist() == ["a", "b", "c"]
+    vms = vms.assign(cluster=["a", "b", "c", "d"])
+    rows = vms_by_period_and_cluster(plan, waves, vms, top=2)[0].index.tolist()
+    assert rows == ["a", "b", "(2 other clusters)"]

@@ -78,7 +78,8 @@ def frequency(first: pd.Timestamp, last: pd.Timestamp) -> tuple[str, str]:
     return FREQUENCIES[-1]
 
 
-def _naive(times: pd.Series) -> pd.Series:
+def naive_utc(times: pd.Series) -> pd.Series:
+    """Times as UTC without a time zone (what ``to_period`` and matplotlib's dates take)."""
     return pd.to_datetime(times, utc=True).dt.tz_convert(None)
 
 
@@ -92,7 +93,7 @@ def _binding(limits: pd.DataFrame) -> tuple[str, str, int]:
 
 def _windows(waves: pd.DataFrame, periods: pd.PeriodIndex, freq: str, cadence_days: float) -> pd.Series:
     """Windows opening in each period: one every ``cadence_days`` from the first to the last wave's."""
-    start = _naive(waves["start"])
+    start = naive_utc(waves["start"])
     step = pd.Timedelta(days=cadence_days)
     count = int((start.max() - start.min()) / step + 1e-9) + 1
     opens = pd.DatetimeIndex(start.min() + step * np.arange(count))
@@ -109,16 +110,16 @@ def programme_periods(waves: pd.DataFrame, timeline: pd.DataFrame, dual_running:
     """
     if waves.empty:
         return pd.DataFrame({c: pd.Series(dtype=DTYPES.get(c, "float64")) for c in COLUMNS}), {}
-    first, last = _naive(waves["start"]).min(), _naive(waves["end"]).max()
+    first, last = naive_utc(waves["start"]).min(), naive_utc(waves["end"]).max()
     freq, name = frequency(first, last)
     periods = pd.period_range(first, last, freq=freq)
-    w = waves.assign(period=_naive(waves["start"]).dt.to_period(freq)).join(wave_limits(waves))
+    w = waves.assign(period=naive_utc(waves["start"]).dt.to_period(freq)).join(wave_limits(waves))
     load = w.groupby("period").agg(waves=("wave", "size"), vms=("vms", "sum"),
                                    storage_tib=("storage_tib", "sum"),
                                    transfer_hours=("transfer_hours", "sum")).reindex(periods)
     binding = {p: _binding(part) for p, part in w.groupby("period")}
     empty = timeline[(timeline["kind"] == "cluster empty") & timeline["end"].notna()]
-    empty = empty.assign(period=_naive(empty["end"]).dt.to_period(freq)).sort_values(["end", "item"])
+    empty = empty.assign(period=naive_utc(empty["end"]).dt.to_period(freq)).sort_values(["end", "item"])
     emptied = empty.groupby("period")["item"].agg(list)
     cost = _period_cost(dual_running, freq).reindex(periods)
     table = pd.DataFrame({

@@ -10,6 +10,7 @@ from matplotlib.colors import LogNorm, Normalize
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from assess.plotting import Figure
+from assess.waves.periods import naive_utc
 
 KIND_COLOURS = {"shared-services": "#76b7b2", "pilot": "#59a14f", "dev/test": "#4e79a7",
                 "production": "#f28e2b", "standard": "#9c755f"}
@@ -19,19 +20,17 @@ KIND_COLOURS = {"shared-services": "#76b7b2", "pilot": "#59a14f", "dev/test": "#
 TOP_CLUSTERS = 20
 #: Column widths of the programme chart, finest first, with the most columns each may give.
 CHART_BINS = (("W-SUN", 104, "week"), ("M", 120, "month"), ("Q", 160, "quarter"), ("Y", None, "year"))
+#: Colour of the cluster-empty ticks: red stands out on every shade of the heat map.
+EMPTY_MARK = "#e15759"
 #: Longest cluster name drawn whole; longer ones are cut with an ellipsis.
 NAME_CHARS = 32
 
 
-def _naive(times: pd.Series) -> pd.Series:
-    return pd.to_datetime(times, utc=True).dt.tz_convert(None)
-
-
-def _moved(wave_plan: pd.DataFrame, waves: pd.DataFrame, vms: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    """Window start (naive UTC) and source cluster of every VM in a wave."""
+def _moved(wave_plan: pd.DataFrame, vms: pd.DataFrame) -> tuple[np.ndarray, pd.Series]:
+    """Wave number and source cluster (``(none)`` when unknown) of every VM in a wave."""
     planned = wave_plan[wave_plan["wave"].notna()]
-    start = _naive(planned["wave"].map(waves.set_index("wave")["start"]))
-    return start, planned["vm_id"].map(vms.set_index("vm_id")["cluster"]).astype("string").fillna("(none)")
+    cluster = planned["vm_id"].map(vms.set_index("vm_id")["cluster"]).astype("string").fillna("(none)")
+    return planned["wave"].to_numpy(dtype="int64"), cluster
 
 
 def vms_by_period_and_cluster(wave_plan: pd.DataFrame, waves: pd.DataFrame, vms: pd.DataFrame,
@@ -44,20 +43,26 @@ def vms_by_period_and_cluster(wave_plan: pd.DataFrame, waves: pd.DataFrame, vms:
     the first and the last present so the columns are a time axis. Rows: the ``top`` clusters
     with most planned VMs, ordered by the period they start moving in (then by VMs), and one
     ``(N other clusters)`` row for the rest; VMs without a cluster count as ``(none)``.
+    O(VMs + waves + rows x columns).
     """
-    start, cluster = _moved(wave_plan, waves, vms)
-    first, last = start.min(), start.max()
+    wave, cluster = _moved(wave_plan, vms)
+    starts = naive_utc(waves.set_index("wave")["start"])
+    starts = starts[starts.index.isin(np.unique(wave))]
     freq, name = next((f, n) for f, most, n in CHART_BINS
-                      if most is None or len(pd.period_range(first, last, freq=f)) <= most)
-    periods = pd.period_range(first, last, freq=freq)
+                      if most is None or len(pd.period_range(starts.min(), starts.max(), freq=f)) <= most)
+    periods = pd.period_range(starts.min(), starts.max(), freq=freq)
+    column = pd.Series(starts.dt.to_period(freq).array.asi8 - periods[0].ordinal, index=starts.index)
     sizes = cluster.value_counts()
-    largest = sizes.index[:top]
+    largest = list(sizes.index[:top if len(sizes) > top + 1 else top + 1])  # never a row of one "other"
     rest = len(sizes) - len(largest)
-    label = cluster.where(cluster.isin(largest), f"({rest} other cluster{'' if rest == 1 else 's'})")
-    counts = (pd.crosstab(label.to_numpy(), start.dt.to_period(freq).to_numpy())
-              .reindex(columns=periods, fill_value=0))
+    rows = largest + ([f"({rest} other clusters)"] if rest else [])
+    label = cluster.where(cluster.isin(largest), rows[-1])
+    row = pd.Categorical(label, categories=rows).codes.astype("int64")
+    cells = np.bincount(row * len(periods) + column.reindex(wave).to_numpy(),
+                        minlength=len(rows) * len(periods))
+    counts = pd.DataFrame(cells.reshape(len(rows), len(periods)), index=rows, columns=periods)
     order = sorted(largest, key=lambda c: (int(np.argmax(counts.loc[c].to_numpy() > 0)), -sizes[c], c))
-    return counts.reindex(order + [r for r in counts.index if r not in set(largest)]), name
+    return counts.reindex(order + rows[len(largest):]), name
 
 
 def programme_chart(wave_plan: pd.DataFrame, waves: pd.DataFrame, vms: pd.DataFrame, timeline: pd.DataFrame,
@@ -66,7 +71,7 @@ def programme_chart(wave_plan: pd.DataFrame, waves: pd.DataFrame, vms: pd.DataFr
 
     Readable at any size: every wave is in it (cells from :func:`vms_by_period_and_cluster`,
     bounded to ``top`` + 1 rows and a few hundred columns), darker cells move more VMs (log
-    scale), a black tick marks the date each cluster is empty (``timeline`` rows of kind
+    scale), a red tick marks the date each cluster is empty (``timeline`` rows of kind
     ``cluster empty``; the other clusters' dates on their shared row), and the right axis states
     that date, or that the cluster waits on remediate-first VMs. Names are drawn as written.
     """
@@ -82,13 +87,15 @@ def programme_chart(wave_plan: pd.DataFrame, waves: pd.DataFrame, vms: pd.DataFr
     image = ax.imshow(cells, aspect="auto", interpolation="none", cmap="viridis_r", norm=norm,
                       extent=(edges[0], edges[-1], rows, 0))
     ax.set_yticks(np.arange(rows) + 0.5, [_short(c) for c in counts.index], fontsize=8)
-    _empty_marks(ax, counts.index, set(_moved(wave_plan, waves, vms)[1]), timeline)
+    _empty_marks(ax, counts.index, set(_moved(wave_plan, vms)[1]), timeline)
     ax.xaxis_date()
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
-    ax.set_xlim(edges[0], edges[-1])
+    emptied = naive_utc(timeline.loc[timeline["kind"] == "cluster empty", "end"].dropna())
+    right = max(edges[-1], mdates.date2num(emptied.max()) if len(emptied) else edges[-1])
+    ax.set_xlim(edges[0], right + 0.01 * (right - edges[0]))  # a tick on the last day stays in view
     ax.set_ylim(rows, 0)
     ax.grid(axis="y", color="#dddddd", linewidth=0.5)
-    ax.set_xlabel(f"{name} the wave's window opens (UTC); black tick: the cluster is empty")
+    ax.set_xlabel(f"{name} the wave's window opens (UTC); red tick: the cluster is empty")
     bar = fig.colorbar(image, ax=ax, pad=0.01, label=f"VMs moved per {name}", ticks=_count_ticks(peak))
     bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     bar.ax.yaxis.set_minor_formatter(NullFormatter())
@@ -109,7 +116,7 @@ def _short(text: str) -> str:
 
 
 def _empty_marks(ax, rows: pd.Index, moved: set, timeline: pd.DataFrame) -> None:
-    """A black tick at each cluster's empty date on its row, and that date on the right axis.
+    """A red tick at each cluster's empty date on its row, and that date on the right axis.
 
     A cluster that moves VMs has no date only while some of its VMs wait in remediate-first.
     """
@@ -118,10 +125,10 @@ def _empty_marks(ax, rows: pd.Index, moved: set, timeline: pd.DataFrame) -> None
     right = []
     for y, row in enumerate(rows):
         ends = empty.reindex(rest if row not in moved else [row])
-        known = _naive(ends.dropna())
+        known = naive_utc(ends.dropna())
         if len(known):
-            ax.scatter(mdates.date2num(known), np.full(len(known), y + 0.5), marker="|", s=90, color="black",
-                       linewidths=1.5, zorder=3)
+            ax.scatter(mdates.date2num(known), np.full(len(known), y + 0.5), marker="|", s=90,
+                       color=EMPTY_MARK, linewidths=2, zorder=3)
         waiting = int(ends.isna().sum())
         if row in moved:
             right.append("waits on remediation" if waiting else f"empty {known.max():%d %b %Y}")
