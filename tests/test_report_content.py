@@ -256,3 +256,15 @@ def test_the_wave_calendar_is_drawn_only_while_it_shows_every_wave(run, monkeypa
     waves = _section(report_html.render_report(estate, results, summary), "waves")
     assert "Wave calendar" not in waves and "first 1 of" not in waves
     assert 'id="programme-chart"' in waves
+
+
+def test_the_timeline_keeps_its_steps_apart_from_the_empty_dates_and_loses_no_row(run):
+    *_, html, tables = run
+    timeline = tables["timeline"]
+    waves = _section(html, "waves")
+    steps = _rows_of(waves, "timeline-table")
+    dates = _rows_of(waves, "empty-dates")
+    empty = timeline["kind"].isin(["cluster empty", "datacenter empty"])
+    assert [r[0] for r in dates] == timeline.loc[empty, "item"].tolist()
+    assert [r[0] for r in steps] == timeline.loc[~empty, "item"].tolist()
+    assert {r[1] for r in steps} >= {"programme", "critical path"}

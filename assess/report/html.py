@@ -314,11 +314,11 @@ def _periods(frame: pd.DataFrame | None) -> pd.DataFrame | None:
 
 
 def _timeline_parts(timeline: pd.DataFrame | None) -> dict:
-    """The timeline, and its programme and critical-path rows apart from the empty dates (many at scale)."""
+    """The timeline, its cluster and datacenter empty dates (hundreds at scale) apart from the rest."""
     if timeline is None:
         return {"timeline": None, "critical_path": None, "empty_dates": None}
-    path = timeline["kind"].isin(["programme", "critical path"])
-    return {"timeline": timeline, "critical_path": timeline[path], "empty_dates": timeline[~path]}
+    empty = timeline["kind"].isin(["cluster empty", "datacenter empty"])
+    return {"timeline": timeline, "critical_path": timeline[~empty], "empty_dates": timeline[empty]}
 
 
 def _dated(frame: pd.DataFrame | None) -> pd.DataFrame | None:
