@@ -169,8 +169,12 @@ def test_exports_hold_one_row_per_vm_and_the_wave_lists(run):
     planned = waves[waves["wave"].notna()]
     assert planned["wave"].is_monotonic_increasing
     sheets = pd.read_excel(out / "waves.xlsx", sheet_name=None, engine="calamine")
-    assert list(sheets) == ["waves", "vms by wave"]
+    assert list(sheets) == ["waves", "programme", "vms by wave"]
     assert sheets["waves"]["vms"].tolist() == tables["waves"].sort_values("wave")["vms"].tolist()
+    programme = tables["programme_periods"]
+    assert sheets["programme"]["period"].tolist() == programme["period"].tolist()
+    assert (sheets["programme"]["binding_limit"].fillna("").tolist()
+            == programme["binding_limit"].fillna("").tolist())
 
 
 def test_large_estates_keep_the_report_small(run, monkeypatch):
