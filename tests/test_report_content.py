@@ -272,3 +272,15 @@ def test_the_timeline_keeps_its_steps_apart_from_the_empty_dates_and_loses_no_ro
     assert [r[0] for r in dates] == timeline.loc[empty, "item"].tolist()
     assert [r[0] for r in steps] == timeline.loc[~empty, "item"].tolist()
     assert {r[1] for r in steps} >= {"programme", "critical path"}
+
+
+def test_a_run_without_timeline_or_periods_still_renders_its_waves(run):
+    import assess.report.html as report_html
+
+    estate, results, summary, *_ = run
+    older = copy.copy(results)
+    older["waves"] = copy.copy(results["waves"])
+    older["waves"].tables = {k: v for k, v in results["waves"].tables.items()
+                             if k not in ("timeline", "programme_periods", "dual_running")}
+    waves = _section(report_html.render_report(estate, older, summary), "waves")
+    assert 'id="programme-chart"' in waves and 'id="periods-table"' not in waves

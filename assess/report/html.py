@@ -238,6 +238,8 @@ def stage_charts(estate: Estate, results: dict[str, StageResult]) -> dict[str, C
     waves, plan = t.result_table(results, "waves"), t.result_table(results, "wave_plan")
     if waves is not None and plan is not None and not waves.empty:
         timeline = t.result_table(results, "timeline")
+        if timeline is None:  # a run written before the timeline existed: no empty dates to mark
+            timeline = pd.DataFrame({"item": [], "kind": [], "end": pd.Series(dtype="datetime64[ns, UTC]")})
         charts["programme"] = _chart(programme_chart(plan, waves, estate["vms"], timeline), "VMs moved")
         if len(waves) <= GANTT_WAVES:  # per-wave detail while it is complete; the programme chart has all
             charts["calendar"] = _chart(wave_calendar(waves), "date (UTC)")
