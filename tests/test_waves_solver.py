@@ -1,8 +1,12 @@
+import math
+
 import networkx as nx
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from assess.waves import WaveCaps, assign_waves
-from assess.waves.improve import improve_waves, local_search
+from assess.waves.improve import _Search, improve_waves, local_search
 
 CAPS = WaveCaps(max_vms=4, max_tib=100, window_hours=48, aggregate_gbps=7, per_vm_gbps=2)
 
@@ -57,3 +61,38 @@ def test_kicks_take_the_local_search_out_of_its_local_optimum():
     exact = (4, 677.0)  # the CP-SAT optimum, computed once when the planner shipped an exact solver
     assert best == exact and stuck[0] == exact[0] and stuck[1] > exact[1]
     assert improve_waves(Q, start, caps, kicks=0) == local_search(Q, start, caps)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 8), st.floats(0, 3), st.floats(0, 2e5), st.floats(0, 2e5)),
+                min_size=1, max_size=20),
+       st.sampled_from([math.inf, 1.0]))
+def test_the_vectorised_cap_check_agrees_with_the_scalar_one(rows, max_tib):
+    caps = WaveCaps(max_vms=4, max_tib=max_tib, window_hours=48, aggregate_gbps=7, per_vm_gbps=2)
+    vms, tib, gib, top = (np.array(c, dtype=float) for c in zip(*rows))
+    expected = [caps.fits(*r) is None for r in zip(vms, tib, gib, top)]
+    assert caps.fits_mask(vms, tib, gib, top).tolist() == expected
+
+
+def test_swap_checks_every_partner_as_the_scalar_check_would():
+    """All partners of a wave are checked at once: each verdict equals the caps of the traded waves."""
+    rng = np.random.default_rng(3)
+    caps = WaveCaps(max_vms=12, max_tib=100, window_hours=1, aggregate_gbps=7, per_vm_gbps=2)
+    Q = nx.Graph()
+    for i in range(40):  # copies up to 1,200 GiB: one VM alone can break the 1 h window at 2 Gbit/s
+        Q.add_node(f"g{i}", vms=int(rng.integers(1, 4)), tib=0.1, gib=float(rng.uniform(1, 400)),
+                   max_gib=float(rng.uniform(1, 1200)), phase=1)
+    wave = {f"g{i}": i % 5 for i in range(40)}
+    search = _Search(Q, wave, caps, "weight", set())
+
+    def traded_fits(members: set) -> bool:  # from the groups themselves, not the search's totals
+        return caps.group_fits([Q.nodes[search.names[m]] for m in members]) is None
+    for i in range(40):
+        here = int(search.at[i])
+        for j in range(5):
+            if j == here:
+                continue
+            partners = search.partners(j)
+            scalar = [traded_fits(search.members[j] - {h} | {i})
+                      and traded_fits(search.members[here] - {i} | {h}) for h in partners.tolist()]
+            assert search.swap_fits(i, here, j, partners).tolist() == scalar

@@ -144,15 +144,19 @@ def _significance(edges: pd.DataFrame, vm_ids: pd.Index, params: WavesParams) ->
 
 def pre_groups(vm_ids: pd.Index, rules: list[tuple[list[str], str]],
                evidence: list[tuple[str, str, list[str]]]) -> pd.Series:
-    """vm_id -> a coarse label (hard rule or name stem) for counting the groups a hub reaches."""
-    label = pd.Series(vm_ids.to_numpy(), index=vm_ids, dtype=object)
+    """vm_id -> a coarse label (hard rule or name stem) for counting the groups a hub reaches.
+
+    Built in a dict, not by assigning into a Series per rule (33,000 name stems at 100,000 VMs
+    cost 10 s that way).
+    """
+    label = dict(zip(vm_ids, vm_ids))
     for kind, value, members in evidence:
         if kind == "name":
-            label[members] = f"name:{value}"
+            label.update(dict.fromkeys(members, f"name:{value}"))
     for members, _ in rules:
         if len(members) > 1:
-            label[members] = label[members[0]]
-    return label
+            label.update(dict.fromkeys(members, label[members[0]]))
+    return pd.Series(label, dtype=object)
 
 
 def dependency_graph(estate: Estate, params: WavesParams | None = None) -> nx.Graph:

@@ -114,8 +114,9 @@ class _Search:
         self.size = size = size.reshape(len(names), 4)
         self.tot = np.zeros((len(numbers), 3))
         np.add.at(self.tot, at, size[:, :3])
-        self.top = np.zeros(len(numbers))  # per wave: at least its largest copy (exact when it matters)
+        self.top = np.zeros(len(numbers))  # per wave: its largest copy (kept exact by move)
         np.maximum.at(self.top, at, size[:, 3])
+        self._partners: dict[int, np.ndarray] = {}  # per wave: its unlocked groups, sorted (cache)
         self.members: dict[int, set] = defaultdict(set)
         self.labels = [Counter(nodes[n].get("apart", ())) for n in names]
         self.apart: dict = defaultdict(Counter)
@@ -151,13 +152,41 @@ class _Search:
         return {n: int(self.numbers[self.at[i]]) for i, n in enumerate(self.names)}
 
     def fits(self, j: int, add: int, drop: int | None) -> bool:
-        """Whether wave ``j`` keeps its caps with group ``add`` in (and ``drop`` out)."""
+        """Whether wave ``j`` keeps its caps with group ``add`` in (and ``drop`` out).
+
+        O(1) but when ``drop`` holds the wave's largest copy (then O(groups in the wave)): a
+        swap tries every group of a wave of thousands as a partner.
+        """
         size = self.size
         vms, tib, gib = (self.tot[j] + size[add, :3] - (size[drop, :3] if drop is not None else 0.0)).tolist()
-        if self.caps.fits(vms, tib, gib, max(self.top[j], size[add, 3])) is None:
-            return True
-        biggest = size[list(self.members[j] - {drop} | {add}), 3].max()
-        return self.caps.fits(vms, tib, gib, biggest) is None
+        top = self.top[j]
+        if drop is not None and size[drop, 3] >= top:
+            top = self._largest(j, without=drop)
+        return self.caps.fits(vms, tib, gib, max(top, size[add, 3])) is None
+
+    def swap_fits(self, i: int, here: int, j: int, partners: np.ndarray) -> np.ndarray:
+        """For each partner ``h`` of wave ``j``: do both waves keep their caps when ``i`` and ``h`` trade?"""
+        size, caps = self.size, self.caps
+        into = self.tot[j] + size[i, :3] - size[partners, :3]  # wave j with i in, h out
+        top = np.full(len(partners), self.top[j])
+        largest = size[partners, 3] >= self.top[j]
+        top[largest] = [self._largest(j, without=h) for h in partners[largest].tolist()]
+        ok = caps.fits_mask(into[:, 0], into[:, 1], into[:, 2], np.maximum(top, size[i, 3]))
+        back = self.tot[here] - size[i, :3] + size[partners, :3]  # wave here with h in, i out
+        top_here = self._largest(here, without=i) if size[i, 3] >= self.top[here] else self.top[here]
+        top_back = np.maximum(top_here, size[partners, 3])
+        return ok & caps.fits_mask(back[:, 0], back[:, 1], back[:, 2], top_back)
+
+    def _largest(self, j: int, without: int | None = None) -> float:
+        """The largest copy of wave ``j``'s groups other than ``without``."""
+        return max((self.size[m, 3] for m in self.members[j] if m != without), default=0.0)
+
+    def partners(self, j: int) -> np.ndarray:
+        """Wave ``j``'s unlocked groups, sorted (cached until a move changes the wave)."""
+        if j not in self._partners:
+            free = (h for h in self.members[j] if h not in self.locked_ids)
+            self._partners[j] = np.sort(np.fromiter(free, dtype=np.int64))
+        return self._partners[j]
 
     def allowed(self, i: int, j: int, drop: int | None = None) -> bool:
         """Whether group ``i`` may sit in wave ``j``: phase range, unlocked, precedence, keep-apart."""
@@ -179,6 +208,10 @@ class _Search:
         self.tot[old] -= self.size[i, :3]
         self.tot[j] += self.size[i, :3]
         self.top[j] = max(self.top[j], self.size[i, 3])
+        if self.size[i, 3] >= self.top[old]:
+            self.top[old] = self._largest(old)
+        self._partners.pop(old, None)
+        self._partners.pop(j, None)
         self.apart[old] -= self.labels[i]
         self.apart[j] += self.labels[i]
         self.at[i] = j
@@ -219,18 +252,26 @@ class _Search:
 
     def best_swap(self, i: int, here: int, j: int, g: float, best):
         """``best``, or a better swap of group ``i`` (in ``here``, gain ``g`` in ``j``) with one of ``j``."""
-        free = (h for h in self.members[j] if h not in self.locked_ids)
-        partners = np.sort(np.fromiter(free, dtype=np.int64))
+        partners = self.partners(j)
         if not len(partners):
             return best
         back = self.near[partners] @ (self.dist[:, j] - self.dist[:, here])  # each partner's gain moving back
-        link = np.array([self.adj[i].get(h, 0.0) for h in partners.tolist()])
+        link = np.zeros(len(partners))  # i's link to each partner: i has few links, the wave many groups
+        mine = [(h, x) for h, x in self.adj[i].items() if self.at[h] == j]
+        if mine:
+            ids, weights = zip(*mine)
+            pos = np.searchsorted(partners, ids)
+            kept = (pos < len(partners)) & (partners[np.minimum(pos, len(partners) - 1)] == ids)
+            link[pos[kept]] = np.asarray(weights)[kept]
         both = g + back - 2 * link * self.dist[here, j]  # their shared link keeps its length: counted twice
         floor = 1e-9 if best is None else best[0]
-        for k in np.flatnonzero(both > floor)[np.argsort(-both[both > floor], kind="stable")].tolist():
+        better = np.flatnonzero(both > floor)
+        if not len(better):
+            return best
+        better = better[self.swap_fits(i, here, j, partners[better])]
+        for k in better[np.argsort(-both[better], kind="stable")].tolist():
             h = int(partners[k])
-            if (self.allowed(h, here, i) and self.allowed(i, j, h) and self.fits(j, i, h)
-                    and self.fits(here, h, i)):
+            if self.allowed(h, here, i) and self.allowed(i, j, h):
                 return (float(both[k]), j, h)
         return best
 
@@ -272,6 +313,8 @@ class _Search:
         self.at[list(members[j])], self.at[list(members[k])] = k, j
         for table in (self.tot, self.top, between, between.T):
             table[[j, k]] = table[[k, j]]
+        self._partners[j], self._partners[k] = self._partners.pop(k, None), self._partners.pop(j, None)
+        self._partners = {w: p for w, p in self._partners.items() if p is not None}
         # only groups linked to j or k have link weight there: swap their two cells, not two columns
         linked = list({m for i in members[j] | members[k] for m in self.adj[i]})
         self.near[linked, j], self.near[linked, k] = self.near[linked, k], self.near[linked, j]

@@ -21,6 +21,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 import networkx as nx
+import numpy as np
 
 from assess.waves.params import WavesParams
 from assess.waves.throughput import Throughput
@@ -65,6 +66,12 @@ class WaveCaps:
             why = f"one VM's copy at {self.per_vm_gbps:g} Gbit/s" if single else self.copy_limit
             return f"transfer window {self.window_hours:g} h" + (f" ({why})" if why else "")
         return None
+
+    def fits_mask(self, vms: np.ndarray, tib: np.ndarray, gib: np.ndarray, max_gib: np.ndarray) -> np.ndarray:
+        """:meth:`fits` is None, for arrays of wave totals at once (the same limits and tolerances)."""
+        hours = np.maximum(gib * GIB_TO_GBIT / self.aggregate_gbps, max_gib * GIB_TO_GBIT / self.per_vm_gbps)
+        within = hours / 3600.0 <= self.window_hours + 1e-9
+        return (vms <= self.max_vms) & (tib <= self.max_tib + 1e-9) & within
 
     def group_fits(self, groups: list[dict]) -> str | None:
         """:meth:`fits` for a wave holding ``groups`` (dicts with ``vms``, ``tib``, ``gib``, ``max_gib``)."""
