@@ -103,6 +103,11 @@ def vm_facts(estate: Estate, readiness: pd.DataFrame | None, sizing: pd.DataFram
     return out
 
 
+def copy_days(gib, gbps: float):
+    """Days to copy ``gib`` GiB at ``gbps`` Gbit/s (scalar or array): 1 TiB at 2 Gbit/s is 0.0509."""
+    return gib * GIB_TO_GBIT / gbps / DAY_S
+
+
 def transfer_columns(out: pd.DataFrame, params: WavesParams, per_vm_gbps: float) -> None:
     """Add ``transfer_basis``, ``transfer_gib``, ``precopy_days`` and ``transfer_note`` to ``out``.
 
@@ -118,8 +123,8 @@ def transfer_columns(out: pd.DataFrame, params: WavesParams, per_vm_gbps: float)
                      storage * params.warm_delta_fraction)
     precopied = warm & ~diverges
     out["transfer_gib"] = np.where(precopied, delta, storage)
-    first_copy_days = storage * GIB_TO_GBIT / per_vm_gbps / DAY_S
-    out["precopy_days"] = np.where(precopied, np.maximum(params.warm_precopy_days, first_copy_days), 0.0)
+    lead = np.maximum(params.warm_precopy_days, copy_days(storage, per_vm_gbps))
+    out["precopy_days"] = np.where(precopied, lead, 0.0)
     rows = out[["transfer_basis", "storage_gib", "transfer_gib", "precopy_days", "disk_kbps_p95"]].itertuples(
         index=False, name=None)
     out["transfer_note"] = [_note(*row, rate_gbps=g, params=params, per_vm_gbps=per_vm_gbps)
@@ -136,7 +141,7 @@ def _note(basis: str, storage: float, transfer: float, days: float, kbps: float,
         return (f"warm, but may not converge: {bound} = {rate_gbps:.2f} Gbit/s reaches one VM's copy rate "
                 f"{per_vm_gbps:g} Gbit/s, so a pre-copy may never catch up; planned as a full copy of "
                 f"{storage:.0f} GiB in the window (measure its write rate alone, or migrate it cold)")
-    first = storage * GIB_TO_GBIT / per_vm_gbps / DAY_S
+    first = copy_days(storage, per_vm_gbps)
     lead = f"first full copy {first:.2f} day(s) at {per_vm_gbps:g} Gbit/s"
     lead = lead if first > params.warm_precopy_days else f"warm_precopy_days floor; {lead}"
     head = (f"warm: {storage:.0f} GiB pre-copied over {days:.2f} day(s) before the window ({lead}); "

@@ -14,11 +14,11 @@ from assess.model.results import StageResult
 from assess.waves.calendar import first_window, wave_calendar
 from assess.waves.dual_running import dual_running_cost
 from assess.waves.explain import group_labels, vm_group_reason, wave_reasons
-from assess.waves.facts import DAY_S, PRECOPIED
+from assess.waves.facts import PRECOPIED, copy_days
 from assess.waves.links import HARD, SOFT
 from assess.waves.metrics import cross_wave_traffic, group_modularity, wave_lower_bound
 from assess.waves.params import WavesParams
-from assess.waves.schedule import GIB_TO_GBIT, WaveAssignment, WaveCaps
+from assess.waves.schedule import WaveAssignment, WaveCaps
 from assess.waves.timeline import listing, programme_timeline
 
 WAVE_COLUMNS = ["wave", "kind", "groups", "vms", "warm_vms", "storage_tib", "transfer_gib", "transfer_hours",
@@ -188,9 +188,9 @@ def _precopy(part: pd.DataFrame, caps: WaveCaps, params: WavesParams) -> dict:
     if warm.empty:
         return dict(precopy_tib=0.0, precopy_days=0.0, precopy_basis="no warm VM pre-copies")
     gib = float(warm["storage_gib"].sum())
-    shared = gib * GIB_TO_GBIT / caps.aggregate_gbps / DAY_S
+    shared = copy_days(gib, caps.aggregate_gbps)
     top = warm.loc[warm["storage_gib"].idxmax()]
-    first = top["storage_gib"] * GIB_TO_GBIT / caps.per_vm_gbps / DAY_S
+    first = copy_days(top["storage_gib"], caps.per_vm_gbps)
     vm = f"VM '{top['name']}': first full copy of {top['storage_gib']:.0f} GiB at {caps.per_vm_gbps:g} Gbit/s"
     if shared > max(first, params.warm_precopy_days):
         basis = (f"{len(warm)} warm VMs' {gib / 1024:.2f} TiB share the wave's copy rate "
@@ -218,6 +218,8 @@ def _precopy_calendar(waves: pd.DataFrame) -> pd.DataFrame:
     previous = pd.to_datetime(out["start"].map(dict(zip(opens[1:], opens[:-1]))), utc=True)
     out["precopy_overlap"] = (out["precopy_start"] < previous).fillna(False).astype(bool)
     return out
+
+
 def _metrics(G, wave_of, wave_plan, waves, caps, groups) -> tuple[pd.DataFrame, dict]:
     traffic = cross_wave_traffic(G, wave_of)
     waved = wave_plan[wave_plan["wave"].notna()]
