@@ -157,15 +157,30 @@ def test_a_lead_longer_than_the_gap_between_windows_is_flagged_and_warned():
     assert waves.loc[2, "precopy_start"] == pd.Timestamp(START) - pd.Timedelta(days=1)
     codes = {w["code"]: w["message"] for w in r.warnings}
     assert codes["waves.precopy.overlap"].startswith(
-        "1 wave(s) need a longer warm pre-copy than the gap to the previous window (cadence 1 days): "
+        "1 wave(s) start their warm pre-copy before the earlier waves' copies end (windows 1 days apart): "
         "2 (2.0 d)")
     row = r.tables["timeline"].set_index("item").loc["warm pre-copy lead"]
-    assert "1 wave(s) (2) start pre-copying before the previous window opens" in row["detail"]
+    assert "1 wave(s) (2) start pre-copying before the earlier waves' copies end" in row["detail"]
     # a week apart: no overlap, no warning
     r = _plan({"v1": ("warm", 1 * TIB, 50.0), "v2": ("warm", 1 * TIB, 50.0)},
               WavesParams(pilot_vms=0, start=START, max_vms_per_wave=1))
     assert not r.tables["waves"]["precopy_overlap"].any()
     assert "waves.precopy.overlap" not in {w["code"] for w in r.warnings}
+
+
+def test_a_precopy_starting_while_the_previous_window_still_copies_is_flagged():
+    # windows 3 days apart; wave 1 copies a 30 TiB cold VM at 2 Gbit/s: 30720 x 8.59 / 2 / 3600 = 36.65 h;
+    # wave 2's 2-day pre-copy starts 24 h after wave 1's window opens, while that copy still runs
+    params = WavesParams(pilot_vms=0, start=START, max_vms_per_wave=1, cadence_days=3.0,
+                         pins={"big": 1, "w": 2})
+    r = _plan({"big": ("cold", 30 * TIB, None), "w": ("warm", 1 * TIB, 50.0)}, params)
+    waves = r.tables["waves"].set_index("wave")
+    assert waves.loc[1, "transfer_hours"] == pytest.approx(30720 * GBIT_PER_GIB / 2 / 3600)
+    assert waves.loc[2, "precopy_start"] == pd.Timestamp(START) + pd.Timedelta(days=1)
+    assert waves["precopy_overlap"].tolist() == [False, True]
+    # a 19 TiB copy (19456 x 8.59 / 2 / 3600 = 23.2 h) is done before the pre-copy starts at 24 h
+    r = _plan({"big": ("cold", 19 * TIB, None), "w": ("warm", 1 * TIB, 50.0)}, params)
+    assert not r.tables["waves"]["precopy_overlap"].any()
 
 
 def test_sizing_carries_the_disk_throughput_p95_the_waves_stage_reads(staged_sample):

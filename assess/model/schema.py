@@ -747,8 +747,8 @@ _result(
     _c("precopy_start", TIME,
        "When the wave's warm pre-copy starts (start - precopy_days), UTC; empty without pre-copy"),
     _c("precopy_overlap", BOOL,
-       "The pre-copy starts before the previous window opens (lead > gap between windows): it shares the "
-       "link with the earlier wave's pre-copy, so the lead is a floor"),
+       "The pre-copy starts before earlier waves' copies end (their transfer_end; always when the lead "
+       "exceeds the gap between windows): it shares the link with them, so the lead is a floor"),
 )
 
 _result(

@@ -71,15 +71,15 @@ def build_tables(p: Planned) -> StageResult:
 
 
 def _warn_precopy(result: StageResult, waves: pd.DataFrame, params: WavesParams) -> None:
-    """Waves whose pre-copy starts before the previous window opens: their pre-copies share the link."""
+    """Waves whose pre-copy starts while earlier waves still copy: they share the link."""
     over = waves[waves["precopy_overlap"]]
     if len(over):
         listed = listing([f"{int(w)} ({d:.1f} d)" for w, d in zip(over["wave"], over["precopy_days"])])
         result.warn("waves.precopy.overlap",
-                    f"{len(over)} wave(s) need a longer warm pre-copy than the gap to the previous window "
-                    f"(cadence {params.cadence_days:g} days): {listed}; their pre-copies overlap "
-                    "the earlier wave's on the same link, so those leads are a floor (raise the bandwidth, "
-                    "lengthen the cadence or cap the warm storage per wave)", table="waves")
+                    f"{len(over)} wave(s) start their warm pre-copy before the earlier waves' copies end "
+                    f"(windows {params.cadence_days:g} days apart): {listed}; they share the link, so "
+                    "those leads are a floor (raise the bandwidth, lengthen the cadence or cap the warm "
+                    "storage per wave)", table="waves")
 
 
 def _move_groups(p: Planned, labels: dict) -> pd.DataFrame:
@@ -207,16 +207,17 @@ def _precopy(part: pd.DataFrame, caps: WaveCaps, params: WavesParams) -> dict:
 def _precopy_calendar(waves: pd.DataFrame) -> pd.DataFrame:
     """``waves`` with ``precopy_start`` (empty without pre-copy) and ``precopy_overlap``.
 
-    ``precopy_overlap``: the pre-copy starts before the previous window opens (its lead exceeds the
-    gap between windows), so it shares the link with the earlier wave's pre-copy; waves of one
-    window already share it through their copy rate.
+    ``precopy_overlap``: the pre-copy starts before the copies of earlier windows end (their
+    ``transfer_end``; a lead longer than the gap between windows always does), so it shares the
+    link with them and its lead is a floor. Waves of one window already share the link through
+    their copy rate.
     """
     out = waves.copy()
     lead = pd.to_timedelta(out["precopy_days"].astype(float), unit="D")
     out["precopy_start"] = (out["start"] - lead).where(out["precopy_days"] > 0)
-    opens = sorted(set(out["start"]))
-    previous = pd.to_datetime(out["start"].map(dict(zip(opens[1:], opens[:-1]))), utc=True)
-    out["precopy_overlap"] = (out["precopy_start"] < previous).fillna(False).astype(bool)
+    busy = out.groupby("start")["transfer_end"].max().sort_index().cummax().shift(1)
+    earlier = pd.to_datetime(out["start"].map(busy), utc=True)
+    out["precopy_overlap"] = (out["precopy_start"] < earlier).fillna(False).astype(bool)
     return out
 
 

@@ -66,8 +66,7 @@ def _precopy_lead(waves: pd.DataFrame, plan: pd.DataFrame) -> list[dict]:
     overlap = pre[pre["precopy_overlap"]]
     if len(overlap):
         detail += (f"; {len(overlap)} wave(s) ({listing(overlap['wave'])}) start pre-copying before the "
-                   "previous window opens: their pre-copies share the link with the earlier wave's, so the "
-                   "leads shown are a floor")
+                   "earlier waves' copies end: they share the link, so the leads shown are a floor")
     diverging = int((waved["transfer_basis"] == DIVERGES).sum())
     if diverging:
         detail += (f"; {diverging} warm VM(s) whose measured change rate may outrun their copy are copied "
