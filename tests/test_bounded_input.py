@@ -101,3 +101,27 @@ def test_a_config_that_is_not_a_mapping_is_one_line(tmp_path):
     path.write_text("- 1\n- 2\n")
     with pytest.raises(AssessError, match="a config file is a mapping"):
         load_config(path)
+
+
+def _screening_threads() -> list:
+    import threading
+    return [t for t in threading.enumerate() if t.name.startswith("xlsx-bounds")]
+
+
+@pytest.mark.parametrize("case", ["read", "refused sheet", "no vInfo"])
+def test_an_import_leaves_no_screening_thread_behind(case, tmp_path):
+    """The background screen stops (and the zip closes) as the import returns or fails.
+
+    The failure cases check while the exception (whose traceback holds the import's frames) is
+    alive, as a caller handling it would: nothing may still be screening the workbook then.
+    """
+    sheets = {"read": {"vInfo": vinfo(VMS)}, "refused sheet": {"vInfo": {**vinfo(VMS), "ZZ900000": 1}},
+              "no vInfo": {"vHost": vinfo(VMS)}}[case]
+    path = write_xlsx(tmp_path / "x.xlsx", sheets)
+    if case == "read":
+        assert len(read_rvtools([path])["vms"]) == 2
+        assert _screening_threads() == []
+        return
+    with pytest.raises(AssessError) as failed:
+        read_rvtools([path])
+    assert failed.traceback and _screening_threads() == []

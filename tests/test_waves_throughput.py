@@ -9,7 +9,7 @@ from waves_helpers import make_estate
 from assess.model import AssessError
 from assess.waves import WaveCaps, WavesParams, plan_waves
 from assess.waves.dual_running import dual_running_cost
-from assess.waves.throughput import Throughput
+from assess.waves.throughput import Throughput, validation_load
 
 GBIT_PER_GIB = 8 * 1.073741824
 START = datetime(2027, 1, 8, 20, 0)
@@ -113,3 +113,30 @@ def test_dual_running_cost_month_by_month():
     assert table["target_cost"].tolist() == pytest.approx([100.0, 200.0])
     assert summary["migration_period_cost"] == pytest.approx(350.0)
     assert (summary["current_monthly_before"], summary["target_monthly_steady"]) == (100.0, 200.0)
+
+
+def test_the_busiest_window_names_the_validation_it_asks_and_the_teams_it_takes():
+    # two waves share the first window (120 + 80 = 200 VMs), the second holds 90: at 50-100 VMs a
+    # team a week, 200 VMs in a weekly window take 2-4 teams; a fortnightly cadence halves that
+    starts = pd.to_datetime(["2027-01-08 20:00", "2027-01-08 20:00", "2027-01-15 20:00"], utc=True)
+    waves = pd.DataFrame({"wave": [1, 2, 3], "start": starts, "vms": [120, 80, 90]})
+    load = validation_load(waves, WavesParams())
+    assert (load["peak_window_vms"], load["teams_low"], load["teams_high"]) == (200, 2, 4)
+    assert load["peak_window_start"] == starts[0]
+    fortnight = validation_load(waves, WavesParams(cadence_days=14))
+    assert (fortnight["teams_low"], fortnight["teams_high"]) == (1, 2)
+    assert validation_load(waves.iloc[:0], WavesParams()) is None
+
+
+def test_the_timeline_says_what_validation_the_plan_asks_and_whether_people_limit_it():
+    est = make_estate([f"v{i}" for i in range(30)])
+    free = plan_waves(est, params=WavesParams(pilot_vms=0, start=START))
+    row = free.tables["timeline"].set_index("kind").loc["people"]
+    assert row["detail"].startswith("the busiest window asks to validate 30 VMs: 1 migration-factory team(s)")
+    assert "validate_vms_per_window is not set" in row["detail"]
+    assert free.summary["programme"]["teams_needed"] == "1"
+    capped = plan_waves(est, params=WavesParams(pilot_vms=0, start=START, validate_vms_per_window=10))
+    row = capped.tables["timeline"].set_index("kind").loc["people"]
+    assert len(capped.tables["waves"]) == 3
+    assert "validate_vms_per_window 10 limits every window" in row["detail"]
+    assert capped.summary["programme"]["peak_window_vms"] == 10

@@ -62,17 +62,17 @@ def read_rvtools(paths: Sequence[Path]) -> Estate:
     parts: dict[str, list[pd.DataFrame]] = defaultdict(list)
     warnings: list[dict] = []
     for path in paths:
-        export = open_export(Path(path))
-        source = estate.add_source("rvtools", path=str(export.path), format=export.kind,
-                                   tool="RVTools")
-        ctx = ExportContext(export, source)
-        _read_export(ctx, parts)
-        estate.provenance[-1].update(
-            read_inventory(ctx, parts),
-            absent_sheets=ctx.absent_sheets,
-            absent_columns={t: c for t, c in ctx.absent_columns.items() if c},
-            unused_sheets=export.unused_sheets(),
-        )
+        with open_export(Path(path)) as export:
+            source = estate.add_source("rvtools", path=str(export.path), format=export.kind,
+                                       tool="RVTools")
+            ctx = ExportContext(export, source)
+            _read_export(ctx, parts)
+            estate.provenance[-1].update(
+                read_inventory(ctx, parts),
+                absent_sheets=ctx.absent_sheets,
+                absent_columns={t: c for t, c in ctx.absent_columns.items() if c},
+                unused_sheets=export.unused_sheets(),
+            )
         for sheet_name in ctx.absent_sheets:
             ctx.warn("rvtools.sheet.missing", sheet_name,
                      f"sheet absent or unusable; {SHEET_MEANING[sheet_name]} unknown for this export")

@@ -83,6 +83,19 @@ class Export:
     _locales: set = field(default_factory=set)
     _bounds: XlsxBounds | None = None
 
+    def close(self) -> None:
+        """Stop screening sheets ahead and release the workbook's file (idempotent)."""
+        if self._bounds is not None:
+            self._bounds.close()
+            self._bounds = None
+        self._workbook = None
+
+    def __enter__(self) -> Export:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def has(self, sheet: str) -> bool:
         """True when the export holds ``sheet`` (name matched case-insensitively)."""
         return sheet.lower() in self.sheets
@@ -193,18 +206,11 @@ def open_export(path: Path, limits: XlsxLimits = XlsxLimits()) -> Export:
         if path.suffix.lower() == ".csv":
             raise AssessError(f"{path}: pass the folder holding the RVTools_tab*.csv files "
                               "(or the xlsx export), not a single CSV file")
-        bounds = XlsxBounds(path, limits)
-        try:
-            workbook = python_calamine.CalamineWorkbook.from_path(str(path))
-        except Exception as exc:  # calamine raises several unrelated types
-            raise AssessError(f"{path}: cannot be read as an xlsx workbook ({exc}); is it a "
-                              "complete RVTools export? Re-export or re-copy it") from exc
-        sheets = {name.strip().lower(): name for name in workbook.sheet_names}
-        bounds.screen_ahead(sheets[s.lower()] for s in SHEETS if s.lower() in sheets)  # in read order
-        export = Export(path, "xlsx", sheets, _workbook=workbook, _bounds=bounds)
+        export = _open_xlsx(path, limits)
     else:
         raise AssessError(f"{path}: no such file or folder")
     if not export.has("vInfo"):
+        export.close()
         known = ({s.lower() for s in SHEETS} | KNOWN_UNUSED) & set(export.sheets)
         if not known:
             raise AssessError(f"{path}: not an RVTools export (no vInfo sheet; found sheets: "
@@ -212,6 +218,20 @@ def open_export(path: Path, limits: XlsxLimits = XlsxLimits()) -> Export:
         raise AssessError(f"{path}, sheet vInfo: missing; an RVTools export needs the vInfo "
                           "sheet (re-export with the vInfo tab)")
     return export
+
+
+def _open_xlsx(path: Path, limits: XlsxLimits) -> Export:
+    """The xlsx export at ``path``, its sheets screened ahead in read order; closed again on error."""
+    bounds = XlsxBounds(path, limits)
+    try:
+        workbook = python_calamine.CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine raises several unrelated types
+        bounds.close()
+        raise AssessError(f"{path}: cannot be read as an xlsx workbook ({exc}); is it a "
+                          "complete RVTools export? Re-export or re-copy it") from exc
+    sheets = {name.strip().lower(): name for name in workbook.sheet_names}
+    bounds.screen_ahead(sheets[s.lower()] for s in SHEETS if s.lower() in sheets)  # in read order
+    return Export(path, "xlsx", sheets, _workbook=workbook, _bounds=bounds)
 
 
 def _nonblank(cell: object) -> bool:

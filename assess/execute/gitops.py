@@ -14,7 +14,6 @@ to a temporary name and renamed, under a lock on the folder.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 from pathlib import Path
@@ -22,6 +21,7 @@ from pathlib import Path
 import yaml
 
 from assess.model import AssessError
+from assess.model.store import folder_lock
 
 OWNED = ".assess-gitops.json"
 LOCK = ".assess-gitops.lock"
@@ -90,8 +90,7 @@ def write_tree(manifests: dict[str, list[dict]], out: Path, waves: list[int] | N
     if out.exists() and not out.is_dir():
         raise AssessError(f"{out}: exists and is not a folder; choose another --out")
     out.mkdir(parents=True, exist_ok=True)
-    with (out / LOCK).open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with folder_lock(out, what="GitOps tree", name=LOCK):
         record = _owned(out)
         files = _plan(manifests)
         released = released_waves(list(manifests), record["released"], waves)

@@ -38,8 +38,8 @@ def lock_wait_s() -> float:
 
 @contextmanager
 def folder_lock(folder: str | Path, *, exclusive: bool = True, what: str = "folder",
-                wait_s: float | None = None) -> Iterator[None]:
-    """Hold the lock of ``folder``: exclusive for a writer, shared for a reader.
+                wait_s: float | None = None, name: str = LOCK_NAME) -> Iterator[None]:
+    """Hold the lock of ``folder`` (the file ``name`` in it): exclusive for a writer, shared for a reader.
 
     A writer creates the folder. A reader of a folder it cannot write (a read-only copy)
     reads without the lock: nothing can be writing there. The lock is released when the
@@ -53,7 +53,7 @@ def folder_lock(folder: str | Path, *, exclusive: bool = True, what: str = "fold
     if exclusive:
         folder.mkdir(parents=True, exist_ok=True)
     try:
-        fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(folder / name, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
         if exclusive or exc.errno not in (errno.EACCES, errno.EROFS, errno.EPERM, errno.ENOENT):
             raise AssessError(f"{folder}: cannot lock the {what} ({exc.strerror})") from exc

@@ -140,13 +140,16 @@ class WavesParams(Params):
         "limit (measure with fio on the target storage class before trusting the plan).")
     per_vm_gbps: float = Field(2.0, gt=0, description="Throughput of one VM's disk copy, Gbit/s (VDDK over "
                                "NBD/NBDSSL moves one disk at a few hundred MB/s: VMware VDDK performance "
-                               "guide).")
+                               "guide; Red Hat's MTV performance recommendations measured 200-325 MiB/s, "
+                               "1.7-2.7 Gbit/s, per source ESXi host).")
     providers: int = Field(1, ge=1, description="Source providers (vCenters) migrating in parallel, each "
                            "with "
                            "its own Forklift concurrency.")
-    max_concurrent: int = Field(20, ge=1, description="Forklift maxInFlight per provider: VM migrations "
-                                "running "
-                                "at once (controller_max_vm_inflight, default 20 in the Forklift operator).")
+    max_concurrent: int = Field(
+        20, ge=1, description="Forklift maxInFlight: migrations running at once "
+        "(controller_max_vm_inflight, default 20 in the Forklift operator). For VMware sources MTV 2.6 and "
+        "later counts it per source ESXi host (VMs for cold, disks for warm), so a wave spread over several "
+        "hosts runs more at once: the model counts one host per provider, a floor.")
     parallel_waves: int = Field(1, ge=1, description="Waves that share one window, each on its own provider "
                                 "(at most providers); they share the link and the target storage.")
     cutover_minutes_per_vm: float = Field(
@@ -157,7 +160,9 @@ class WavesParams(Params):
         "smoke tests.")
     validate_vms_per_window: int | None = Field(
         None, ge=1, description="VMs the application teams can validate in one window (people limit); None: "
-        "not a limit.")
+        "not a limit, and the timeline says how many VMs the busiest window asks to validate and how many "
+        "teams that takes (one migration-factory team reaches 50-100 servers a week at full velocity: AWS "
+        "Prescriptive Guidance, large migrations, stage 2). Set it to the teams you have.")
     warm_precopy_days: float = Field(
         2.0, ge=0, description="Least days of warm pre-copy before a warm VM's cutover; a VM whose first "
         "full copy at one VM's copy rate takes longer, or a wave whose warm disks take longer at the wave's "
@@ -173,7 +178,8 @@ class WavesParams(Params):
         "window.")
 
     # --- precedence
-    pilot_vms: int = Field(5, ge=0, description="VMs in the pilot wave (0: no pilot).")
+    pilot_vms: int = Field(5, ge=0, description="VMs in the pilot wave (0: no pilot); AWS Prescriptive "
+                           "Guidance (large migrations) starts at about 5 servers a week.")
     pilot_max_group_vms: int = Field(3, ge=1, description="Largest group eligible for the pilot.")
     pilot_max_gib: float = Field(500.0, gt=0, description="Largest VM storage eligible for the pilot.")
     pins: dict[str, int] = Field(default_factory=dict,

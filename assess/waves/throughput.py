@@ -10,6 +10,9 @@ A wave holds what its window can move and validate, not a fixed number of VMs:
   wave) / cutover per VM`` rounds, ``max_concurrent`` VMs at a time per provider), the people
   limit ``validate_vms_per_window`` and the optional ``max_vms_per_wave``.
 
+When no people limit is set, :func:`validation_load` says how many VMs the busiest window asks the
+teams to validate and how many migration-factory teams that takes.
+
 Example: 10 TiB cold over 10 Gbit/s at 70% efficiency is 10,240 GiB x 8.59 Gbit/GiB / 7 Gbit/s =
 12,566 s = 3.5 h, well inside a 48 h window.
 """
@@ -18,6 +21,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+
+import pandas as pd
 
 from assess.model import AssessError
 from assess.waves.params import WavesParams
@@ -63,3 +68,25 @@ class Throughput:
         vms_limit, vms_per_wave = min(vms.items(), key=lambda t: t[1])
         cap = int(min(vms_per_wave, 10**9))
         return cls(copy_gbps, copy_limit, min(params.per_vm_gbps, copy_gbps), cap, vms_limit, in_flight)
+
+
+#: Servers one migration-factory team moves and validates a week at full velocity (AWS Prescriptive
+#: Guidance, "Large migrations", stage 2: start at about 5 a week, grow to 50-100).
+TEAM_VMS_PER_WEEK = (50, 100)
+
+
+def validation_load(waves: pd.DataFrame, params: WavesParams) -> dict | None:
+    """The VMs the busiest window asks to validate, and the teams that takes at the cited pace.
+
+    Windows are the waves' ``start`` times (parallel waves share one). The team count is a range
+    from :data:`TEAM_VMS_PER_WEEK` scaled to the window cadence. None without waves.
+    """
+    if waves.empty:
+        return None
+    per_window = waves.groupby("start")["vms"].sum()
+    peak = int(per_window.max())
+    weeks = params.cadence_days / 7
+    low, high = (math.ceil(peak / (pace * weeks)) for pace in reversed(TEAM_VMS_PER_WEEK))
+    return {"peak_window_vms": peak, "peak_window_start": per_window.idxmax(),
+            "teams_low": low, "teams_high": high,
+            "limit": params.validate_vms_per_window}

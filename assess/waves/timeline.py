@@ -3,18 +3,21 @@
 The empty dates say when hardware and licences can go.
 
 One ``timeline`` row per item: ``item``, ``kind`` (``programme``, ``critical path``,
-``cluster empty``, ``datacenter empty``), ``start``, ``end`` (UTC; empty when unknown),
+``people``, ``cluster empty``, ``datacenter empty``), ``start``, ``end`` (UTC; empty when unknown),
 ``days`` and ``detail``. A cluster is empty at the end of the window of its last VM's wave;
 while any of its VMs waits in remediate-first its empty date is unknown (said, not guessed).
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pandas as pd
 
 from assess.waves.facts import DIVERGES, PRECOPIED
 from assess.waves.params import WavesParams
 from assess.waves.schedule import WaveCaps
+from assess.waves.throughput import TEAM_VMS_PER_WEEK, validation_load
 
 COLUMNS = ["item", "kind", "start", "end", "days", "detail"]
 
@@ -74,6 +77,24 @@ def _precopy_lead(waves: pd.DataFrame, plan: pd.DataFrame) -> list[dict]:
     return [_row("warm pre-copy lead", "critical path", top["precopy_start"], top["start"], detail)]
 
 
+def _people(waves: pd.DataFrame, params: WavesParams, summary: dict) -> list[dict]:
+    """The validation the busiest window asks of the teams, against the cited pace of one team."""
+    load = validation_load(waves, params)
+    if load is None:
+        return []
+    start, peak = load["peak_window_start"], load["peak_window_vms"]
+    teams = (f"{load['teams_low']}" if load["teams_low"] == load["teams_high"]
+             else f"{load['teams_low']}-{load['teams_high']}")
+    low, high = TEAM_VMS_PER_WEEK
+    detail = (f"the busiest window asks to validate {peak:,} VMs: {teams} migration-factory team(s) at "
+              f"{low}-{high} VMs a week each (AWS Prescriptive Guidance, large migrations)")
+    detail += (f"; validate_vms_per_window {load['limit']:,} limits every window" if load["limit"]
+               else "; validate_vms_per_window is not set, so people do not limit this plan: set it to what "
+                    "your teams can validate")
+    summary.update(peak_window_vms=peak, teams_needed=teams)
+    return [_row("validation", "people", start, start + timedelta(hours=params.window_hours), detail)]
+
+
 def _empty_dates(plan: pd.DataFrame, waves: pd.DataFrame, vms: pd.DataFrame, column: str,
                  kind: str) -> list[dict]:
     """When each ``column`` value (cluster, datacenter) has no VM left to move."""
@@ -113,6 +134,7 @@ def programme_timeline(waves: pd.DataFrame, plan: pd.DataFrame, vms: pd.DataFram
                          f"{len(waves)} waves in {days / 7:.1f} weeks ({per_week:.2f} per week, "
                          f"{params.parallel_waves} per window); {int(waves['vms'].sum())} VMs"))
     rows += _critical_path(waves, plan, caps)
+    rows += _people(waves, params, summary)
     rows += _empty_dates(plan, waves, vms, "cluster", "cluster empty")
     rows += _empty_dates(plan, waves, vms, "datacenter", "datacenter empty")
     table = pd.DataFrame(rows, columns=COLUMNS)

@@ -283,3 +283,24 @@ def test_gitops_releases_waves_in_numeric_order_and_refuses_a_wave_the_plan_lack
     assert released_waves(groups, ["wave-01", "wave-02"], None) == ["wave-01", "wave-02"]
     with pytest.raises(AssessError, match="--wave 101: not a wave of the plan"):
         released_waves(groups, [], [101])
+
+
+def test_gitops_write_waits_for_another_writer_then_says_busy_in_one_line(table, tmp_path, monkeypatch):
+    """A second writer of the same tree waits ASSESS_LOCK_WAIT seconds, then stops (never hangs)."""
+    import fcntl
+    import time
+
+    from assess.execute.gitops import LOCK
+    from assess.model import AssessError
+
+    manifests = build_manifests(_estate(), table, ExecuteParams(backend="gitops", **PARAMS))
+    monkeypatch.setenv("ASSESS_LOCK_WAIT", "0.3")
+    with (tmp_path / LOCK).open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # as another assess process writing the tree would
+        began = time.monotonic()
+        with pytest.raises(AssessError, match=r"GitOps tree busy: another assess process is using it"):
+            write_tree(manifests, tmp_path)
+        assert time.monotonic() - began < 5
+    assert not (tmp_path / "kustomization.yaml").exists()
+    write_tree(manifests, tmp_path)  # once released it writes
+    assert (tmp_path / "kustomization.yaml").exists()
