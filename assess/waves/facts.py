@@ -84,7 +84,10 @@ def vm_facts(estate: Estate, readiness: pd.DataFrame | None, sizing: pd.DataFram
     out["storage_gib"] = storage.astype(float).fillna(0.0).to_numpy()
     rate = (sizing.drop_duplicates("vm_id").set_index("vm_id")["disk_kbps_p95"].reindex(out.index)
             if sizing is not None and "disk_kbps_p95" in sizing else pd.Series(np.nan, index=out.index))
-    out["disk_kbps_p95"] = pd.to_numeric(rate, errors="coerce").astype(float).clip(lower=0).to_numpy()
+    # rounded to a millionth of a KB/s: the P95 in pandas and in DuckDB differ in the last bits, and a
+    # rate such as 1472.5 must print and plan the same from either
+    rate = pd.to_numeric(rate, errors="coerce").astype(float)
+    out["disk_kbps_p95"] = rate.clip(lower=0).round(6).to_numpy()
     transfer_columns(out, params, WaveCaps.from_params(params).per_vm_gbps)
     rdm = _physical_rdm(estate, out.index).to_numpy()
     blocked = ((out["verdict"] == "not_ready") | (out["method"] == "blocked")).to_numpy() | rdm
