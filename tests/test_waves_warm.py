@@ -183,6 +183,16 @@ def test_a_precopy_starting_while_the_previous_window_still_copies_is_flagged():
     assert not r.tables["waves"]["precopy_overlap"].any()
 
 
+def test_no_wave_no_precopy_and_no_lead_row():
+    estate = make_estate(["a", "b"])
+    readiness = pd.DataFrame({"vm_id": ["vc/a", "vc/b"], "verdict": "excluded", "method": "warm"})
+    r = plan_waves(estate, readiness, params=WavesParams(start=START))
+    waves = r.tables["waves"]
+    assert waves.empty and {"precopy_days", "precopy_start", "precopy_overlap"} <= set(waves.columns)
+    assert "warm pre-copy lead" not in set(r.tables["timeline"]["item"])
+    assert r.summary["programme"]["longest_precopy_days"] is None
+
+
 def test_sizing_carries_the_disk_throughput_p95_the_waves_stage_reads(staged_sample):
     # the P95 (linear) of each VM's disk_kbps samples over its 30-day lookback window, KB/s
     sizing = staged_sample.raw["sizing"].tables["sizing"].set_index("vm_id")

@@ -213,6 +213,9 @@ def _precopy_calendar(waves: pd.DataFrame) -> pd.DataFrame:
     their copy rate.
     """
     out = waves.copy()
+    if out.empty:
+        return out.assign(precopy_start=pd.Series(dtype="datetime64[ns, UTC]"),
+                          precopy_overlap=pd.Series(dtype=bool))
     lead = pd.to_timedelta(out["precopy_days"].astype(float), unit="D")
     out["precopy_start"] = (out["start"] - lead).where(out["precopy_days"] > 0)
     busy = out.groupby("start")["transfer_end"].max().sort_index().cummax().shift(1)
