@@ -297,7 +297,7 @@ def test_every_chart_has_a_title_and_its_axis_units(page, run_dir):
     charts = page.js("""[...document.querySelectorAll('figure.chart')].map(f => ({
         title: f.dataset.title, units: f.dataset.units,
         text: [...f.querySelectorAll('svg text')].map(t => t.textContent).join(' | ')}))""")
-    assert len(charts) == 6  # clusters, OS families, readiness, node fill, calendar, dependency map
+    assert len(charts) == 7  # clusters, OS, readiness, node fill, programme, calendar, dependency map
     for chart in charts:
         assert chart["title"] and chart["title"] in chart["text"], chart["title"]
         assert chart["units"] and chart["units"] in chart["text"], (chart["title"], chart["units"])

@@ -3,6 +3,7 @@
 import copy
 import json
 import re
+from html import unescape
 
 import pandas as pd
 import pytest
@@ -168,8 +169,12 @@ def test_exports_hold_one_row_per_vm_and_the_wave_lists(run):
     planned = waves[waves["wave"].notna()]
     assert planned["wave"].is_monotonic_increasing
     sheets = pd.read_excel(out / "waves.xlsx", sheet_name=None, engine="calamine")
-    assert list(sheets) == ["waves", "vms by wave"]
+    assert list(sheets) == ["waves", "programme", "vms by wave"]
     assert sheets["waves"]["vms"].tolist() == tables["waves"].sort_values("wave")["vms"].tolist()
+    programme = tables["programme_periods"]
+    assert sheets["programme"]["period"].tolist() == programme["period"].tolist()
+    assert (sheets["programme"]["binding_limit"].fillna("").tolist()
+            == programme["binding_limit"].fillna("").tolist())
 
 
 def test_large_estates_keep_the_report_small(run, monkeypatch):
@@ -187,3 +192,95 @@ def test_large_estates_keep_the_report_small(run, monkeypatch):
     packed = html.split('data-encoding="gzip-base64">')[1].split("</script>")[0]
     rows = report_html.vm_rows(estate, results)
     assert gzip.decompress(base64.b64decode(packed)).decode() == str(table_json(rows))
+
+
+def _rows_of(html, element_id):
+    """Cell texts of the first table after ``id="element_id"``, one list per body row."""
+    block = html[html.index(f'id="{element_id}"'):]
+    block = block[:block.index("</table>")]
+    rows = [re.findall(r"<td[^>]*>([^<]*)</td>", row) for row in re.findall(r"<tr>(.*?)</tr>", block, re.S)]
+    return [[unescape(cell) for cell in row] for row in rows if row]
+
+
+def test_how_long_shows_the_whole_programme_chart_and_each_period_with_its_binding_limit(run):
+    *_, html, tables = run
+    waves = _section(html, "waves")
+    planned = int(tables["wave_plan"]["wave"].notna().sum())
+    chart = waves[waves.index('id="programme-chart"'):]
+    chart = chart[:chart.index("</figure>")]
+    assert "<svg" in chart and f"all {len(tables['waves'])} waves, {planned} VMs" in chart
+    assert "&lt;b onmouseover=" in chart and "<b onmouseover" not in chart  # the hostile cluster's row
+    periods = tables["programme_periods"]
+    rows = _rows_of(waves, "periods-table")
+    assert [r[0] for r in rows] == periods["period"].tolist()
+    for row, p in zip(rows, periods.itertuples()):
+        assert (int(row[1]), int(row[2].replace(",", ""))) == (p.waves, p.vms)
+        assert row[4] == f"{p.transfer_hours:,.1f} of {p.window_hours:,.0f}"
+        assert row[5] == f"{p.binding_limit}: {p.binding_waves} of {p.waves} waves"
+        assert row[-1] == f"{p.total_cost:,.0f}"
+    assert sum(int(r[2].replace(",", "")) for r in rows) == planned
+
+
+def test_the_migration_period_cost_stands_beside_today_and_the_steady_state(run):
+    _, _, summary, *_, html, tables = run
+    dual = summary["stages"]["waves"]["dual_running"]
+    months = dual["migration_months"]
+    assert months == len(tables["dual_running"]) >= 1
+    per_month, over = _rows_of(_section(html, "waves"), "programme-cost-table")
+    assert per_month[1:] == [f"{dual['current_monthly_before']:,.0f}",
+                             f"{dual['migration_period_cost'] / months:,.0f}",
+                             f"{dual['target_monthly_steady']:,.0f}"]
+    assert over[2] == f"{dual['migration_period_cost']:,.0f}"
+    assert over[2] == f"{tables['dual_running']['total_cost'].sum():,.0f}"
+    assert f"{dual['migration_period_cost']:,.0f}" in _section(html, "summary")  # in the answers too
+
+
+def test_every_throughput_assumption_is_listed_beside_the_programme_and_under_assumptions(run):
+    *_, html, _ = run
+    labels = ["Bandwidth source to target, Gbit/s", "Usable share of bandwidth",
+              "Target storage write rate, Gbit/s", "One VM's disk copy, Gbit/s",
+              "Source providers (vCenters) in parallel", "Forklift VMs in flight per provider",
+              "Waves per window",
+              "Cutover per VM, minutes", "Cutover per wave, minutes", "VMs validated per window",
+              "Warm pre-copy lead, days", "Migration window, hours", "Days between waves"]
+    beside = {r[0]: r[1] for r in _rows_of(_section(html, "waves"), "throughput-assumptions")}
+    listed = {r[1]: r[2] for r in _rows_of(_section(html, "assumptions"), "assumption-table")}
+    assert set(labels) <= set(beside) and set(labels) <= set(listed)
+    assert beside["Target storage write rate, Gbit/s"] == "not measured (not a limit)"
+    assert beside["VMs validated per window"] == listed["VMs validated per window"] == "not a limit"
+    assert beside["Forklift VMs in flight per provider"] == "20"
+
+
+def test_the_wave_calendar_is_drawn_only_while_it_shows_every_wave(run, monkeypatch):
+    import assess.report.html as report_html
+
+    estate, results, summary, *_ = run
+    assert "Wave calendar" in _section(report_html.render_report(estate, results, summary), "waves")
+    monkeypatch.setattr(report_html, "GANTT_WAVES", 1)
+    waves = _section(report_html.render_report(estate, results, summary), "waves")
+    assert "Wave calendar" not in waves and "first 1 of" not in waves
+    assert 'id="programme-chart"' in waves
+
+
+def test_the_timeline_keeps_its_steps_apart_from_the_empty_dates_and_loses_no_row(run):
+    *_, html, tables = run
+    timeline = tables["timeline"]
+    waves = _section(html, "waves")
+    steps = _rows_of(waves, "timeline-table")
+    dates = _rows_of(waves, "empty-dates")
+    empty = timeline["kind"].isin(["cluster empty", "datacenter empty"])
+    assert [r[0] for r in dates] == timeline.loc[empty, "item"].tolist()
+    assert [r[0] for r in steps] == timeline.loc[~empty, "item"].tolist()
+    assert {r[1] for r in steps} >= {"programme", "critical path"}
+
+
+def test_a_run_without_timeline_or_periods_still_renders_its_waves(run):
+    import assess.report.html as report_html
+
+    estate, results, summary, *_ = run
+    older = copy.copy(results)
+    older["waves"] = copy.copy(results["waves"])
+    older["waves"].tables = {k: v for k, v in results["waves"].tables.items()
+                             if k not in ("timeline", "programme_periods", "dual_running")}
+    waves = _section(report_html.render_report(estate, older, summary), "waves")
+    assert 'id="programme-chart"' in waves and 'id="periods-table"' not in waves

@@ -254,3 +254,54 @@ def test_the_timeline_answer_states_the_programme_and_the_clusters_left_open():
     closed = timeline.assign(end=timeline["end"].fillna(ts("2026-12-13T20:00Z")))
     assert timeline_answer(closed).endswith("the last source cluster is empty on 20 Dec 2026.")
     assert timeline_answer(timeline.iloc[1:]) is None
+
+
+def test_the_binding_answer_says_what_sets_the_pace_only_when_a_capacity_limit_closed_most_waves():
+    from assess.report.answers import binding_answer
+
+    most = {"binding_limit": "validation (100 VMs per window)", "binding_kind": "VMs per window",
+            "binding_waves": 189, "waves": 193}
+    assert binding_answer(most) == "What sets the pace: validation (100 VMs per window) (189 of 193 waves)."
+    tie = {"binding_limit": "pilot size", "binding_kind": "pilot size", "binding_waves": 1, "waves": 4}
+    assert binding_answer(tie) == ("No capacity limit closed most waves; the most frequent reason a wave "
+                                   "closed: pilot size (1 of 4 waves).")
+    half = {**most, "binding_waves": 2, "waves": 4}
+    assert binding_answer(half).startswith("No capacity limit closed most waves")
+    assert binding_answer({}) is None and binding_answer(None) is None
+
+
+def test_the_migration_period_cost_reads_beside_before_and_after():
+    from assess.report.answers import programme_cost_answer
+    from assess.report.tables import programme_cost
+
+    dual = {"migration_months": 4, "migration_period_cost": 950.0, "current_monthly_before": 300.0,
+            "target_monthly_steady": 120.0, "currency": "EUR"}
+    assert programme_cost_answer(dual) == (
+        "Running both platforms for 4 months costs 950 EUR (238 EUR a month on average), against 300 EUR a "
+        "month on VMware today and 120 EUR a month on the target once done.")
+    table = programme_cost(dual)
+    assert table["basis"].tolist() == ["per month", "over the 4 months of the migration"]
+    # before: 300 a month, 4 x 300 over the months; during: 950 / 4; after: 120, 4 x 120
+    assert table[["before", "during", "after"]].to_numpy().tolist() == [[300.0, 237.5, 120.0],
+                                                                       [1200.0, 950.0, 480.0]]
+    assert programme_cost(dual | {"migration_months": 1})["basis"][1] == "over the month of the migration"
+    assert programme_cost({}) is None and programme_cost_answer({}) is None
+
+
+def test_period_rows_read_used_of_offered_hours_the_binding_count_and_the_emptied_clusters():
+    from assess.report.tables import period_rows
+
+    periods = pd.DataFrame({
+        "period": ["2027-01", "2027-02"], "waves": pd.array([5, 0], dtype="Int64"),
+        "vms": pd.array([307, 0], dtype="Int64"), "storage_tib": [61.5, 0.0], "transfer_hours": [31.5, 0.0],
+        "window_hours": [240.0, 192.0], "binding_limit": ["validation (100 VMs per window)", None],
+        "binding_waves": pd.array([3, None], dtype="Int64"),
+        "emptied_clusters": ["A; B; C; D; E; F; G", None],
+        "current_cost": [300.0, 200.0], "target_cost": [50.0, 80.0], "total_cost": [350.0, 280.0]})
+    rows = period_rows(periods)
+    assert rows["hours"].tolist() == ["31.5 of 240", "0.0 of 192"]
+    assert rows["binding"].tolist() == ["validation (100 VMs per window): 3 of 5 waves", "no wave"]
+    assert rows["emptied"].tolist() == ["A, B, C, D, E and 2 more", ""]
+    assert rows["total_cost"].tolist() == [350.0, 280.0]
+    unpriced = period_rows(periods.assign(current_cost=None, target_cost=None, total_cost=float("nan")))
+    assert "total_cost" not in unpriced.columns  # no cost given: no column of zeros

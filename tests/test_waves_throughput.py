@@ -107,11 +107,13 @@ def test_dual_running_cost_month_by_month():
     cost = pd.DataFrame({"side": ["current", "target"], "item": "total", "annual_cost": [1200.0, 2400.0],
                          "currency": "EUR"})
     table, summary = dual_running_cost(timeline, waves, plan, sizing, hosts, cost)
-    # January: A empties on Jan 10, B runs (50); node n1 in use of 2 (100). February: all empty; both nodes
+    # January: A empties on Jan 10 but is paid for January, B runs (50 + 50); node n1 in use of 2 (100).
+    # February: B empties on Feb 7, paid for February (50); both nodes (200)
     assert table["month"].tolist() == ["2027-01", "2027-02"]
-    assert table["current_cost"].tolist() == pytest.approx([50.0, 0.0])
+    assert table["current_cost"].tolist() == pytest.approx([100.0, 50.0])
+    assert table["clusters_running"].tolist() == [2, 1]
     assert table["target_cost"].tolist() == pytest.approx([100.0, 200.0])
-    assert summary["migration_period_cost"] == pytest.approx(350.0)
+    assert summary["migration_period_cost"] == pytest.approx(450.0)
     assert (summary["current_monthly_before"], summary["target_monthly_steady"]) == (100.0, 200.0)
 
 

@@ -786,6 +786,30 @@ _result(
 )
 
 _result(
+    "programme_periods",
+    "Waves stage: the programme per calendar month (quarter or year when months exceed 36): load, the "
+    "limit that closed most waves, clusters emptied and the cost of running both platforms.",
+    ("period",),
+    _c("period", STRING, "Calendar month YYYY-MM (or quarter YYYYQn, or year YYYY)"),
+    _c("start", TIME, "Start of the period, UTC"),
+    _c("end", TIME, "End of the period, UTC"),
+    _c("waves", INT, "Waves whose window opens in the period"),
+    _c("vms", INT, "VMs in those waves"),
+    _c("storage_tib", FLOAT, "Storage they move, TiB"),
+    _c("transfer_hours", FLOAT, "Transfer hours those waves use (estimated)"),
+    _c("window_hours", FLOAT, "Window hours the calendar offers: windows opening x parallel waves x hours"),
+    _c("binding_limit", STRING, "The limit that closed most of the period's waves (from waves.closed_by)"),
+    _c("binding_kind", STRING, "Its kind: VMs per window, copy window, storage cap, phase change, "
+       "dependencies or pins, pilot size, shared services, last VMs"),
+    _c("binding_waves", INT, "Waves of the period that limit closed"),
+    _c("clusters_emptied", INT, "Source clusters whose empty date falls in the period"),
+    _c("emptied_clusters", STRING, "Their names, '; ' separated, in empty-date order"),
+    _c("current_cost", FLOAT, "VMware side over the period (dual_running months summed); null without cost"),
+    _c("target_cost", FLOAT, "Target side over the period; null without cost"),
+    _c("total_cost", FLOAT, "Both sides over the period; null without cost"),
+)
+
+_result(
     "changes",
     "Scheduled runs: what changed since the previous run (assess diff).",
     (),

@@ -114,6 +114,33 @@ def timeline_answer(timeline: pd.DataFrame | None) -> str | None:
     return text + "."
 
 
+#: Limit kinds (``programme_periods.binding_kind``) that are capacity: more of it would shorten the programme.
+CAPACITY_LIMITS = ("VMs per window", "copy window", "storage cap")
+
+
+def binding_answer(periods: dict | None) -> str | None:
+    """What limits the pace: the limit that closed most waves, with its count."""
+    if not periods or not periods.get("waves"):
+        return None
+    closed = f"{periods['binding_limit']} ({periods['binding_waves']:,} of {_n(periods['waves'], 'wave')})"
+    if periods["binding_kind"] in CAPACITY_LIMITS and 2 * periods["binding_waves"] > periods["waves"]:
+        return f"What sets the pace: {closed}."
+    return f"No capacity limit closed most waves; the most frequent reason a wave closed: {closed}."
+
+
+def programme_cost_answer(dual: dict | None) -> str | None:
+    """What the migration period costs, beside today's cost and the steady state."""
+    if not dual or not dual.get("migration_months"):
+        return None
+    unit = f" {dual['currency']}" if dual.get("currency") else ""
+    months = int(dual["migration_months"])
+    total = float(dual["migration_period_cost"])
+    return (f"Running both platforms for {_n(months, 'month')} costs {total:,.0f}{unit} "
+            f"({total / months:,.0f}{unit} a month on average), against {dual['current_monthly_before']:,.0f}"
+            f"{unit} a month on VMware today and {dual['target_monthly_steady']:,.0f}{unit} a month on the "
+            "target once done.")
+
+
 def changes_answer(changes: pd.DataFrame | None) -> str | None:
     """What changed since last time."""
     if changes is None:

@@ -2,7 +2,8 @@
 
 Architects work in spreadsheets: ``vms.csv``/``vms.xlsx`` hold one row per VM of the estate
 (inventory, readiness, sizing, wave), ``waves.csv`` one row per VM of the wave plan in wave order,
-``waves.xlsx`` the same list plus a sheet with one row per wave.
+``waves.xlsx`` the same list plus a sheet with one row per wave and one with the programme per
+period (``programme_periods``: load, binding limit, clusters emptied, cost).
 
 Text from the estate is data, never a formula: the workbooks are written with formula, URL
 and number conversion off, and CSV cells starting with ``= + - @``, tab or carriage return get
@@ -17,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from assess.model import Estate
-from assess.model.results import StageResult
+from assess.model.results import StageResult, result_table
 from assess.report.tables import vm_results, wave_summary, wave_vms
 
 #: First characters that make a spreadsheet read a CSV cell as a formula (OWASP).
@@ -111,7 +112,10 @@ def write_exports(estate: Estate, results: dict[str, StageResult], out: Path,
     per_vm = wave_vms(estate, results)
     if not per_vm.empty:
         _write_csv(out / "waves.csv", _spreadsheet_ready(per_vm))
-        _write_xlsx(out / "waves.xlsx", {"waves": wave_summary(estate, results), "vms by wave": per_vm})
+        periods = result_table(results, "programme_periods")
+        programme = {"programme": periods} if periods is not None and len(periods) else {}
+        _write_xlsx(out / "waves.xlsx",
+                    {"waves": wave_summary(estate, results), **programme, "vms by wave": per_vm})
         written += ["waves.csv", "waves.xlsx"]
     if changes is not None:
         from assess.report.changes import KIND_WORDS

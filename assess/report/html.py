@@ -38,6 +38,7 @@ from assess.report.charts import (
 )
 from assess.report.depmap import dependency_map
 from assess.report.readiness_overview import readiness_overview
+from assess.waves.plots import programme_chart
 
 #: Per-wave VM lists are written as HTML tables up to this many planned VMs.
 STATIC_WAVE_ROWS = 5000
@@ -47,7 +48,8 @@ COMPRESS_ROWS = 20_000
 FINDING_NAMES = 500
 #: Warning rows shown; all are in ``tables/warnings.parquet``.
 WARNING_ROWS = 200
-#: Waves drawn in the calendar chart; node bars drawn before the fill chart becomes a histogram.
+#: Most waves the per-wave calendar chart is drawn for (above, only the programme chart: it shows
+#: every wave by week and cluster); node bars drawn before the fill chart becomes a histogram.
 GANTT_WAVES = 30
 NODE_BARS = 60
 #: Concerns in the summary chart and table (the same rows in both); links drawn in the dependency map.
@@ -235,7 +237,12 @@ def stage_charts(estate: Estate, results: dict[str, StageResult]) -> dict[str, C
         charts["readiness"] = _chart(readiness_chart(readiness, summary, top=TOP_CONCERNS), "VMs affected")
     waves, plan = t.result_table(results, "waves"), t.result_table(results, "wave_plan")
     if waves is not None and plan is not None and not waves.empty:
-        charts["calendar"] = _chart(wave_calendar(waves.sort_values("wave").head(GANTT_WAVES)), "date (UTC)")
+        timeline = t.result_table(results, "timeline")
+        if timeline is None:  # a run written before the timeline existed: no empty dates to mark
+            timeline = pd.DataFrame({"item": [], "kind": [], "end": pd.Series(dtype="datetime64[ns, UTC]")})
+        charts["programme"] = _chart(programme_chart(plan, waves, estate["vms"], timeline), "VMs moved")
+        if len(waves) <= GANTT_WAVES:  # per-wave detail while it is complete; the programme chart has all
+            charts["calendar"] = _chart(wave_calendar(waves), "date (UTC)")
         links = t.result_table(results, "group_links")
         if links is not None:
             charts["groups"] = Chart(dependency_map(t.named_plan(results), links, top_links=MAP_LINKS),
@@ -295,9 +302,25 @@ def _waves_context(estate: Estate, results: dict[str, StageResult], summary: dic
         "planned_vms": len(planned),
         "quality": a.plan_quality(metrics),
         "wave_metrics": metrics,
-        "timeline": _dated(t.result_table(results, "timeline")),
+        **_timeline_parts(_dated(t.result_table(results, "timeline"))),
         "dual_running": t.result_table(results, "dual_running"),
+        "periods": _periods(t.result_table(results, "programme_periods")),
+        "programme_cost": t.programme_cost((results["waves"].summary if "waves" in results else {})
+                                           .get("dual_running")),
     }
+
+
+def _periods(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The periods table as shown (:func:`~assess.report.tables.period_rows`); None when there is none."""
+    return t.period_rows(frame) if frame is not None and len(frame) else None
+
+
+def _timeline_parts(timeline: pd.DataFrame | None) -> dict:
+    """The timeline, its cluster and datacenter empty dates (hundreds at scale) apart from the rest."""
+    if timeline is None:
+        return {"timeline": None, "critical_path": None, "empty_dates": None}
+    empty = timeline["kind"].isin(["cluster empty", "datacenter empty"])
+    return {"timeline": timeline, "critical_path": timeline[~empty], "empty_dates": timeline[empty]}
 
 
 def _dated(frame: pd.DataFrame | None) -> pd.DataFrame | None:
@@ -332,6 +355,8 @@ def _answers(estate: Estate, results, summary: dict, ctx: dict, changes) -> dict
         "cost": a.cost_answer(stages.get("sizing"), str(currency or "")),
         "waves": a.waves_answer(stages.get("waves"), len(ctx["held"])),
         "timeline": a.timeline_answer(t.result_table(results, "timeline")),
+        "binding": a.binding_answer((stages.get("waves") or {}).get("periods")),
+        "programme_cost": a.programme_cost_answer((stages.get("waves") or {}).get("dual_running")),
         "changes": a.changes_answer(changes),
     }
 
@@ -347,6 +372,7 @@ def render_report(
     vm_table, vm_encoding = embedded_table(rows)
     cost = t.result_table(results, "cost")
     warnings = with_vm_names(estate.warnings.fillna(""), estate["vms"])
+    assumed = t.assumptions(results, summary)
     ctx = {**_readiness_context(results), **_waves_context(estate, results, summary),
            "capacity": a.capacity_totals(estate, results)}
     return _ENV.get_template("report.html.j2").render(
@@ -359,7 +385,6 @@ def render_report(
         node_summary=t.node_summary(results),
         storage=t.result_table(results, "storage"),
         cost=t.cost_comparison(cost) if cost is not None else None,
-        gantt_waves=GANTT_WAVES,
         charts=stage_charts(estate, results),
         inventory_charts=inventory_charts(estate["vms"]),
         tables=inventory_tables(estate),
@@ -370,7 +395,8 @@ def render_report(
         warning_groups=t.warning_groups(warnings),
         warnings=warnings.head(WARNING_ROWS),
         warning_count=len(warnings),
-        assumptions=t.assumptions(results, summary),
+        assumptions=assumed,
+        throughput=t.throughput_assumptions(assumed),
         provenance=estate.provenance,
         changes=changes,
         change_counts=change_counts(changes) if changes is not None else None,

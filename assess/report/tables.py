@@ -306,6 +306,16 @@ ASSUMPTIONS = [
 ]
 
 
+#: Parameters left unset that still say something (no limit), stated instead of left out.
+UNSET = {"max_vms_per_wave": "none (the throughput model decides)", "max_tb_per_wave": "none",
+         "storage_write_gbps": "not measured (not a limit)", "validate_vms_per_window": "not a limit"}
+#: The waves parameters of the throughput model, repeated beside the programme they time.
+THROUGHPUT = ("bandwidth_gbps", "efficiency", "storage_write_gbps", "per_vm_gbps", "providers",
+              "max_concurrent", "parallel_waves", "cutover_minutes_per_vm", "cutover_minutes_per_wave",
+              "validate_vms_per_window", "warm_precopy_days", "window_hours", "cadence_days",
+              "max_vms_per_wave", "max_tb_per_wave")
+
+
 def assumptions(results: dict[str, StageResult], summary: dict) -> pd.DataFrame:
     """The parameters behind the numbers: ``stage, assumption, value, source``.
 
@@ -324,6 +334,8 @@ def assumptions(results: dict[str, StageResult], summary: dict) -> pd.DataFrame:
         given = path in results[stage].summary.get("params_given", [])
         if value is None and path.startswith("cost."):
             rows.append((stage, label, "not given (not counted)", "not given"))
+        elif value is None and stage == "waves" and path in UNSET:
+            rows.append((stage, label, UNSET[path], "given" if given else "default"))
         elif value is not None:
             rows.append((stage, label, _assumption_text(path, value, results[stage].summary),
                          "given" if given else "default"))
@@ -347,3 +359,65 @@ def param_value(params: dict, path: str):
     for part in path.split("."):
         value = value.get(part) if isinstance(value, dict) else None
     return value
+
+
+def throughput_assumptions(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the :func:`assumptions` table of the throughput parameters (:data:`THROUGHPUT`).
+
+    The same values as in the assumptions section, in the model's order, for the programme section.
+    """
+    labels = {label: path for stage, path, label in ASSUMPTIONS if stage == "waves" and path in THROUGHPUT}
+    rows = table[(table["stage"] == "waves") & table["assumption"].isin(labels)]
+    order = rows["assumption"].map(lambda label: THROUGHPUT.index(labels[label]))
+    return rows.assign(_o=order).sort_values("_o").drop(columns=["_o", "stage"]).reset_index(drop=True)
+
+
+def period_rows(periods: pd.DataFrame, names: int = 5) -> pd.DataFrame:
+    """The ``programme_periods`` table as the report shows it, one row per period.
+
+    Transfer hours read "used of offered"; the binding limit reads "limit: k of n waves"; the
+    clusters emptied are named (the first ``names``, then counted). The cost columns are left out
+    when no cost was given.
+    """
+    waves = periods["waves"].fillna(0).astype(int)
+    binding = [f"{limit}: {k} of {n} waves" if n else "no wave"
+               for limit, k, n in zip(periods["binding_limit"], periods["binding_waves"], waves)]
+    emptied = [_first_names(text, names) for text in periods["emptied_clusters"]]
+    out = pd.DataFrame({
+        "period": periods["period"], "waves": waves, "vms": periods["vms"].fillna(0).astype(int),
+        "storage_tib": periods["storage_tib"],
+        "hours": [f"{used:,.1f} of {offered:,.0f}" for used, offered in
+                  zip(periods["transfer_hours"], periods["window_hours"])],
+        "binding": binding, "emptied": emptied,
+        "current_cost": periods["current_cost"], "target_cost": periods["target_cost"],
+        "total_cost": periods["total_cost"]})
+    cost = ["current_cost", "target_cost", "total_cost"]
+    return out.drop(columns=cost) if periods["total_cost"].isna().all() else out
+
+
+def _first_names(text, names: int) -> str:
+    """``"a; b; c"`` as ``"a, b and 1 more"`` past ``names`` names; empty for none."""
+    if pd.isna(text) or not str(text):
+        return ""
+    items = str(text).split("; ")
+    shown = ", ".join(items[:names])
+    return shown + (f" and {len(items) - names} more" if len(items) > names else "")
+
+
+def programme_cost(dual: dict | None) -> pd.DataFrame | None:
+    """Monthly cost before, during and after the migration, and over the migration's months.
+
+    From the ``dual_running`` summary: before is today's VMware cost, after the target's steady
+    state, during the cost of running both averaged over ``migration_months``. The second row
+    prices the same months on each footing, so the premium of the migration period reads off it.
+    None without cost figures.
+    """
+    if not dual or not dual.get("migration_months"):
+        return None
+    months = int(dual["migration_months"])
+    before, after = float(dual["current_monthly_before"]), float(dual["target_monthly_steady"])
+    during = float(dual["migration_period_cost"])
+    span = "the month" if months == 1 else f"the {months} months"
+    return pd.DataFrame({"basis": ["per month", f"over {span} of the migration"],
+                         "before": [before, before * months], "during": [during / months, during],
+                         "after": [after, after * months]})

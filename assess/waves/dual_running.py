@@ -2,8 +2,9 @@
 
 Current side: the sizing stage's yearly VMware cost (``cost`` table, side ``current``, item
 ``total``) apportioned to clusters by their hosts' physical cores; a cluster costs its share
-until the month its last VM's wave ends (its empty date in the ``timeline``), and to the end of
-the table when that date is unknown (VMs waiting in remediate-first). Target side: the yearly
+through the month its last VM's wave ends (its empty date in the ``timeline``: hardware and
+licences are paid for the month in which the cluster empties), and to the end of the table when
+that date is unknown (VMs waiting in remediate-first). Target side: the yearly
 target cost (side ``target``) scaled by the share of target nodes in use: the nodes (sizing
 ``node``) holding VMs whose wave has started, over the nodes holding every planned VM. After
 the last wave the target side is at its steady state and the current side is zero.
@@ -43,8 +44,8 @@ def dual_running_cost(timeline: pd.DataFrame, waves: pd.DataFrame, plan: pd.Data
     all_nodes = max(started["node"].nunique(), 1)
     rows = []
     for month in months:
-        end = month.end_time.tz_localize("UTC")
-        running = [c for c in share.index if c not in empty.index or pd.isna(empty[c]) or empty[c] > end]
+        begin, end = month.start_time.tz_localize("UTC"), month.end_time.tz_localize("UTC")
+        running = [c for c in share.index if c not in empty.index or pd.isna(empty[c]) or empty[c] >= begin]
         in_use = started.loc[started["start"] <= end, "node"].nunique()
         rows.append((str(month), len(running), current * float(share[running].sum()) / 12,
                      in_use, target * in_use / all_nodes / 12))

@@ -18,6 +18,7 @@ from assess.waves.facts import PRECOPIED, copy_days
 from assess.waves.links import HARD, SOFT
 from assess.waves.metrics import cross_wave_traffic, group_modularity, wave_lower_bound
 from assess.waves.params import WavesParams
+from assess.waves.periods import programme_periods
 from assess.waves.schedule import WaveAssignment, WaveCaps
 from assess.waves.timeline import listing, programme_timeline
 
@@ -65,6 +66,7 @@ def build_tables(p: Planned) -> StageResult:
                                                       p.cost)
     tables = {"move_groups": move_groups, "group_links": group_links(p.G, p.group_of), "wave_plan": wave_plan,
               "waves": waves, "wave_metrics": metrics, "timeline": timeline, "dual_running": dual}
+    tables["programme_periods"], summary["periods"] = programme_periods(waves, timeline, dual, p.params)
     result = StageResult(tables=tables, summary=summary, params=p.params.model_dump(mode="json"))
     _warn_precopy(result, waves, p.params)
     return result
