@@ -584,6 +584,8 @@ _result(
     _c("memory_overshoot_pct", FLOAT, "Guest memory the target shape gives above the right-sized memory, %"),
     _c("memory_source", STRING, "What the memory size rests on (measured counter, or as allocated and why)"),
     _c("sizing_reason", STRING, "How the right-sized vCPUs and memory were reached"),
+    _c("disk_kbps_p95", FLOAT, "Disk throughput P95 over the lookback, read + write, KB/s (vCenter's KB: "
+       "1024 bytes); empty when not measured"),
 refs=_VM_REF,
 )
 
@@ -705,7 +707,14 @@ _result(
     _c("environment", STRING, "Environment (prod, test, dev ...)"),
     _c("environment_source", STRING, "Where the environment comes from"),
     _c("storage_gib", FLOAT, "Storage to move, GiB"),
-    _c("transfer_gib", FLOAT, "Data to transfer, GiB"),
+    _c("transfer_gib", FLOAT, "Data copied inside the window, GiB"),
+    _c("transfer_basis", STRING,
+       "What transfer_gib rests on: cold full copy, warm measured change rate (disk throughput P95 x the "
+       "pre-copy interval), warm assumed delta fraction (rate not measured) or warm full copy (change rate "
+       ">= copy rate: may not converge)"),
+    _c("precopy_days", FLOAT,
+       "Warm pre-copy lead before the VM's window, days: the longer of warm_precopy_days and its first full "
+       "copy at one VM's copy rate; 0 when copied whole in the window"),
     refs=_VM_REF,
 )
 
@@ -726,9 +735,20 @@ _result(
     _c("window_hours", FLOAT, "Migration window, hours"),
     _c("within_caps", BOOL, "The wave respects every cap"),
     _c("closed_by", STRING, "Which cap closed the wave"),
+    _c("precopy_tib", FLOAT, "Storage of the wave's warm VMs pre-copied ahead of its window, TiB"),
+    _c("precopy_days", FLOAT,
+       "Warm pre-copy lead, days: the longer of its longest VM's lead and all its pre-copied disks at the "
+       "wave's copy rate (they share the link); 0 without warm pre-copy"),
+    _c("precopy_basis", STRING,
+       "What sets the lead: the warm_precopy_days floor, one VM's first copy, or the shared link"),
     _c("start", TIME, "Window start, UTC"),
     _c("end", TIME, "Window end, UTC"),
     _c("transfer_end", TIME, "When the transfer is expected to end, UTC"),
+    _c("precopy_start", TIME,
+       "When the wave's warm pre-copy starts (start - precopy_days), UTC; empty without pre-copy"),
+    _c("precopy_overlap", BOOL,
+       "The pre-copy starts before earlier waves' copies end (their transfer_end; always when the lead "
+       "exceeds the gap between windows): it shares the link with them, so the lead is a floor"),
 )
 
 _result(

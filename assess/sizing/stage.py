@@ -39,6 +39,8 @@ SIZING_COLUMNS = [
     "series", "guest_vcpus", "guest_memory_mib", "instancetype_reason", "preference_reason",
     # allocated today -> right-sized -> target
     "alloc_vcpus", "alloc_memory_mib", "shape", "memory_overshoot_pct", "memory_source", "sizing_reason",
+    # measured disk throughput: the waves stage's bound on a warm VM's change rate
+    "disk_kbps_p95",
 ]
 #: Readiness verdicts and strategies whose VMs are not packed unless ``include_unmigrated``.
 NOT_MIGRATED_VERDICTS = ("not_ready",)
@@ -77,6 +79,8 @@ def size_estate(
     sized = vms[["vm_id"]].merge(sizer.sizes_, on="vm_id", how="left")
     idle, features = _idle(vms, stats, sizer.sizes_, params)
     sized = sized.merge(idle, on="vm_id", how="left")
+    disk = features["disk_p95"] if features is not None else pd.Series(dtype="float64")
+    sized["disk_kbps_p95"] = sized["vm_id"].astype("string").map(disk).astype("float64")
     sized = sized.merge(_profiles(features, sizer.sizes_, params), on="vm_id", how="left")
     sized["excluded_reason"], categories = _excluded(vms, readiness, sized, params)
     sized = _target(sized, vms, readiness, params)

@@ -164,11 +164,18 @@ class WavesParams(Params):
         "teams that takes (one migration-factory team reaches 50-100 servers a week at full velocity: AWS "
         "Prescriptive Guidance, large migrations, stage 2). Set it to the teams you have.")
     warm_precopy_days: float = Field(
-        2.0, ge=0, description="Days of warm pre-copy before a warm VM's cutover (Forklift re-copies changed "
-        "blocks every controller_precopy_interval, 60 min by default).")
+        2.0, ge=0, description="Least days of warm pre-copy before a warm VM's cutover; a VM whose first "
+        "full copy at one VM's copy rate takes longer, or a wave whose warm disks take longer at the wave's "
+        "copy rate, starts its pre-copy that much earlier.")
+    precopy_interval_minutes: float = Field(
+        60.0, gt=0, description="Minutes between warm pre-copies: Forklift re-copies the changed blocks "
+        "every controller_precopy_interval (60 min by default in the Forklift operator, MTV docs 'Changing "
+        "the precopy interval for warm migration'), so at cutover a warm VM copies what changed since the "
+        "last pre-copy: its change rate x this interval.")
     warm_delta_fraction: float = Field(
-        0.1, ge=0, le=1, description="Share of a warm VM's disk copied inside the window "
-        "(the rest is pre-copied ahead of it); cold VMs copy everything inside the window.")
+        0.1, ge=0, le=1, description="Share of a warm VM's disk copied inside the window where its change "
+        "rate is not measured (the rest is pre-copied ahead of it); cold VMs copy everything inside the "
+        "window.")
 
     # --- precedence
     pilot_vms: int = Field(5, ge=0, description="VMs in the pilot wave (0: no pilot); AWS Prescriptive "

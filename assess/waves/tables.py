@@ -14,15 +14,18 @@ from assess.model.results import StageResult
 from assess.waves.calendar import first_window, wave_calendar
 from assess.waves.dual_running import dual_running_cost
 from assess.waves.explain import group_labels, vm_group_reason, wave_reasons
+from assess.waves.facts import PRECOPIED, copy_days
 from assess.waves.links import HARD, SOFT
 from assess.waves.metrics import cross_wave_traffic, group_modularity, wave_lower_bound
 from assess.waves.params import WavesParams
 from assess.waves.periods import programme_periods
 from assess.waves.schedule import WaveAssignment, WaveCaps
-from assess.waves.timeline import programme_timeline
+from assess.waves.timeline import listing, programme_timeline
 
 WAVE_COLUMNS = ["wave", "kind", "groups", "vms", "warm_vms", "storage_tib", "transfer_gib", "transfer_hours",
-                "max_vms", "max_tib", "window_hours", "within_caps", "closed_by"]
+                "max_vms", "max_tib", "window_hours", "within_caps", "closed_by",
+                "precopy_tib", "precopy_days", "precopy_basis"]
+PLAN_FACTS = ["name", "method", "storage_gib", "transfer_gib", "transfer_basis", "precopy_days"]
 
 
 @dataclass
@@ -64,7 +67,21 @@ def build_tables(p: Planned) -> StageResult:
     tables = {"move_groups": move_groups, "group_links": group_links(p.G, p.group_of), "wave_plan": wave_plan,
               "waves": waves, "wave_metrics": metrics, "timeline": timeline, "dual_running": dual}
     tables["programme_periods"], summary["periods"] = programme_periods(waves, timeline, dual, p.params)
-    return StageResult(tables=tables, summary=summary, params=p.params.model_dump(mode="json"))
+    result = StageResult(tables=tables, summary=summary, params=p.params.model_dump(mode="json"))
+    _warn_precopy(result, waves, p.params)
+    return result
+
+
+def _warn_precopy(result: StageResult, waves: pd.DataFrame, params: WavesParams) -> None:
+    """Waves whose pre-copy starts while earlier waves still copy: they share the link."""
+    over = waves[waves["precopy_overlap"]]
+    if len(over):
+        listed = listing([f"{int(w)} ({d:.1f} d)" for w, d in zip(over["wave"], over["precopy_days"])])
+        result.warn("waves.precopy.overlap",
+                    f"{len(over)} wave(s) start their warm pre-copy before the earlier waves' copies end "
+                    f"(windows {params.cadence_days:g} days apart): {listed}; they share the link, so "
+                    "those leads are a floor (raise the bandwidth, lengthen the cadence or cap the warm "
+                    "storage per wave)", table="waves")
 
 
 def _move_groups(p: Planned, labels: dict) -> pd.DataFrame:
@@ -98,9 +115,7 @@ def _placement(p: Planned, f, gid: str | None, labels: dict, reasons: dict) -> t
     w = p.plan.wave[gid]
     bucket = ("shared-services" if p.Q.nodes[gid]["shared"]
               else "pilot" if p.plan.basis[gid] == "pilot" else "wave")
-    how = (f"warm: pre-copied ahead of the window, {f.transfer_gib:.0f} of {f.storage_gib:.0f} GiB in the "
-           "window" if f.method == "warm" else f"cold: {f.storage_gib:.0f} GiB copied in the window")
-    return w, bucket, f"group {gid} '{labels[gid][0]}' in wave {w}: {reasons[gid]}; {how}{note}"
+    return w, bucket, f"group {gid} '{labels[gid][0]}' in wave {w}: {reasons[gid]}; {f.transfer_note}{note}"
 
 
 def _wave_plan(p: Planned, labels: dict, reasons: dict) -> pd.DataFrame:
@@ -113,8 +128,7 @@ def _wave_plan(p: Planned, labels: dict, reasons: dict) -> pd.DataFrame:
     plan = pd.DataFrame(rows, columns=["vm_id", "group", "wave", "bucket", "reason", "environment",
                                        "environment_source"])
     plan["wave"] = plan["wave"].astype("Int64")
-    return plan.merge(p.facts[["name", "method", "storage_gib", "transfer_gib"]], left_on="vm_id",
-                      right_index=True, how="left")
+    return plan.merge(p.facts[PLAN_FACTS], left_on="vm_id", right_index=True, how="left")
 
 
 def group_links(G: nx.Graph, group_of: dict) -> pd.DataFrame:
@@ -157,10 +171,61 @@ def _wave_table(Q, wave_plan, plan, caps, params) -> pd.DataFrame:
                          transfer_gib=float(part["transfer_gib"].sum()), transfer_hours=hours,
                          max_vms=caps.max_vms, max_tib=caps.max_tib if math.isfinite(caps.max_tib) else None,
                          window_hours=caps.window_hours,
-                         within_caps=over is None, closed_by=plan.closed_by.get(int(w), "") or ""))
+                         within_caps=over is None, closed_by=plan.closed_by.get(int(w), "") or "",
+                         **_precopy(part, caps, params)))
     frame = pd.DataFrame(rows, columns=WAVE_COLUMNS)
-    return wave_calendar(frame, first_window(params), params.cadence_days, params.window_hours,
-                         params.parallel_waves)
+    frame = wave_calendar(frame, first_window(params), params.cadence_days, params.window_hours,
+                          params.parallel_waves)
+    return _precopy_calendar(frame)
+
+
+def _precopy(part: pd.DataFrame, caps: WaveCaps, params: WavesParams) -> dict:
+    """A wave's warm pre-copy: TiB, lead days and what sets the lead (see :mod:`assess.waves.facts`).
+
+    Lead = the longer of its longest VM's lead (``precopy_days``: the ``warm_precopy_days``
+    floor or that VM's first full copy at one VM's copy rate) and all its pre-copied disks at
+    the wave's copy rate (``caps.aggregate_gbps``: they share the link). 0 without warm VMs.
+    """
+    warm = part[part["transfer_basis"].isin(PRECOPIED)]
+    if warm.empty:
+        return dict(precopy_tib=0.0, precopy_days=0.0, precopy_basis="no warm VM pre-copies")
+    gib = float(warm["storage_gib"].sum())
+    shared = copy_days(gib, caps.aggregate_gbps)
+    top = warm.loc[warm["storage_gib"].idxmax()]
+    first = copy_days(top["storage_gib"], caps.per_vm_gbps)
+    vm = f"VM '{top['name']}': first full copy of {top['storage_gib']:.0f} GiB at {caps.per_vm_gbps:g} Gbit/s"
+    if shared > max(first, params.warm_precopy_days):
+        basis = (f"{len(warm)} warm VMs' {gib / 1024:.2f} TiB share the wave's copy rate "
+                 f"{caps.aggregate_gbps:g} Gbit/s (largest: {vm}, {first:.2f} day(s))")
+    elif first > params.warm_precopy_days:
+        basis = vm
+    else:
+        basis = (f"warm_precopy_days floor {params.warm_precopy_days:g} (largest: {vm}, {first:.2f} day(s); "
+                 f"all {len(warm)} at the wave's {caps.aggregate_gbps:g} Gbit/s: {shared:.2f} day(s))")
+    return dict(precopy_tib=gib / 1024, precopy_days=max(params.warm_precopy_days, first, shared),
+                precopy_basis=basis)
+
+
+def _precopy_calendar(waves: pd.DataFrame) -> pd.DataFrame:
+    """``waves`` with ``precopy_start`` (empty without pre-copy) and ``precopy_overlap``.
+
+    ``precopy_overlap``: the pre-copy starts before the copies of earlier windows end (their
+    ``transfer_end``; a lead longer than the gap between windows always does), so it shares the
+    link with them and its lead is a floor. Waves of one window already share the link through
+    their copy rate.
+    """
+    out = waves.copy()
+    if out.empty:
+        return out.assign(precopy_start=pd.Series(dtype="datetime64[ns, UTC]"),
+                          precopy_overlap=pd.Series(dtype=bool))
+    lead = pd.to_timedelta(out["precopy_days"].astype(float), unit="D")
+    out["precopy_start"] = (out["start"] - lead).where(out["precopy_days"] > 0)
+    busy = out.groupby("start")["transfer_end"].max().sort_index().cummax().shift(1)
+    earlier = pd.to_datetime(out["start"].map(busy), utc=True)
+    out["precopy_overlap"] = (out["precopy_start"] < earlier).fillna(False).astype(bool)
+    return out
+
+
 def _metrics(G, wave_of, wave_plan, waves, caps, groups) -> tuple[pd.DataFrame, dict]:
     traffic = cross_wave_traffic(G, wave_of)
     waved = wave_plan[wave_plan["wave"].notna()]

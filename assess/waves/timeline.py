@@ -14,6 +14,7 @@ from datetime import timedelta
 
 import pandas as pd
 
+from assess.waves.facts import DIVERGES, PRECOPIED
 from assess.waves.params import WavesParams
 from assess.waves.schedule import WaveCaps
 from assess.waves.throughput import TEAM_VMS_PER_WEEK, validation_load
@@ -26,8 +27,7 @@ def _row(item: str, kind: str, start, end, detail: str) -> dict:
     return dict(item=item, kind=kind, start=start, end=end, days=days, detail=detail)
 
 
-def _critical_path(waves: pd.DataFrame, plan: pd.DataFrame, params: WavesParams,
-                   caps: WaveCaps) -> list[dict]:
+def _critical_path(waves: pd.DataFrame, plan: pd.DataFrame, caps: WaveCaps) -> list[dict]:
     rows = []
     blocked = int((plan["bucket"] == "remediate-first").sum())
     if blocked:
@@ -39,13 +39,7 @@ def _critical_path(waves: pd.DataFrame, plan: pd.DataFrame, params: WavesParams,
         if len(part):
             rows.append(_row(label, "critical path", part["start"].min(), part["end"].max(),
                              f"wave(s) {', '.join(map(str, part['wave']))}: {int(part['vms'].sum())} VMs"))
-    warm = waves[waves["warm_vms"] > 0]
-    if len(warm):
-        first = warm["start"].min()
-        lead = first - timedelta(days=params.warm_precopy_days)
-        rows.append(_row("warm pre-copy lead", "critical path", lead, first,
-                         f"{int(warm['warm_vms'].sum())} warm VM(s); pre-copy starts "
-                         f"{params.warm_precopy_days:g} day(s) before their window"))
+    rows += _precopy_lead(waves, plan)
     main = waves[~waves["kind"].isin(["shared-services", "pilot"])]
     if len(main):
         rows.append(_row("migration waves", "critical path", main["start"].min(), main["end"].max(),
@@ -53,6 +47,34 @@ def _critical_path(waves: pd.DataFrame, plan: pd.DataFrame, params: WavesParams,
                          f"{caps.max_vms} VMs ({caps.vms_limit or 'cap'}) and copies at "
                          f"{caps.aggregate_gbps:g} Gbit/s ({caps.copy_limit or 'as given'})"))
     return rows
+
+
+def listing(items, n: int = 5) -> str:
+    """The first ``n`` of ``items``, comma separated, with ' ...' when there are more."""
+    items = list(items)
+    return ", ".join(map(str, items[:n])) + (" ..." if len(items) > n else "")
+
+
+def _precopy_lead(waves: pd.DataFrame, plan: pd.DataFrame) -> list[dict]:
+    """The longest warm pre-copy lead: which wave, how many days, on which basis (VM, link or floor)."""
+    pre = waves[waves["precopy_days"] > 0]
+    if pre.empty:
+        return []
+    top = pre.loc[pre["precopy_days"].idxmax()]
+    waved = plan[plan["wave"].notna()]
+    warm = int(waved["transfer_basis"].isin(PRECOPIED).sum())
+    detail = (f"longest: wave {int(top['wave'])}, {top['precopy_days']:.2f} day(s) before its window: "
+              f"{top['precopy_basis']}; {warm} warm VM(s) pre-copied ahead of {len(pre)} wave(s), the first "
+              f"pre-copy from {pre['precopy_start'].min():%Y-%m-%d %H:%M} UTC")
+    overlap = pre[pre["precopy_overlap"]]
+    if len(overlap):
+        detail += (f"; {len(overlap)} wave(s) ({listing(overlap['wave'])}) start pre-copying before the "
+                   "earlier waves' copies end: they share the link, so the leads shown are a floor")
+    diverging = int((waved["transfer_basis"] == DIVERGES).sum())
+    if diverging:
+        detail += (f"; {diverging} warm VM(s) whose measured change rate may outrun their copy are copied "
+                   "whole in their window instead")
+    return [_row("warm pre-copy lead", "critical path", top["precopy_start"], top["start"], detail)]
 
 
 def _people(waves: pd.DataFrame, params: WavesParams, summary: dict) -> list[dict]:
@@ -101,7 +123,8 @@ def programme_timeline(waves: pd.DataFrame, plan: pd.DataFrame, vms: pd.DataFram
     """The ``timeline`` table and its summary (duration, waves per week, binding limits)."""
     rows = []
     summary = {"programme_days": None, "waves_per_week": None, "binding_vms": caps.vms_limit,
-               "binding_copy": caps.copy_limit}
+               "binding_copy": caps.copy_limit,
+               "longest_precopy_days": round(float(waves["precopy_days"].max()), 2) if len(waves) else None}
     if len(waves):
         start, end = waves["start"].min(), waves["end"].max()
         days = (end - start).total_seconds() / 86400
@@ -110,7 +133,7 @@ def programme_timeline(waves: pd.DataFrame, plan: pd.DataFrame, vms: pd.DataFram
         rows.append(_row("programme", "programme", start, end,
                          f"{len(waves)} waves in {days / 7:.1f} weeks ({per_week:.2f} per week, "
                          f"{params.parallel_waves} per window); {int(waves['vms'].sum())} VMs"))
-    rows += _critical_path(waves, plan, params, caps)
+    rows += _critical_path(waves, plan, caps)
     rows += _people(waves, params, summary)
     rows += _empty_dates(plan, waves, vms, "cluster", "cluster empty")
     rows += _empty_dates(plan, waves, vms, "datacenter", "datacenter empty")
