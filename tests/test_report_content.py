@@ -137,7 +137,8 @@ def test_assumptions_state_given_and_default_parameters(run):
     section = _section(html, "assumptions")
     # sizing ran with given params (CP-SAT limit 2 s), waves with defaults
     assert "<td>CPU overcommit (vCPU per core)</td><td>4.0</td><td>given</td>" in section
-    assert "<td>Forklift VMs in flight per provider</td><td>20</td><td>default</td>" in section
+    assert "<td>Forklift migrations in flight (per ESXi host in MTV; planned per provider)</td><td>20</td>" \
+           "<td>default</td>" in section
     assert "rvtools-1" in section and "rvtools.xlsx" in section  # input provenance
 
 
@@ -239,16 +240,20 @@ def test_every_throughput_assumption_is_listed_beside_the_programme_and_under_as
     *_, html, _ = run
     labels = ["Bandwidth source to target, Gbit/s", "Usable share of bandwidth",
               "Target storage write rate, Gbit/s", "One VM's disk copy, Gbit/s",
-              "Source providers (vCenters) in parallel", "Forklift VMs in flight per provider",
+              "Source providers (vCenters) in parallel",
+              "Forklift migrations in flight (per ESXi host in MTV; planned per provider)",
               "Waves per window",
               "Cutover per VM, minutes", "Cutover per wave, minutes", "VMs validated per window",
-              "Warm pre-copy lead, days", "Migration window, hours", "Days between waves"]
+              "Warm pre-copy lead, days (at least)", "Warm pre-copy interval, minutes",
+              "Warm share copied in the window where the change rate is not measured",
+              "Migration window, hours", "Days between waves"]
     beside = {r[0]: r[1] for r in _rows_of(_section(html, "waves"), "throughput-assumptions")}
     listed = {r[1]: r[2] for r in _rows_of(_section(html, "assumptions"), "assumption-table")}
     assert set(labels) <= set(beside) and set(labels) <= set(listed)
     assert beside["Target storage write rate, Gbit/s"] == "not measured (not a limit)"
     assert beside["VMs validated per window"] == listed["VMs validated per window"] == "not a limit"
-    assert beside["Forklift VMs in flight per provider"] == "20"
+    assert beside["Forklift migrations in flight (per ESXi host in MTV; planned per provider)"] == "20"
+    assert beside["Warm pre-copy interval, minutes"] == "60.0"
 
 
 def test_the_wave_calendar_is_drawn_only_while_it_shows_every_wave(run, monkeypatch):

@@ -210,3 +210,15 @@ def test_sizing_carries_the_disk_throughput_p95_the_waves_stage_reads(staged_sam
     measured = warm.index.isin(sizing.index[sizing["disk_kbps_p95"].notna()])
     assert len(warm) and (warm.loc[measured, "transfer_basis"] != "warm assumed delta fraction").all()
     assert (warm.loc[~measured, "transfer_basis"] == "warm assumed delta fraction").all()
+
+
+def test_the_programme_opens_with_the_first_warm_pre_copy():
+    # one warm VM: its 2-day pre-copy floor starts 2 days before the only window; the programme is
+    # that lead plus the 48 h window: 4 days, not 2
+    r = _plan({"w": ("warm", 100.0, 10.0)})
+    row = r.tables["timeline"].set_index("kind").loc["programme"]
+    assert row["start"] == pd.Timestamp(START) - pd.Timedelta(days=2)
+    assert r.summary["programme"]["programme_days"] == 4.0
+    assert "opens with the first warm pre-copy, 2.0 day(s) before the first window" in row["detail"]
+    cold = _plan({"c": ("cold", 100.0, 10.0)})
+    assert cold.summary["programme"]["programme_days"] == 2.0

@@ -295,12 +295,14 @@ ASSUMPTIONS = [
     ("waves", "storage_write_gbps", "Target storage write rate, Gbit/s"),
     ("waves", "per_vm_gbps", "One VM's disk copy, Gbit/s"),
     ("waves", "providers", "Source providers (vCenters) in parallel"),
-    ("waves", "max_concurrent", "Forklift VMs in flight per provider"),
+    ("waves", "max_concurrent", "Forklift migrations in flight (per ESXi host in MTV; planned per provider)"),
     ("waves", "parallel_waves", "Waves per window"),
     ("waves", "cutover_minutes_per_vm", "Cutover per VM, minutes"),
     ("waves", "cutover_minutes_per_wave", "Cutover per wave, minutes"),
     ("waves", "validate_vms_per_window", "VMs validated per window"),
-    ("waves", "warm_precopy_days", "Warm pre-copy lead, days"),
+    ("waves", "warm_precopy_days", "Warm pre-copy lead, days (at least)"),
+    ("waves", "precopy_interval_minutes", "Warm pre-copy interval, minutes"),
+    ("waves", "warm_delta_fraction", "Warm share copied in the window where the change rate is not measured"),
     ("waves", "cadence_days", "Days between waves"),
     ("waves", "start", "First window starts"),
 ]
@@ -312,8 +314,8 @@ UNSET = {"max_vms_per_wave": "none (the throughput model decides)", "max_tb_per_
 #: The waves parameters of the throughput model, repeated beside the programme they time.
 THROUGHPUT = ("bandwidth_gbps", "efficiency", "storage_write_gbps", "per_vm_gbps", "providers",
               "max_concurrent", "parallel_waves", "cutover_minutes_per_vm", "cutover_minutes_per_wave",
-              "validate_vms_per_window", "warm_precopy_days", "window_hours", "cadence_days",
-              "max_vms_per_wave", "max_tb_per_wave")
+              "validate_vms_per_window", "warm_precopy_days", "precopy_interval_minutes",
+              "warm_delta_fraction", "window_hours", "cadence_days", "max_vms_per_wave", "max_tb_per_wave")
 
 
 def assumptions(results: dict[str, StageResult], summary: dict) -> pd.DataFrame:

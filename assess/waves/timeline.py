@@ -126,13 +126,17 @@ def programme_timeline(waves: pd.DataFrame, plan: pd.DataFrame, vms: pd.DataFram
                "binding_copy": caps.copy_limit,
                "longest_precopy_days": round(float(waves["precopy_days"].max()), 2) if len(waves) else None}
     if len(waves):
-        start, end = waves["start"].min(), waves["end"].max()
+        first, end = waves["start"].min(), waves["end"].max()
+        start = min(first, waves["precopy_start"].min()) if waves["precopy_start"].notna().any() else first
         days = (end - start).total_seconds() / 86400
         per_week = len(waves) / max(days / 7, 1.0)
         summary.update(programme_days=round(days, 1), waves_per_week=round(per_week, 2))
+        lead = (first - start).total_seconds() / 86400
         rows.append(_row("programme", "programme", start, end,
                          f"{len(waves)} waves in {days / 7:.1f} weeks ({per_week:.2f} per week, "
-                         f"{params.parallel_waves} per window); {int(waves['vms'].sum())} VMs"))
+                         f"{params.parallel_waves} per window); {int(waves['vms'].sum())} VMs"
+                         + (f"; it opens with the first warm pre-copy, {lead:.1f} day(s) before the first "
+                            "window" if lead > 0 else "")))
     rows += _critical_path(waves, plan, caps)
     rows += _people(waves, params, summary)
     rows += _empty_dates(plan, waves, vms, "cluster", "cluster empty")
