@@ -163,3 +163,21 @@ def test_report_assumptions_state_the_mode_as_run_and_every_price(result):
     assert result.summary["cost_not_given"]["target"] == ["platform subscription 2s-64c-1024g (per core)",
                                                           "platform subscription 2s-64c-1024g (per node)",
                                                           "support"]
+
+
+def test_a_guest_raised_to_its_preferences_requirement_shows_the_overshoot_and_names_it(shared):
+    """Real 4.7 export: vm-527 (Oracle Linux, 2 vCPU, 2 GiB, no utilization) gets 4 GiB because the
+    oraclelinux preference requires 2 vCPU / 4 Gi; the overshoot is 100% of its right size, not 0%."""
+    from assess import assess_readiness, load_estate
+    estate = load_estate(shared / "data" / "rvtools" / "rvtools-4.7.1.4-133vms.xlsx")
+    sized = size_estate(estate, assess_readiness(estate).tables["readiness"]).tables["sizing"]
+    vm = sized.set_index("vm_id").loc["b4509789-2388-4298-aee8-97cf83caf1ba/vm-527"]
+    assert (vm["memory_mib"], vm["guest_memory_mib"], vm["preference"]) == (2048, 4096, "oraclelinux")
+    assert vm["memory_overshoot_pct"] == 100.0
+    assert vm["instancetype_reason"].endswith(
+        "; raised to preference oraclelinux's requirement of 2 vCPU / 4 GiB")
+    # every guest above its allocation is explained: a preference requirement or an overshoot within the limit
+    over = sized[sized["guest_memory_mib"] > sized["alloc_memory_mib"]]
+    assert len(over) == 5
+    raised = over["instancetype_reason"].str.contains("raised to preference")
+    assert (raised | over["memory_overshoot_pct"].le(25)).all()

@@ -203,13 +203,29 @@ def _target(sized: pd.DataFrame, vms: pd.DataFrame, readiness, params: SizingPar
         "series": np.where(latency.eq("high").fillna(False), k.latency_sensitive_series, series),
     })
     shapes = choose_shapes(demand, table, cost, k.max_memory_overshoot_pct, k.custom_memory_step_mib)
-    raised = ((want_vcpus > sized["vcpus"].astype("float64"))
-              | (want_memory > sized["memory_mib"].astype("float64"))).to_numpy(dtype=bool)
-    shapes["instancetype_reason"] = shapes["instancetype_reason"].where(
-        ~raised, shapes["instancetype_reason"] + "; raised to the preference's minimum")
     sized = sized.merge(shapes, on="vm_id", how="left")
+    _raised_by_preference(sized, want_vcpus, want_memory)
     sized["alloc_vcpus"], sized["alloc_memory_mib"] = sized["allocated_vcpus"], sized["allocated_memory_mib"]
     return sized
+
+
+def _raised_by_preference(sized: pd.DataFrame, want_vcpus: pd.Series, want_memory: pd.Series) -> None:
+    """Say where the preference's requirements raised the guest above the right size (in place).
+
+    ``memory_overshoot_pct`` is measured against the right-sized memory, so a 2 GiB VM given 4 GiB
+    because its preference requires it shows 100%, with the requirement named in the reason.
+    """
+    vcpus, memory = sized["vcpus"].astype("float64"), sized["memory_mib"].astype("float64")
+    want_v = pd.Series(np.asarray(want_vcpus, dtype=float), index=sized.index)
+    want_m = pd.Series(np.asarray(want_memory, dtype=float), index=sized.index)
+    raised = (want_v > vcpus) | (want_m > memory)
+    named = ("; raised to preference " + sized["preference"].astype("string").fillna("?")
+             + "'s requirement of " + want_v.map("{:g} vCPU".format) + " / "
+             + (want_m / 1024).map("{:g} GiB".format))
+    reason = sized["instancetype_reason"]
+    sized["instancetype_reason"] = reason.where(~raised, reason + named)
+    guest = sized["guest_memory_mib"].astype("float64")
+    sized["memory_overshoot_pct"] = ((guest - memory) / memory.clip(lower=1.0) * 100).round(1)
 
 
 def _resources(sized, estate, readiness, params: SizingParams) -> None:
